@@ -1,0 +1,52 @@
+# runstash — every entry point a developer or CI needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+MEMBERS := protos/python services/metadata services/artifacts gateway clients/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-python test-ui lint protos check-protos bench client-venv clean
+
+install: $(STAMP)
+
+$(STAMP): $(foreach m,$(MEMBERS),$(m)/pyproject.toml) requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(UV) pip install -q --python $(PY) $(foreach m,$(MEMBERS),-e ./$(m)) -r requirements-dev.txt
+	touch $@
+
+run: install
+	$(VENV)/bin/runstash server
+
+protos: install
+	scripts/gen_protos.sh
+
+check-protos: install
+	@tmp=$$(mktemp -d) && scripts/gen_protos.sh $$tmp >/dev/null && \
+	  diff -r -x __init__.py -x errors.py -x __pycache__ $$tmp/runstash_protos protos/python/src/runstash_protos && \
+	  echo "generated code is up to date with protos/"; rc=$$?; rm -rf $$tmp; exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy protos/python/src services/metadata/src services/artifacts/src gateway/src clients/python/src tests
+
+# The stock mlflow client lives in its own venv, apart from the server's.
+client-venv:
+	scripts/mlflow_client_venv.sh
+
+test-python: install client-venv
+	$(PY) -m pytest
+
+test-ui:
+	$(MAKE) -C gateway/ui test
+
+test: install lint check-protos test-python test-ui
+
+bench: install client-venv
+	$(PY) bench/run_bench.py
+
+clean:
+	rm -rf $(VENV) .venv-mlflow build .pytest_cache .mypy_cache .ruff_cache

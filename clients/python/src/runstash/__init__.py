@@ -1,0 +1,1 @@
+"""runstash: remote experiment tracking. Client API and the `runstash` command line."""

@@ -1,0 +1,1 @@
+"""The runstash HTTP gateway."""

@@ -1,0 +1,1 @@
+"""The runstash artifact service."""
