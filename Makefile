@@ -24,9 +24,7 @@ protos: install
 	scripts/gen_protos.sh
 
 check-protos: install
-	@tmp=$$(mktemp -d) && scripts/gen_protos.sh $$tmp >/dev/null && \
-	  diff -r -x __init__.py -x errors.py -x __pycache__ $$tmp/runstash_protos protos/python/src/runstash_protos && \
-	  echo "generated code is up to date with protos/"; rc=$$?; rm -rf $$tmp; exit $$rc
+	scripts/check_protos.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
