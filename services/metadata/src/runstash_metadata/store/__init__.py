@@ -1,0 +1,1 @@
+"""The SQL tracking store: schema, dialect differences, migrations and the store itself."""
