@@ -17,6 +17,8 @@ Conventions the rest of the service relies on:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -43,7 +45,11 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # Applied to every table; ignored by dialects other than MySQL/MariaDB.
-_MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin", "mysql_engine": "InnoDB"}
+_MYSQL: dict[str, Any] = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+    "mysql_engine": "InnoDB",
+}
 
 ACTIVE = "active"
 DELETED = "deleted"
@@ -262,12 +268,13 @@ run_outputs = Table(
 for _table in (params, tags):
     _name = _table.name
     Index(f"ix_{_name}_key_value", _table.c.key, _table.c.value).ddl_if(dialect="sqlite")
-    Index(
-        f"ix_{_name}_key_value",
-        _table.c.key,
-        _table.c.value,
-        mysql_length={"value": 255},
-    ).ddl_if(dialect=("mysql", "mariadb"))
+    for _mysql_family in ("mysql", "mariadb"):
+        Index(
+            f"ix_{_name}_key_value",
+            _table.c.key,
+            _table.c.value,
+            mysql_length={"value": 255},
+        ).ddl_if(dialect=_mysql_family)
     Index(f"ix_{_name}_value_hash", _table.c.value, postgresql_using="hash").ddl_if(dialect="postgresql")
 
 ALL_TABLES = tuple(metadata.sorted_tables)
