@@ -9,7 +9,7 @@ googleapis="$("$py" -c 'import google.api, os; print(os.path.dirname(os.path.dir
 mkdir -p "$out/runstash_protos"
 cd "$here/protos"
 "$py" -m grpc_tools.protoc -I . -I "$googleapis" \
-  --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
-  --plugin=protoc-gen-mypy_grpc="$(dirname "$py")/protoc-gen-mypy_grpc" --mypy_grpc_out="$out" \
+  --python_out="$out" --mypy_out="$out" --grpc_python_out="$out" \
+  --plugin=protoc-gen-mypy="$(dirname "$py")/protoc-gen-mypy" --plugin=protoc-gen-mypy_grpc="$(dirname "$py")/protoc-gen-mypy_grpc" --mypy_grpc_out="$out" \
   runstash_protos/*.proto
 touch "$out/runstash_protos/py.typed"

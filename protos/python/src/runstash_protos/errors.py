@@ -9,7 +9,6 @@ across the network. The one table below is the only place codes are mapped.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -132,7 +131,7 @@ def already_exists(message: str) -> RunstashError:
     return RunstashError(ErrorCode.RESOURCE_ALREADY_EXISTS, message)
 
 
-def trailing_metadata(error: RunstashError) -> Sequence[tuple[str, str]]:
+def trailing_metadata(error: RunstashError) -> tuple[tuple[str, str | bytes], ...]:
     return ((ERROR_CODE_METADATA_KEY, error.code.value),)
 
 

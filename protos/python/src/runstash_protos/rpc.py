@@ -21,6 +21,11 @@ log = logging.getLogger("runstash.rpc")
 _INTERNAL = RunstashError(ErrorCode.INTERNAL_ERROR, "Internal error; see the server log.")
 
 
+def _aborted(context: grpc.ServicerContext) -> bool:
+    code = getattr(context, "code", None)
+    return callable(code) and code() is not None
+
+
 def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Any:
         try:
@@ -28,7 +33,7 @@ def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callab
         except RunstashError as error:
             abort(context, error)
         except Exception:
-            if context.code() is not None:  # the servicer aborted by itself; keep its status
+            if _aborted(context):  # the servicer aborted by itself; keep its status
                 raise
             log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
             abort(context, _INTERNAL)
@@ -43,7 +48,7 @@ def _guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]
         except RunstashError as error:
             abort(context, error)
         except Exception:
-            if context.code() is not None:
+            if _aborted(context):
                 raise
             log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
             abort(context, _INTERNAL)
@@ -51,14 +56,14 @@ def _guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]
     return call
 
 
-class ErrorInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class ErrorInterceptor(grpc.ServerInterceptor):
     """Maps RunstashError (and unexpected exceptions) raised by servicers to gRPC statuses."""
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(handler_call_details)
         if handler is None:
             return None

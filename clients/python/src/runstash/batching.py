@@ -1,0 +1,122 @@
+"""Background batching of metric points: the training loop never waits for the network.
+
+Points queue in memory and a single sender thread ships them in batches of at most ``max_points``
+(the server's log-batch limit is 1000 metrics), at latest ``max_delay`` seconds after the first
+queued point. A failed send is kept and raised from the next ``flush()``/``close()``: no point is
+dropped silently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from runstash_protos import metadata_pb2 as pb
+
+LOG_BATCH_MAX_METRICS = 1000
+
+
+class MetricBatcher:
+    def __init__(
+        self,
+        send: Callable[[Sequence[pb.Metric]], None],
+        *,
+        max_points: int = LOG_BATCH_MAX_METRICS,
+        max_delay: float = 1.0,
+    ) -> None:
+        if not 1 <= max_points <= LOG_BATCH_MAX_METRICS:
+            raise ValueError(f"max_points must be between 1 and {LOG_BATCH_MAX_METRICS}")
+        self._send = send
+        self._max_points = max_points
+        self._max_delay = max_delay
+        self._pending: list[pb.Metric] = []
+        self._in_flight = 0
+        self._error: BaseException | None = None
+        self._closed = False
+        self._flushing = 0
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="runstash-metric-batcher", daemon=True)
+        self._thread.start()
+
+    def log(self, key: str, value: float, *, step: int = 0, timestamp: int | None = None) -> None:
+        point = pb.Metric(
+            key=key,
+            value=float(value),
+            step=step,
+            timestamp=timestamp if timestamp is not None else int(time.time() * 1000),
+        )
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the batcher is closed")
+            self._pending.append(point)
+            if len(self._pending) >= self._max_points or len(self._pending) == 1:
+                self._cond.notify_all()
+
+    def flush(self) -> None:
+        """Block until every point logged so far was sent; raise the first send failure, if any."""
+        with self._cond:
+            self._flushing += 1
+            try:
+                self._cond.notify_all()
+                while (self._pending or self._in_flight) and self._error is None:
+                    self._cond.wait()
+                self._raise_pending_error()
+            finally:
+                self._flushing -= 1
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+            self._thread.join()
+
+    def __enter__(self) -> MetricBatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _raise_pending_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._cond.notify_all()
+            raise error
+
+    def _next_batch(self) -> list[pb.Metric] | None:
+        with self._cond:
+            while not self._pending and not self._closed:
+                self._cond.wait()
+            if not self._pending:
+                return None
+            if len(self._pending) < self._max_points and not self._closed:
+                # Give the loop a moment to fill the batch, but never longer than max_delay.
+                self._cond.wait_for(
+                    lambda: len(self._pending) >= self._max_points or self._closed or self._flushing > 0,
+                    timeout=self._max_delay,
+                )
+            batch, self._pending = self._pending[: self._max_points], self._pending[self._max_points :]
+            self._in_flight = len(batch)
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            try:
+                self._send(batch)
+            except BaseException as error:
+                with self._cond:
+                    # Keep the unsent points in front so a later flush can retry them in order.
+                    self._pending[:0] = batch
+                    self._error = error
+            with self._cond:
+                self._in_flight = 0
+                self._cond.notify_all()
+            with self._cond:
+                # After a failure, wait for the caller to see it (flush/close) before retrying.
+                while self._error is not None and not self._closed:
+                    self._cond.wait()
+                if self._error is not None:
+                    return
