@@ -1,0 +1,187 @@
+"""Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, in one object.
+
+The store and the search translation ask a :class:`Dialect` for URIs, engines, insert-ignore and
+upsert statements and LIKE semantics instead of branching on the database name themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Table, case, create_engine, event, tuple_
+from sqlalchemy.dialects import mysql as mysql_dialect
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
+
+# SQLAlchemy 2.1 picks psycopg (3) for a bare postgresql:// URI; the tutorial's URIs are written
+# for psycopg2, which is what the service ships.
+_DRIVER_FOR_SCHEME = {
+    "postgresql": "postgresql+psycopg2",
+    "postgres": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_uri(db_uri: str) -> str:
+    scheme, sep, rest = db_uri.partition("://")
+    if not sep:
+        raise ValueError(f"Not a database URI: {db_uri!r}")
+    return f"{_DRIVER_FOR_SCHEME.get(scheme, scheme)}://{rest}"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The differences of one database family; ``name`` is sqlite, postgresql or mysql."""
+
+    name: str
+    uri: str
+
+    @classmethod
+    def for_uri(cls, db_uri: str) -> Dialect:
+        uri = normalize_uri(db_uri)
+        backend = make_url(uri).get_backend_name()
+        name = "mysql" if backend in ("mysql", "mariadb") else backend
+        if name not in ("sqlite", "postgresql", "mysql"):
+            raise ValueError(f"Unsupported database: {backend}")
+        return cls(name=name, uri=uri)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.name == "sqlite"
+
+    @property
+    def is_mysql(self) -> bool:
+        return self.name == "mysql"
+
+    # ------------------------------------------------------------------ engines
+
+    def create_engines(self) -> tuple[Engine, Engine]:
+        """Return (write engine, read engine); they are one engine except on SQLite.
+
+        SQLite's deferred transactions fail with SQLITE_BUSY (without waiting) when a reader tries
+        to become a writer while another connection writes, so writes use BEGIN IMMEDIATE, which
+        queues on busy_timeout; reads keep plain deferred BEGIN so they never wait on writers (WAL).
+        """
+        if not self.is_sqlite:
+            kwargs: dict[str, Any] = {
+                "pool_size": 16,
+                "max_overflow": 16,
+                "pool_recycle": 3600,
+                "pool_pre_ping": False,
+            }
+            if self.is_mysql:
+                # REPEATABLE READ takes gap locks on upserts; concurrent batches would deadlock.
+                kwargs["isolation_level"] = "READ COMMITTED"
+            engine = create_engine(self.uri, **kwargs)
+            return engine, engine
+        url = make_url(self.uri)
+        if url.database in (None, "", ":memory:"):
+            engine = create_engine(self.uri, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            _sqlite_setup(engine, begin="BEGIN")
+            return engine, engine
+        writer = create_engine(self.uri, pool_size=4, max_overflow=8)
+        reader = create_engine(self.uri, pool_size=8, max_overflow=8)
+        _sqlite_setup(writer, begin="BEGIN IMMEDIATE")
+        _sqlite_setup(reader, begin="BEGIN")
+        return writer, reader
+
+    # ------------------------------------------------------------------ statements
+
+    def insert(self, table: Table) -> Any:
+        """A dialect-specific INSERT construct (supports the on-conflict helpers below)."""
+        if self.name == "postgresql":
+            return pg_dialect.insert(table)
+        if self.is_mysql:
+            return mysql_dialect.insert(table)
+        return sqlite_dialect.insert(table)
+
+    def insert_ignore(self, table: Table, conflict_columns: Sequence[str]) -> Insert:
+        """INSERT that silently skips rows whose ``conflict_columns`` key already exists."""
+        stmt = self.insert(table)
+        if self.is_mysql:
+            # Not INSERT IGNORE: that would also swallow truncation and FK errors.
+            first = conflict_columns[0]
+            return stmt.on_duplicate_key_update({first: table.c[first]})  # type: ignore[no-any-return]
+        return stmt.on_conflict_do_nothing(index_elements=list(conflict_columns))  # type: ignore[no-any-return]
+
+    def upsert(self, table: Table, conflict_columns: Sequence[str], update_columns: Sequence[str]) -> Insert:
+        """INSERT that overwrites ``update_columns`` when the key already exists."""
+        stmt = self.insert(table)
+        if self.is_mysql:
+            return stmt.on_duplicate_key_update(  # type: ignore[no-any-return]
+                [(table.c[c], stmt.inserted[c]) for c in update_columns]
+            )
+        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+            index_elements=list(conflict_columns),
+            set_={c: stmt.excluded[c] for c in update_columns},
+        )
+
+    def upsert_if_greater(
+        self,
+        table: Table,
+        conflict_columns: Sequence[str],
+        order_columns: Sequence[str],
+        other_columns: Sequence[str],
+    ) -> Insert:
+        """Upsert that replaces the row only when the new ``order_columns`` tuple is greater.
+
+        This is the latest-metric rule: (step, timestamp, value) compared lexicographically.
+        """
+        stmt = self.insert(table)
+        if self.is_mysql:
+            new = stmt.inserted
+            greater = tuple_(*(table.c[c] for c in order_columns)) < tuple_(*(new[c] for c in order_columns))
+            # MySQL applies assignments left to right and later conditions see earlier results:
+            # columns outside the comparison go first, then the order columns from least to most
+            # significant, so the condition only turns false once the remaining columns are equal.
+            ordered = [*other_columns, *reversed(order_columns)]
+            return stmt.on_duplicate_key_update(  # type: ignore[no-any-return]
+                [(table.c[c], case((greater, new[c]), else_=table.c[c])) for c in ordered]
+            )
+        excluded = stmt.excluded
+        greater = tuple_(*(table.c[c] for c in order_columns)) < tuple_(*(excluded[c] for c in order_columns))
+        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+            index_elements=list(conflict_columns),
+            set_={c: excluded[c] for c in (*order_columns, *other_columns)},
+            where=greater,
+        )
+
+    # ------------------------------------------------------------------ search helpers
+
+    def like(self, column: ColumnElement[Any], pattern: Any) -> ColumnElement[bool]:
+        """Case-sensitive LIKE on every database.
+
+        PostgreSQL's LIKE is case-sensitive; SQLite is made so by ``PRAGMA case_sensitive_like``
+        on every connection; MySQL tables use the ``utf8mb4_bin`` collation.
+        """
+        return column.like(pattern)
+
+    def ilike(self, column: ColumnElement[Any], pattern: Any) -> ColumnElement[bool]:
+        """Case-insensitive LIKE (ILIKE on PostgreSQL, lower() LIKE lower() elsewhere)."""
+        return column.ilike(pattern)
+
+
+def _sqlite_setup(engine: Engine, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit one is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)

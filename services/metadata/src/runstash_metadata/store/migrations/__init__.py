@@ -1,0 +1,1 @@
+"""Alembic migrations of the tracking schema (run programmatically by :mod:`..migrate`)."""
