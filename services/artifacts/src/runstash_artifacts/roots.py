@@ -1,0 +1,87 @@
+"""From an artifact URI (a destination, a run's ``artifact_uri``) to the storage that holds it.
+
+``mlflow-artifacts:/<p>`` (and ``http(s)://host/api/2.0/mlflow-artifacts/artifacts/<p>``) map to
+the destination root + ``<p>``; ``s3://bucket/prefix`` and local paths (``--no-serve-artifacts``
+setups) are read through a backend of their own. Every path taken from a URI goes through the same
+safety checks as client paths.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from runstash_protos.errors import ErrorCode, RunstashError
+
+from runstash_artifacts.paths import parse_artifact_path
+from runstash_artifacts.storage.base import ArtifactStorage
+from runstash_artifacts.storage.local import LocalStorage, open_local_destination
+from runstash_artifacts.storage.s3 import S3Storage, make_s3_client, parse_s3_uri
+
+_PROXY_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
+
+
+def _local_path_of(uri: str) -> str | None:
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme == "file":
+        return urllib.parse.unquote(parsed.path)
+    if parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
+        return uri
+    return None
+
+
+def open_destination(destination: str, s3_client: Any | None = None) -> ArtifactStorage:
+    """The storage behind ``--artifacts-destination`` (``s3://bucket/prefix``, ``file://`` or a path)."""
+    if destination.startswith("s3://"):
+        bucket, prefix = parse_s3_uri(destination)
+        return S3Storage(s3_client if s3_client is not None else make_s3_client(), bucket, prefix)
+    local = _local_path_of(destination)
+    if local is None:
+        raise ValueError(
+            f"unsupported artifacts destination {destination!r}: use s3://bucket/prefix or a local path"
+        )
+    return open_local_destination(local)
+
+
+class ArtifactRoots:
+    """Turns artifact URIs into storages, sharing one S3 client (boto3 clients are thread-safe)."""
+
+    def __init__(
+        self, destination: ArtifactStorage, s3_client_factory: Callable[[], Any] = make_s3_client
+    ) -> None:
+        self.destination = destination
+        self._s3_client_factory = s3_client_factory
+        self._s3_client: Any | None = None
+
+    def _s3(self) -> Any:
+        if self._s3_client is None:
+            self._s3_client = self._s3_client_factory()
+        return self._s3_client
+
+    def storage_for_uri(self, uri: str) -> ArtifactStorage:
+        """The storage rooted at ``uri``; 400 for a traversal in it, 501 for a scheme we cannot read."""
+        parsed = urllib.parse.urlparse(uri)
+        scheme = parsed.scheme.lower()
+        if scheme == "mlflow-artifacts":
+            return self.destination.scoped(parse_artifact_path(parsed.path.lstrip("/")))
+        if scheme in ("http", "https") and _PROXY_ANCHOR in parsed.path:
+            rest = parsed.path.split(_PROXY_ANCHOR, 1)[1]
+            return self.destination.scoped(parse_artifact_path(rest.lstrip("/")))
+        if scheme == "s3":
+            bucket, prefix = parse_s3_uri(uri)
+            if isinstance(self.destination, S3Storage) and self.destination.bucket == bucket:
+                client = self.destination.client  # same endpoint: reuse its connection pool
+            else:
+                client = self._s3()
+            return S3Storage(client, bucket, parse_artifact_path(prefix).posix)
+        local = _local_path_of(uri)
+        if local is not None and os.path.isabs(local):
+            normalised = os.path.normpath(local)
+            if ".." in local.replace("\\", "/").split("/"):
+                raise RunstashError(ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")
+            return LocalStorage(normalised)
+        raise RunstashError(
+            ErrorCode.NOT_IMPLEMENTED, f"Artifact location {uri!r} is not supported by this server"
+        )
