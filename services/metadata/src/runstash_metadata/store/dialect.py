@@ -117,7 +117,7 @@ class Dialect:
         stmt = self.insert(table)
         if self.is_mysql:
             return stmt.on_duplicate_key_update(  # type: ignore[no-any-return]
-                [(table.c[c], stmt.inserted[c]) for c in update_columns]
+                [(c, stmt.inserted[c]) for c in update_columns]
             )
         return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
             index_elements=list(conflict_columns),
@@ -144,7 +144,7 @@ class Dialect:
             # significant, so the condition only turns false once the remaining columns are equal.
             ordered = [*other_columns, *reversed(order_columns)]
             return stmt.on_duplicate_key_update(  # type: ignore[no-any-return]
-                [(table.c[c], case((greater, new[c]), else_=table.c[c])) for c in ordered]
+                [(c, case((greater, new[c]), else_=table.c[c])) for c in ordered]
             )
         excluded = stmt.excluded
         greater = tuple_(*(table.c[c] for c in order_columns)) < tuple_(*(excluded[c] for c in order_columns))

@@ -1,0 +1,1232 @@
+"""The SQL tracking store: every tracking semantic of the MLflow REST API over SQLAlchemy Core.
+
+Entities are returned as the contract's protobuf messages (``runstash_protos.metadata_pb2``), so the
+servicer hands them out without another copy. Write paths are built for throughput: each RPC is one
+transaction with a fixed, small number of statements (bulk statements for batches, never a round
+trip per row), and statements are built once so SQLAlchemy's compiled cache serves them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import json
+import math
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from runstash_protos import metadata_pb2 as pb
+from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from runstash_metadata.names import generate_name
+from runstash_metadata.store import schema as s
+from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.migrate import upgrade_to_head
+
+MAX_DOUBLE = 1.7976931348623157e308
+PARAM_VALUE_MAX = 6000
+TAG_VALUE_MAX = 8000
+RUN_NAME_TAG = "mlflow.runName"
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+DEFAULT_EXPERIMENT_ID = 0
+DEFAULT_EXPERIMENT_NAME = "Default"
+WORKSPACE = "default"
+# Bind-parameter lists are split so no statement exceeds any driver's parameter limit.
+_IN_CHUNK = 2000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def stored_value(value: float) -> tuple[float, bool]:
+    """(value, is_nan) as stored: NaN becomes 0 + flag, +-inf becomes +-max double."""
+    if math.isnan(value):
+        return 0.0, True
+    if math.isinf(value):
+        return (MAX_DOUBLE if value > 0 else -MAX_DOUBLE), False
+    return value, False
+
+
+def _loaded_value(value: float, is_nan: bool) -> float:
+    return math.nan if is_nan else value
+
+
+def encode_offset_token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_offset_token(token: str | None) -> int:
+    """Offset from a ``base64({"offset": N})`` token, with MLflow's error messages."""
+    if not token:
+        return 0
+    try:
+        decoded = base64.b64decode(token, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_parameter("Invalid page token, could not base64-decode") from exc
+    try:
+        parsed = json.loads(decoded)
+    except ValueError as exc:
+        raise invalid_parameter(f"Invalid page token, decoded value={decoded!r}") from exc
+    offset = parsed.get("offset") if isinstance(parsed, dict) else None
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise invalid_parameter(f"Invalid page token, parsed value={parsed!r}")
+    return offset
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _join_uri(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *parts])
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One metric point as the store takes it (value may be NaN or +-inf; the store maps them)."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+    @classmethod
+    def from_proto(cls, m: pb.Metric | pb.LogMetric) -> MetricPoint:
+        return cls(
+            key=m.key,
+            value=m.value,
+            timestamp=m.timestamp,
+            step=m.step,
+            model_id=m.model_id or None,
+            dataset_name=m.dataset_name if m.HasField("dataset_name") else None,
+            dataset_digest=m.dataset_digest if m.HasField("dataset_digest") else None,
+        )
+
+
+class SqlTrackingStore:
+    """One SQL implementation of the tracking store for SQLite, PostgreSQL and MySQL/MariaDB."""
+
+    def __init__(self, db_uri: str, default_artifact_root: str) -> None:
+        self.dialect = Dialect.for_uri(db_uri)
+        self.default_artifact_root = default_artifact_root
+        self._engine, self._read_engine = self.dialect.create_engines()
+        upgrade_to_head(self._engine)
+        self._build_statements()
+        self._ensure_default_experiment()
+
+    def close(self) -> None:
+        self._engine.dispose()
+        if self._read_engine is not self._engine:
+            self._read_engine.dispose()
+
+    # ------------------------------------------------------------------ prepared statements
+
+    def _build_statements(self) -> None:
+        d = self.dialect
+        r = s.runs.c
+        self._q_run_state = select(r.lifecycle_stage, r.experiment_id).where(r.run_uuid == bindparam("rid"))
+        self._i_metrics = d.insert_ignore(
+            s.metrics, ["run_uuid", "key", "step", "timestamp", "value", "is_nan"]
+        )
+        self._u_latest = d.upsert_if_greater(
+            s.latest_metrics,
+            ["run_uuid", "key"],
+            order_columns=["step", "timestamp", "value"],
+            other_columns=["is_nan"],
+        )
+        self._i_params = d.insert_ignore(s.params, ["run_uuid", "key"])
+        self._u_tags = d.upsert(s.tags, ["run_uuid", "key"], ["value"])
+        self._i_model_metrics = d.insert_ignore(
+            s.logged_model_metrics,
+            ["model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id"],
+        )
+        self._u_exp_tags = d.upsert(s.experiment_tags, ["experiment_id", "key"], ["value"])
+        self._u_model_tags = d.upsert(s.logged_model_tags, ["model_id", "tag_key"], ["tag_value"])
+        self._u_model_params = d.upsert(s.logged_model_params, ["model_id", "param_key"], ["param_value"])
+        self._i_run_outputs = d.insert_ignore(s.run_outputs, ["run_uuid", "model_id", "step"])
+        self._i_inputs = d.insert_ignore(
+            s.inputs, ["source_type", "source_id", "destination_type", "destination_id"]
+        )
+        self._i_datasets = d.insert_ignore(s.datasets, ["experiment_id", "name", "digest"])
+        self._i_input_tags = d.insert_ignore(s.input_tags, ["input_uuid", "name"])
+
+    def _ensure_default_experiment(self) -> None:
+        e = s.experiments.c
+        with self._engine.begin() as conn:
+            if conn.execute(select(e.experiment_id).where(e.experiment_id == DEFAULT_EXPERIMENT_ID)).first():
+                return
+        try:
+            with self._engine.begin() as conn:
+                if self.dialect.is_mysql:
+                    # An explicit 0 in an AUTO_INCREMENT column means "next value" unless told otherwise.
+                    conn.exec_driver_sql(
+                        "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"
+                    )
+                ts = now_ms()
+                conn.execute(
+                    insert(s.experiments).values(
+                        experiment_id=DEFAULT_EXPERIMENT_ID,
+                        name=DEFAULT_EXPERIMENT_NAME,
+                        artifact_location=self._default_location(DEFAULT_EXPERIMENT_ID),
+                        lifecycle_stage=s.ACTIVE,
+                        creation_time=ts,
+                        last_update_time=ts,
+                    )
+                )
+        except IntegrityError:
+            pass  # another replica created it concurrently
+
+    def _default_location(self, experiment_id: int) -> str:
+        return _join_uri(self.default_artifact_root, str(experiment_id))
+
+    # ------------------------------------------------------------------ experiments
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[tuple[str, str]] = ()
+    ) -> str:
+        ts = now_ms()
+        e = s.experiments.c
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(
+                    insert(s.experiments).values(
+                        name=name,
+                        artifact_location=artifact_location or None,
+                        lifecycle_stage=s.ACTIVE,
+                        creation_time=ts,
+                        last_update_time=ts,
+                    )
+                )
+                experiment_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+                if not artifact_location:
+                    conn.execute(
+                        update(s.experiments)
+                        .where(e.experiment_id == experiment_id)
+                        .values(artifact_location=self._default_location(experiment_id))
+                    )
+                if tags:
+                    rows = {k: v for k, v in tags}
+                    conn.execute(
+                        self._u_exp_tags,
+                        [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in rows.items()],
+                    )
+        except IntegrityError as exc:
+            raise RunstashError(
+                ErrorCode.RESOURCE_ALREADY_EXISTS,
+                f"Experiment(name={name}) already exists. Error: {exc.orig}",
+            ) from exc
+        return str(experiment_id)
+
+    def get_experiment(self, experiment_id: int) -> pb.Experiment:
+        with self._read_engine.connect() as conn:
+            experiments = self._load_experiments(conn, [experiment_id])
+        if not experiments:
+            raise not_found(f"No Experiment with id={experiment_id} exists")
+        return experiments[0]
+
+    def get_experiment_by_name(self, name: str) -> pb.Experiment:
+        e = s.experiments.c
+        with self._read_engine.connect() as conn:
+            row = conn.execute(select(e.experiment_id).where(e.name == name)).first()
+            experiments = self._load_experiments(conn, [row[0]]) if row else []
+        if not experiments:
+            raise not_found(f"Could not find experiment with name '{name}'")
+        return experiments[0]
+
+    def _load_experiments(self, conn: Connection, ids: Sequence[int]) -> list[pb.Experiment]:
+        """Experiments in the order of ``ids`` (missing ids skipped), tags loaded in bulk."""
+        e = s.experiments.c
+        t = s.experiment_tags.c
+        by_id: dict[int, pb.Experiment] = {}
+        for chunk in _chunks(list(ids)):
+            for row in conn.execute(select(s.experiments).where(e.experiment_id.in_(chunk))):
+                exp = pb.Experiment(
+                    experiment_id=str(row.experiment_id),
+                    name=row.name,
+                    artifact_location=row.artifact_location or "",
+                    lifecycle_stage=row.lifecycle_stage,
+                    last_update_time=row.last_update_time,
+                    creation_time=row.creation_time,
+                    workspace=WORKSPACE,
+                )
+                by_id[row.experiment_id] = exp
+            for row in conn.execute(
+                select(t.experiment_id, t.key, t.value).where(t.experiment_id.in_(chunk)).order_by(t.key)
+            ):
+                by_id[row.experiment_id].tags.add(key=row.key, value=row.value)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _experiment_state(self, conn: Connection, experiment_id: int) -> Any:
+        e = s.experiments.c
+        row = conn.execute(
+            select(e.lifecycle_stage, e.artifact_location).where(e.experiment_id == experiment_id)
+        ).first()
+        if row is None:
+            raise not_found(f"No Experiment with id={experiment_id} exists")
+        return row
+
+    def _require_active_experiment(self, conn: Connection, experiment_id: int) -> Any:
+        row = self._experiment_state(conn, experiment_id)
+        if row.lifecycle_stage != s.ACTIVE:
+            raise invalid_parameter(
+                f"The experiment {experiment_id} must be in the 'active' state. "
+                f"Current state is {row.lifecycle_stage}."
+            )
+        return row
+
+    def delete_experiment(self, experiment_id: int) -> None:
+        self._set_experiment_stage(experiment_id, s.ACTIVE, s.DELETED)
+
+    def restore_experiment(self, experiment_id: int) -> None:
+        self._set_experiment_stage(experiment_id, s.DELETED, s.ACTIVE)
+
+    def _set_experiment_stage(self, experiment_id: int, from_stage: str, to_stage: str) -> None:
+        e = s.experiments.c
+        r = s.runs.c
+        ts = now_ms()
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(s.experiments)
+                .where(e.experiment_id == experiment_id, e.lifecycle_stage == from_stage)
+                .values(lifecycle_stage=to_stage, last_update_time=ts)
+            )
+            if result.rowcount == 0:
+                raise not_found(f"No Experiment with id={experiment_id} exists")
+            if to_stage == s.DELETED:
+                conn.execute(
+                    update(s.runs)
+                    .where(r.experiment_id == experiment_id, r.lifecycle_stage == s.ACTIVE)
+                    .values(lifecycle_stage=s.DELETED, deleted_time=ts)
+                )
+            else:
+                conn.execute(
+                    update(s.runs)
+                    .where(r.experiment_id == experiment_id, r.lifecycle_stage == s.DELETED)
+                    .values(lifecycle_stage=s.ACTIVE, deleted_time=None)
+                )
+
+    def rename_experiment(self, experiment_id: int, new_name: str) -> None:
+        e = s.experiments.c
+        try:
+            with self._engine.begin() as conn:
+                row = self._experiment_state(conn, experiment_id)
+                if row.lifecycle_stage != s.ACTIVE:
+                    raise RunstashError(ErrorCode.INVALID_STATE, "Cannot rename a non-active experiment.")
+                conn.execute(
+                    update(s.experiments)
+                    .where(e.experiment_id == experiment_id)
+                    .values(name=new_name, last_update_time=now_ms())
+                )
+        except IntegrityError as exc:
+            raise RunstashError(
+                ErrorCode.RESOURCE_ALREADY_EXISTS,
+                f"Experiment(name={new_name}) already exists. Error: {exc.orig}",
+            ) from exc
+
+    def set_experiment_tag(self, experiment_id: int, key: str, value: str) -> None:
+        with self._engine.begin() as conn:
+            self._require_active_experiment(conn, experiment_id)
+            conn.execute(self._u_exp_tags, {"experiment_id": experiment_id, "key": key, "value": value})
+
+    def delete_experiment_tag(self, experiment_id: int, key: str) -> None:
+        t = s.experiment_tags.c
+        with self._engine.begin() as conn:
+            self._require_active_experiment(conn, experiment_id)
+            result = conn.execute(
+                delete(s.experiment_tags).where(t.experiment_id == experiment_id, t.key == key)
+            )
+            if result.rowcount == 0:
+                raise not_found(f"No tag with name: {key} in experiment with id {experiment_id}")
+
+    def search_experiments(
+        self,
+        view_type: int,
+        max_results: int,
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> tuple[list[pb.Experiment], str | None]:
+        exp_search = importlib.import_module("runstash_metadata.search.experiments")
+
+        plan = exp_search.plan(filter_string, view_type, list(order_by), max_results, page_token)
+        with self._read_engine.connect() as conn:
+            rows = conn.execute(plan.statement).all()
+            ids = [int(row[0]) for row in rows[: plan.max_results]]
+            experiments = self._load_experiments(conn, ids)
+        return experiments, plan.next_page_token(len(rows))
+
+    # ------------------------------------------------------------------ runs
+
+    def _require_active_run(self, conn: Connection, run_id: str) -> int:
+        """The run's experiment id; 404 for an unknown run, 400 for a deleted one."""
+        row = conn.execute(self._q_run_state, {"rid": run_id}).first()
+        if row is None:
+            raise not_found(f"Run with id={run_id} not found")
+        if row.lifecycle_stage != s.ACTIVE:
+            raise invalid_parameter(
+                f"The run {run_id} must be in the 'active' state. Current state is {row.lifecycle_stage}."
+            )
+        return int(row.experiment_id)
+
+    def create_run(
+        self,
+        experiment_id: int,
+        user_id: str = "",
+        start_time: int = 0,
+        run_name: str | None = None,
+        tags: Sequence[tuple[str, str]] = (),
+    ) -> pb.Run:
+        tag_map: dict[str, str] = {}
+        for key, value in tags:
+            tag_map[key] = value[:TAG_VALUE_MAX]
+        tag_name = tag_map.get(RUN_NAME_TAG)
+        if run_name and tag_name is not None and run_name != tag_name:
+            raise invalid_parameter(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{tag_name}')."
+            )
+        name = run_name or tag_name or generate_name()
+        tag_map[RUN_NAME_TAG] = name
+        run_uuid = uuid.uuid4().hex
+        with self._engine.begin() as conn:
+            exp = self._require_active_experiment(conn, experiment_id)
+            artifact_uri = _join_uri(exp.artifact_location or "", run_uuid, "artifacts")
+            conn.execute(
+                insert(s.runs).values(
+                    run_uuid=run_uuid,
+                    name=name,
+                    experiment_id=experiment_id,
+                    user_id=user_id,
+                    status="RUNNING",
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=s.ACTIVE,
+                    artifact_uri=artifact_uri,
+                )
+            )
+            conn.execute(
+                self._u_tags, [{"run_uuid": run_uuid, "key": k, "value": v} for k, v in tag_map.items()]
+            )
+        run = pb.Run()
+        info = run.info
+        info.run_id = run_uuid
+        info.run_uuid = run_uuid
+        info.run_name = name
+        info.experiment_id = str(experiment_id)
+        info.user_id = user_id
+        info.status = pb.RUNNING
+        info.start_time = start_time
+        info.artifact_uri = artifact_uri
+        info.lifecycle_stage = s.ACTIVE
+        run.data.SetInParent()
+        for k in sorted(tag_map):
+            run.data.tags.add(key=k, value=tag_map[k])
+        run.inputs.SetInParent()
+        return run
+
+    def update_run(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> pb.RunInfo:
+        r = s.runs.c
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status
+        if end_time is not None:
+            values["end_time"] = end_time
+        if run_name:
+            values["name"] = run_name
+        with self._engine.begin() as conn:
+            self._require_active_run(conn, run_id)
+            if values:
+                conn.execute(update(s.runs).where(r.run_uuid == run_id).values(**values))
+            if run_name:
+                conn.execute(self._u_tags, {"run_uuid": run_id, "key": RUN_NAME_TAG, "value": run_name})
+            row = conn.execute(select(s.runs).where(r.run_uuid == run_id)).one()
+        return self._run_info(row)
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, s.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, s.ACTIVE)
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        r = s.runs.c
+        deleted_time = now_ms() if stage == s.DELETED else None
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(s.runs)
+                .where(r.run_uuid == run_id)
+                .values(lifecycle_stage=stage, deleted_time=deleted_time)
+            )
+            if result.rowcount == 0:
+                raise not_found(f"Run with id={run_id} not found")
+
+    def get_run(self, run_id: str) -> pb.Run:
+        with self._read_engine.connect() as conn:
+            runs = self._load_runs(conn, [run_id], model_inputs=True)
+        if not runs:
+            raise not_found(f"Run with id={run_id} not found")
+        return runs[0]
+
+    @staticmethod
+    def _run_info(row: Row[Any], info: pb.RunInfo | None = None) -> pb.RunInfo:
+        info = pb.RunInfo() if info is None else info
+        info.run_id = row.run_uuid
+        info.run_uuid = row.run_uuid
+        info.run_name = row.name or ""
+        info.experiment_id = str(row.experiment_id)
+        info.user_id = row.user_id or ""
+        info.status = pb.RunStatus.Value(row.status)
+        if row.start_time is not None:
+            info.start_time = row.start_time
+        if row.end_time is not None:
+            info.end_time = row.end_time
+        info.artifact_uri = row.artifact_uri or ""
+        info.lifecycle_stage = row.lifecycle_stage
+        return info
+
+    def _load_runs(self, conn: Connection, run_ids: Sequence[str], model_inputs: bool) -> list[pb.Run]:
+        """Runs in the order of ``run_ids``, hydrated with one query per child table."""
+        by_id: dict[str, pb.Run] = {}
+        r = s.runs.c
+        lm = s.latest_metrics.c
+        p = s.params.c
+        t = s.tags.c
+        for chunk in _chunks(list(dict.fromkeys(run_ids))):
+            for row in conn.execute(select(s.runs).where(r.run_uuid.in_(chunk))):
+                run = pb.Run()
+                self._run_info(row, run.info)
+                run.data.SetInParent()
+                run.inputs.SetInParent()
+                run.outputs.SetInParent()
+                by_id[row.run_uuid] = run
+            if not by_id:
+                continue
+            for row in conn.execute(
+                select(lm.run_uuid, lm.key, lm.value, lm.is_nan, lm.timestamp, lm.step)
+                .where(lm.run_uuid.in_(chunk))
+                .order_by(lm.run_uuid, lm.key)
+            ):
+                by_id[row.run_uuid].data.metrics.add(
+                    key=row.key,
+                    value=math.nan if row.is_nan else row.value,
+                    timestamp=row.timestamp,
+                    step=row.step,
+                )
+            for row in conn.execute(
+                select(p.run_uuid, p.key, p.value).where(p.run_uuid.in_(chunk)).order_by(p.run_uuid, p.key)
+            ):
+                by_id[row.run_uuid].data.params.add(key=row.key, value=row.value)
+            for row in conn.execute(
+                select(t.run_uuid, t.key, t.value).where(t.run_uuid.in_(chunk)).order_by(t.run_uuid, t.key)
+            ):
+                by_id[row.run_uuid].data.tags.add(key=row.key, value=row.value or "")
+            self._load_run_inputs(conn, chunk, by_id, model_inputs)
+            o = s.run_outputs.c
+            for row in conn.execute(
+                select(o.run_uuid, o.model_id, o.step)
+                .where(o.run_uuid.in_(chunk))
+                .order_by(o.run_uuid, o.step, o.model_id)
+            ):
+                by_id[row.run_uuid].outputs.model_outputs.add(model_id=row.model_id, step=row.step)
+        return [by_id[i] for i in run_ids if i in by_id]
+
+    def _load_run_inputs(
+        self, conn: Connection, run_ids: Sequence[str], by_id: dict[str, pb.Run], model_inputs: bool
+    ) -> None:
+        i = s.inputs.c
+        d = s.datasets.c
+        it = s.input_tags.c
+        dataset_rows = conn.execute(
+            select(
+                i.input_uuid,
+                i.destination_id,
+                d.name,
+                d.digest,
+                d.dataset_source_type,
+                d.dataset_source,
+                d.dataset_schema,
+                d.dataset_profile,
+            )
+            .join(s.datasets, d.dataset_uuid == i.source_id)
+            .where(
+                i.destination_type == s.INPUT_DESTINATION_RUN,
+                i.destination_id.in_(run_ids),
+                i.source_type == s.INPUT_SOURCE_DATASET,
+            )
+            .order_by(i.destination_id, d.name, d.digest)
+        ).all()
+        if dataset_rows:
+            inputs_by_uuid: dict[str, pb.DatasetInput] = {}
+            for row in dataset_rows:
+                dataset_input = by_id[row.destination_id].inputs.dataset_inputs.add()
+                ds = dataset_input.dataset
+                ds.name = row.name
+                ds.digest = row.digest
+                ds.source_type = row.dataset_source_type
+                ds.source = row.dataset_source
+                if row.dataset_schema is not None:
+                    ds.schema = row.dataset_schema
+                if row.dataset_profile is not None:
+                    ds.profile = row.dataset_profile
+                inputs_by_uuid[row.input_uuid] = dataset_input
+            for chunk in _chunks(list(inputs_by_uuid)):
+                for input_uuid, tag_name, tag_value in conn.execute(
+                    select(it.input_uuid, it.name, it.value)
+                    .where(it.input_uuid.in_(chunk))
+                    .order_by(it.input_uuid, it.name)
+                ):
+                    inputs_by_uuid[input_uuid].tags.add(key=tag_name, value=tag_value)
+        if model_inputs:
+            for destination_id, source_id in conn.execute(
+                select(i.destination_id, i.source_id)
+                .where(
+                    i.destination_type == s.INPUT_DESTINATION_RUN,
+                    i.destination_id.in_(run_ids),
+                    i.source_type == s.INPUT_SOURCE_MODEL,
+                )
+                .order_by(i.destination_id, i.source_id)
+            ):
+                by_id[destination_id].inputs.model_inputs.add(model_id=source_id)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[int],
+        *,
+        filter_string: str = "",
+        view_type: int = pb.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> tuple[list[pb.Run], str | None]:
+        run_search = importlib.import_module("runstash_metadata.search.runs")
+
+        plan = run_search.plan(
+            list(experiment_ids), filter_string, view_type, list(order_by), max_results, page_token
+        )
+        with self._read_engine.connect() as conn:
+            rows = conn.execute(plan.statement).all()
+            ids = [str(row[0]) for row in rows[: plan.max_results]]
+            runs = self._load_runs(conn, ids, model_inputs=False)
+        return runs, plan.next_page_token(len(rows))
+
+    # ------------------------------------------------------------------ metrics, params, tags
+
+    def log_metric(self, run_id: str, metric: MetricPoint) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, key: str, value: str) -> None:
+        p = s.params.c
+        value = value[:PARAM_VALUE_MAX]
+        with self._engine.begin() as conn:
+            self._require_active_run(conn, run_id)
+            conn.execute(self._i_params, {"run_uuid": run_id, "key": key, "value": value})
+            old = conn.execute(select(p.value).where(p.run_uuid == run_id, p.key == key)).scalar_one()
+            if old != value:
+                raise invalid_parameter(
+                    f"Changing param values is not allowed. Param with key='{key}' was already logged "
+                    f"with value='{old}' for run ID='{run_id}'. Attempted logging new value '{value}'."
+                )
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        self.log_batch(run_id, tags=[(key, value)])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        t = s.tags.c
+        with self._engine.begin() as conn:
+            self._require_active_run(conn, run_id)
+            result = conn.execute(delete(s.tags).where(t.run_uuid == run_id, t.key == key))
+            if result.rowcount == 0:
+                raise not_found(f"No tag with name: {key} in run with id {run_id}")
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[MetricPoint] = (),
+        params: Sequence[tuple[str, str]] = (),
+        tags: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Params, metrics, model metrics and tags in ONE transaction: all or nothing.
+
+        Statement count is independent of the batch size: a run check, one select of existing
+        params, then one bulk statement per table (insertmanyvalues packs the rows).
+        """
+        with self._engine.begin() as conn:
+            experiment_id = self._require_active_run(conn, run_id)
+            if params:
+                self._write_params(conn, run_id, params)
+            if metrics:
+                self._write_metrics(conn, run_id, experiment_id, metrics)
+            if tags:
+                self._write_tags(conn, run_id, tags)
+
+    def _write_params(self, conn: Connection, run_id: str, params: Sequence[tuple[str, str]]) -> None:
+        p = s.params.c
+        wanted = {k: v[:PARAM_VALUE_MAX] for k, v in params}
+        existing: dict[str, str] = {}
+        for chunk in _chunks(list(wanted)):
+            for key, value in conn.execute(
+                select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(chunk))
+            ):
+                existing[key] = value
+        conflicts = [
+            {"key": k, "old_value": existing[k], "new_value": v}
+            for k, v in wanted.items()
+            if k in existing and existing[k] != v
+        ]
+        if conflicts:
+            raise invalid_parameter(
+                f"Changing param values is not allowed. Params were already logged='{conflicts}' "
+                f"for run ID='{run_id}'."
+            )
+        new = [
+            {"run_uuid": run_id, "key": k, "value": v} for k, v in sorted(wanted.items()) if k not in existing
+        ]
+        if new:
+            conn.execute(self._i_params, new)
+
+    def _write_metrics(
+        self, conn: Connection, run_id: str, experiment_id: int, metrics: Sequence[MetricPoint]
+    ) -> None:
+        points: dict[tuple[str, int, int, float, bool], None] = {}
+        latest: dict[str, tuple[int, int, float, bool]] = {}
+        model_rows: list[dict[str, Any]] = []
+        for m in metrics:
+            value, is_nan = stored_value(m.value)
+            points[(m.key, m.step, m.timestamp, value, is_nan)] = None
+            candidate = (m.step, m.timestamp, value, is_nan)
+            current = latest.get(m.key)
+            if current is None or candidate[:3] > current[:3]:
+                latest[m.key] = candidate
+            if m.model_id:
+                model_rows.append(
+                    {
+                        "model_id": m.model_id,
+                        "metric_name": m.key,
+                        "metric_timestamp_ms": m.timestamp,
+                        "metric_step": m.step,
+                        "metric_value": value,
+                        "is_nan": is_nan,
+                        "experiment_id": experiment_id,
+                        "run_id": run_id,
+                        "dataset_uuid": None,
+                        "dataset_name": m.dataset_name,
+                        "dataset_digest": m.dataset_digest,
+                    }
+                )
+        # Sorted rows take row locks in one global order, so concurrent batches cannot deadlock.
+        conn.execute(
+            self._i_metrics,
+            [
+                {"run_uuid": run_id, "key": k, "step": st, "timestamp": ts, "value": v, "is_nan": nan}
+                for (k, st, ts, v, nan) in sorted(points)
+            ],
+        )
+        conn.execute(
+            self._u_latest,
+            [
+                {"run_uuid": run_id, "key": k, "step": st, "timestamp": ts, "value": v, "is_nan": nan}
+                for k, (st, ts, v, nan) in sorted(latest.items())
+            ],
+        )
+        if model_rows:
+            try:
+                conn.execute(self._i_model_metrics, model_rows)
+            except IntegrityError as exc:
+                raise RunstashError(ErrorCode.BAD_REQUEST, str(exc.orig)) from exc
+
+    def _write_tags(self, conn: Connection, run_id: str, tags: Sequence[tuple[str, str]]) -> None:
+        wanted = {k: v[:TAG_VALUE_MAX] for k, v in tags}
+        conn.execute(
+            self._u_tags, [{"run_uuid": run_id, "key": k, "value": v} for k, v in sorted(wanted.items())]
+        )
+        if RUN_NAME_TAG in wanted:
+            conn.execute(update(s.runs).where(s.runs.c.run_uuid == run_id).values(name=wanted[RUN_NAME_TAG]))
+
+    def log_model(self, run_id: str, model: Mapping[str, Any]) -> None:
+        """Legacy ``runs/log-model``: append the MLmodel dict to the run's history tag."""
+        t = s.tags.c
+        with self._engine.begin() as conn:
+            self._require_active_run(conn, run_id)
+            current = conn.execute(
+                select(t.value).where(t.run_uuid == run_id, t.key == LOG_MODEL_HISTORY_TAG)
+            ).scalar()
+            history = json.loads(current) if current else []
+            history.append(dict(model))
+            conn.execute(
+                self._u_tags,
+                {"run_uuid": run_id, "key": LOG_MODEL_HISTORY_TAG, "value": json.dumps(history)},
+            )
+
+    # ------------------------------------------------------------------ metric history
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
+    ) -> tuple[list[pb.Metric], str | None]:
+        m = s.metrics.c
+        offset = decode_offset_token(page_token)
+        stmt = (
+            select(m.value, m.is_nan, m.timestamp, m.step)
+            .where(m.run_uuid == run_id, m.key == key)
+            .order_by(m.timestamp, m.step, m.value)
+        )
+        if max_results is not None:
+            stmt = stmt.limit(max_results + 1).offset(offset)
+        elif offset:
+            stmt = stmt.offset(offset)
+        with self._read_engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        token = None
+        if max_results is not None and len(rows) > max_results:
+            rows = rows[:max_results]
+            token = encode_offset_token(offset + max_results)
+        return [
+            pb.Metric(key=key, value=_loaded_value(v, nan), timestamp=ts, step=st) for v, nan, ts, st in rows
+        ], token
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[pb.MetricWithRunId]:
+        """Per run, up to ``max_results`` points evenly spread over the (step, timestamp, value)
+        order, first and last always kept; runs in request order (repeats repeated).
+
+        Sampling happens in SQL: with rn the 0-based position and n the count, the row is kept when
+        ``floor(rn*k/(n-1))`` steps up from ``floor((rn-1)*k/(n-1))`` (k = max_results - 1), which picks
+        exactly max_results rows including positions 0 and n-1.
+        """
+        m = s.metrics.c
+        unique_ids = list(dict.fromkeys(run_ids))
+        if not unique_ids:
+            return []
+        conditions = [m.run_uuid.in_(unique_ids), m.key == key]
+        if start_step is not None and end_step is not None:
+            conditions.append(m.step.between(start_step, end_step))
+        order = (m.step, m.timestamp, m.value)
+        numbered = (
+            select(
+                m.run_uuid,
+                m.step,
+                m.timestamp,
+                m.value,
+                m.is_nan,
+                (func.row_number().over(partition_by=m.run_uuid, order_by=order) - 1).label("rn"),
+                func.count().over(partition_by=m.run_uuid).label("n"),
+            )
+            .where(*conditions)
+            .subquery()
+        )
+        rn, n = numbered.c.rn, numbered.c.n
+        k = literal(max(max_results - 1, 0))
+        keep = or_(
+            n <= max_results,
+            rn == 0,
+            (rn * k) // (n - 1) > ((rn - 1) * k) // (n - 1),
+        )
+        stmt = (
+            select(
+                numbered.c.run_uuid,
+                numbered.c.step,
+                numbered.c.timestamp,
+                numbered.c.value,
+                numbered.c.is_nan,
+            )
+            .where(and_(n > 0, keep))
+            .order_by(numbered.c.run_uuid, numbered.c.step, numbered.c.timestamp, numbered.c.value)
+        )
+        per_run: dict[str, list[pb.MetricWithRunId]] = {}
+        with self._read_engine.connect() as conn:
+            for row in conn.execute(stmt):
+                per_run.setdefault(row.run_uuid, []).append(
+                    pb.MetricWithRunId(
+                        key=key,
+                        value=_loaded_value(row.value, row.is_nan),
+                        timestamp=row.timestamp,
+                        step=row.step,
+                        run_id=row.run_uuid,
+                    )
+                )
+        result: list[pb.MetricWithRunId] = []
+        for run_id in run_ids:
+            result.extend(per_run.get(run_id, ()))
+        return result
+
+    def get_metric_history_bulk(
+        self, run_ids: Sequence[str], key: str, max_results: int
+    ) -> list[pb.MetricWithRunId]:
+        m = s.metrics.c
+        stmt = (
+            select(m.run_uuid, m.value, m.is_nan, m.timestamp, m.step)
+            .where(m.run_uuid.in_(list(dict.fromkeys(run_ids))), m.key == key)
+            .order_by(m.run_uuid, m.timestamp, m.step, m.value)
+            .limit(max_results)
+        )
+        with self._read_engine.connect() as conn:
+            return [
+                pb.MetricWithRunId(
+                    key=key, value=_loaded_value(v, nan), timestamp=ts, step=st, run_id=run_uuid
+                )
+                for run_uuid, v, nan, ts, st in conn.execute(stmt)
+            ]
+
+    # ------------------------------------------------------------------ inputs / outputs / datasets
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[pb.DatasetInput] = (),
+        models: Sequence[str] = (),
+    ) -> None:
+        d = s.datasets.c
+        i = s.inputs.c
+        with self._engine.begin() as conn:
+            experiment_id = self._require_active_run(conn, run_id)
+            if datasets:
+                wanted: dict[tuple[str, str], pb.Dataset] = {}
+                for di in datasets:
+                    wanted[(di.dataset.name, di.dataset.digest)] = di.dataset
+                conn.execute(
+                    self._i_datasets,
+                    [
+                        {
+                            "dataset_uuid": uuid.uuid4().hex,
+                            "experiment_id": experiment_id,
+                            "name": ds.name,
+                            "digest": ds.digest,
+                            "dataset_source_type": ds.source_type,
+                            "dataset_source": ds.source,
+                            "dataset_schema": ds.schema if ds.HasField("schema") else None,
+                            "dataset_profile": ds.profile if ds.HasField("profile") else None,
+                        }
+                        for (_, _), ds in sorted(wanted.items())
+                    ],
+                )
+                names = sorted({name for name, _ in wanted})
+                uuids: dict[tuple[str, str], str] = {}
+                for chunk in _chunks(names):
+                    for row in conn.execute(
+                        select(d.dataset_uuid, d.name, d.digest).where(
+                            d.experiment_id == experiment_id, d.name.in_(chunk)
+                        )
+                    ):
+                        uuids[(row.name, row.digest)] = row.dataset_uuid
+                existing = set(
+                    conn.execute(
+                        select(i.source_id).where(
+                            i.destination_type == s.INPUT_DESTINATION_RUN,
+                            i.destination_id == run_id,
+                            i.source_type == s.INPUT_SOURCE_DATASET,
+                        )
+                    ).scalars()
+                )
+                new_inputs: list[dict[str, Any]] = []
+                new_tags: list[dict[str, Any]] = []
+                seen: set[str] = set()
+                for di in datasets:
+                    dataset_uuid = uuids[(di.dataset.name, di.dataset.digest)]
+                    if dataset_uuid in existing or dataset_uuid in seen:
+                        continue
+                    seen.add(dataset_uuid)
+                    input_uuid = uuid.uuid4().hex
+                    new_inputs.append(
+                        {
+                            "input_uuid": input_uuid,
+                            "source_type": s.INPUT_SOURCE_DATASET,
+                            "source_id": dataset_uuid,
+                            "destination_type": s.INPUT_DESTINATION_RUN,
+                            "destination_id": run_id,
+                        }
+                    )
+                    tag_map = {tag.key: tag.value for tag in di.tags}
+                    new_tags.extend(
+                        {"input_uuid": input_uuid, "name": k, "value": v} for k, v in tag_map.items()
+                    )
+                if new_inputs:
+                    conn.execute(self._i_inputs, new_inputs)
+                if new_tags:
+                    conn.execute(self._i_input_tags, new_tags)
+            if models:
+                conn.execute(
+                    self._i_inputs,
+                    [
+                        {
+                            "input_uuid": uuid.uuid4().hex,
+                            "source_type": s.INPUT_SOURCE_MODEL,
+                            "source_id": model_id,
+                            "destination_type": s.INPUT_DESTINATION_RUN,
+                            "destination_id": run_id,
+                        }
+                        for model_id in dict.fromkeys(models)
+                    ],
+                )
+
+    def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:
+        with self._engine.begin() as conn:
+            self._require_active_run(conn, run_id)
+            conn.execute(
+                self._i_run_outputs,
+                [
+                    {"run_uuid": run_id, "model_id": model_id, "step": step}
+                    for model_id, step in dict.fromkeys(models)
+                ],
+            )
+
+    def search_datasets(self, experiment_ids: Sequence[int]) -> list[pb.DatasetSummary]:
+        d = s.datasets.c
+        i = s.inputs.c
+        it = s.input_tags.c
+        stmt = (
+            select(d.experiment_id, d.name, d.digest, it.value)
+            .distinct()
+            .join(
+                s.inputs,
+                and_(i.source_id == d.dataset_uuid, i.source_type == s.INPUT_SOURCE_DATASET),
+            )
+            .outerjoin(
+                s.input_tags,
+                and_(it.input_uuid == i.input_uuid, it.name == DATASET_CONTEXT_TAG),
+            )
+            .where(d.experiment_id.in_(list(experiment_ids)))
+            .order_by(d.experiment_id, d.name, d.digest, it.value)
+            .limit(1000)
+        )
+        with self._read_engine.connect() as conn:
+            return [
+                pb.DatasetSummary(experiment_id=str(exp_id), name=name, digest=digest, context=context)
+                for exp_id, name, digest, context in conn.execute(stmt)
+            ]
+
+    # ------------------------------------------------------------------ logged models
+
+    def create_logged_model(
+        self,
+        experiment_id: int,
+        *,
+        name: str | None = None,
+        model_type: str | None = None,
+        source_run_id: str | None = None,
+        params: Sequence[tuple[str, str]] = (),
+        tags: Sequence[tuple[str, str]] = (),
+    ) -> pb.LoggedModel:
+        model_id = f"m-{uuid.uuid4().hex}"
+        ts = now_ms()
+        with self._engine.begin() as conn:
+            exp = self._require_active_experiment(conn, experiment_id)
+            conn.execute(
+                insert(s.logged_models).values(
+                    model_id=model_id,
+                    experiment_id=experiment_id,
+                    name=name or generate_name(),
+                    artifact_location=_join_uri(exp.artifact_location or "", "models", model_id, "artifacts"),
+                    status=pb.LOGGED_MODEL_PENDING,
+                    lifecycle_stage=s.ACTIVE,
+                    model_type=model_type or "",
+                    source_run_id=source_run_id or "",
+                    status_message=None,
+                    creation_timestamp_ms=ts,
+                    last_updated_timestamp_ms=ts,
+                )
+            )
+            if params:
+                conn.execute(
+                    self._u_model_params,
+                    [
+                        {
+                            "model_id": model_id,
+                            "experiment_id": experiment_id,
+                            "param_key": k,
+                            "param_value": v,
+                        }
+                        for k, v in dict(params).items()
+                    ],
+                )
+            if tags:
+                conn.execute(
+                    self._u_model_tags,
+                    [
+                        {"model_id": model_id, "experiment_id": experiment_id, "tag_key": k, "tag_value": v}
+                        for k, v in dict(tags).items()
+                    ],
+                )
+            return self._load_logged_models(conn, [model_id])[0]
+
+    def _require_logged_model(self, conn: Connection, model_id: str, allow_deleted: bool = False) -> int:
+        lm = s.logged_models.c
+        row = conn.execute(
+            select(lm.experiment_id, lm.lifecycle_stage).where(lm.model_id == model_id)
+        ).first()
+        if row is None or (row.lifecycle_stage != s.ACTIVE and not allow_deleted):
+            raise not_found(f"Logged model with ID '{model_id}' not found.")
+        return int(row.experiment_id)
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> pb.LoggedModel:
+        with self._read_engine.connect() as conn:
+            self._require_logged_model(conn, model_id, allow_deleted)
+            return self._load_logged_models(conn, [model_id])[0]
+
+    def finalize_logged_model(self, model_id: str, status: int) -> pb.LoggedModel:
+        lm = s.logged_models.c
+        with self._engine.begin() as conn:
+            self._require_logged_model(conn, model_id)
+            conn.execute(
+                update(s.logged_models)
+                .where(lm.model_id == model_id)
+                .values(status=status, last_updated_timestamp_ms=now_ms())
+            )
+            return self._load_logged_models(conn, [model_id])[0]
+
+    def delete_logged_model(self, model_id: str) -> None:
+        lm = s.logged_models.c
+        with self._engine.begin() as conn:
+            self._require_logged_model(conn, model_id)
+            conn.execute(
+                update(s.logged_models)
+                .where(lm.model_id == model_id)
+                .values(lifecycle_stage=s.DELETED, last_updated_timestamp_ms=now_ms())
+            )
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[tuple[str, str]]) -> None:
+        with self._engine.begin() as conn:
+            experiment_id = self._require_logged_model(conn, model_id)
+            if tags:
+                conn.execute(
+                    self._u_model_tags,
+                    [
+                        {"model_id": model_id, "experiment_id": experiment_id, "tag_key": k, "tag_value": v}
+                        for k, v in sorted(dict(tags).items())
+                    ],
+                )
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        t = s.logged_model_tags.c
+        with self._engine.begin() as conn:
+            self._require_logged_model(conn, model_id)
+            result = conn.execute(delete(s.logged_model_tags).where(t.model_id == model_id, t.tag_key == key))
+            if result.rowcount == 0:
+                raise not_found(f"No tag with key '{key}' found for logged model with ID '{model_id}'.")
+
+    def log_logged_model_params(self, model_id: str, params: Sequence[tuple[str, str]]) -> None:
+        with self._engine.begin() as conn:
+            experiment_id = self._require_logged_model(conn, model_id)
+            if params:
+                conn.execute(
+                    self._u_model_params,
+                    [
+                        {
+                            "model_id": model_id,
+                            "experiment_id": experiment_id,
+                            "param_key": k,
+                            "param_value": v,
+                        }
+                        for k, v in sorted(dict(params).items())
+                    ],
+                )
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[int],
+        *,
+        filter_string: str = "",
+        datasets: Sequence[Any] = (),
+        max_results: int = 50,
+        order_by: Sequence[Any] = (),
+        page_token: str | None = None,
+    ) -> tuple[list[pb.LoggedModel], str | None]:
+        lm_search = importlib.import_module("runstash_metadata.search.logged_models")
+
+        plan = lm_search.plan(
+            list(experiment_ids), filter_string, list(datasets), list(order_by), max_results, page_token
+        )
+        with self._read_engine.connect() as conn:
+            rows = conn.execute(plan.statement).all()
+            ids = [str(row[0]) for row in rows[: plan.max_results]]
+            models = self._load_logged_models(conn, ids)
+        return models, plan.next_page_token(len(rows))
+
+    def _load_logged_models(self, conn: Connection, model_ids: Sequence[str]) -> list[pb.LoggedModel]:
+        lm = s.logged_models.c
+        p = s.logged_model_params.c
+        t = s.logged_model_tags.c
+        mm = s.logged_model_metrics.c
+        by_id: dict[str, pb.LoggedModel] = {}
+        for chunk in _chunks(list(dict.fromkeys(model_ids))):
+            for row in conn.execute(select(s.logged_models).where(lm.model_id.in_(chunk))):
+                model = pb.LoggedModel()
+                info = model.info
+                info.model_id = row.model_id
+                info.experiment_id = str(row.experiment_id)
+                info.name = row.name
+                info.creation_timestamp_ms = row.creation_timestamp_ms
+                info.last_updated_timestamp_ms = row.last_updated_timestamp_ms
+                info.artifact_uri = row.artifact_location
+                info.status = row.status
+                info.model_type = row.model_type or ""
+                info.source_run_id = row.source_run_id or ""
+                if row.status_message is not None:
+                    info.status_message = row.status_message
+                model.data.SetInParent()
+                by_id[row.model_id] = model
+            for row in conn.execute(
+                select(t.model_id, t.tag_key, t.tag_value).where(t.model_id.in_(chunk)).order_by(t.tag_key)
+            ):
+                by_id[row.model_id].info.tags.add(key=row.tag_key, value=row.tag_value)
+            for row in conn.execute(
+                select(p.model_id, p.param_key, p.param_value)
+                .where(p.model_id.in_(chunk))
+                .order_by(p.param_key)
+            ):
+                by_id[row.model_id].data.params.add(key=row.param_key, value=row.param_value)
+            for row in conn.execute(
+                select(s.logged_model_metrics)
+                .where(mm.model_id.in_(chunk))
+                .order_by(mm.metric_name, mm.metric_step, mm.metric_timestamp_ms)
+            ):
+                by_id[row.model_id].data.metrics.add(
+                    key=row.metric_name,
+                    value=_loaded_value(row.metric_value, row.is_nan),
+                    timestamp=row.metric_timestamp_ms,
+                    step=row.metric_step,
+                    dataset_name=row.dataset_name,
+                    dataset_digest=row.dataset_digest,
+                    model_id=row.model_id,
+                    run_id=row.run_id,
+                )
+        return [by_id[i] for i in model_ids if i in by_id]
+
+
+def params_of(items: Iterable[Any]) -> list[tuple[str, str]]:
+    """(key, value) pairs from Param/RunTag/ExperimentTag-like messages (absent value = "")."""
+    return [(item.key, item.value) for item in items]
