@@ -1,0 +1,67 @@
+"""The built web UI (gateway/ui/dist): index.html at `/`, hashed assets under their own paths."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+NOT_BUILT_PAGE = (
+    b"runstash: the web UI is not built (gateway/ui/dist is missing).\n"
+    b"Build it with `make -C gateway/ui build`; the REST API under /api/ works regardless.\n"
+)
+
+# Vite/webpack style content hashes: name-3f9a1c2b.js, name.3f9a1c2b.css
+_HASHED = re.compile(r"[.-][0-9A-Za-z_-]{8,}\.[A-Za-z0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    body: bytes
+    content_type: str
+    cache_control: str
+
+
+class StaticUI:
+    """Serves files from one folder; never outside it. Files are small and cached after first read."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self._cache: dict[str, StaticFile | None] = {}
+
+    @property
+    def built(self) -> bool:
+        return (self.root / "index.html").is_file()
+
+    def lookup(self, path: str) -> StaticFile | None:
+        """URL path (already percent-decoded) -> file, or None."""
+        if path in self._cache:
+            return self._cache[path]
+        found = self._load(path)
+        if len(self._cache) < 4096:
+            self._cache[path] = found
+        return found
+
+    def _load(self, path: str) -> StaticFile | None:
+        relative = path.lstrip("/") or "index.html"
+        if relative.startswith("static-files/"):  # MLflow's asset prefix
+            relative = relative[len("static-files/") :]
+        if "\x00" in relative or "\\" in relative:
+            return None
+        try:
+            candidate = (self.root / relative).resolve()
+        except (OSError, RuntimeError):
+            return None
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", "image/svg+xml"):
+            content_type += "; charset=utf-8"
+        if candidate.name == "index.html":
+            cache = "no-cache"
+        elif _HASHED.search(candidate.name):
+            cache = "public, max-age=31536000, immutable"
+        else:
+            cache = "public, max-age=300"
+        return StaticFile(candidate.read_bytes(), content_type, cache)
