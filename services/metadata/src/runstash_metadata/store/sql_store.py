@@ -40,6 +40,7 @@ from runstash_metadata.names import generate_name
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.dialect import Dialect
 from runstash_metadata.store.migrate import upgrade_to_head
+from runstash_metadata.validation_experiments import check_custom_view_tag_write
 
 MAX_DOUBLE = 1.7976931348623157e308
 PARAM_VALUE_MAX = 6000
@@ -47,6 +48,7 @@ TAG_VALUE_MAX = 8000
 RUN_NAME_TAG = "mlflow.runName"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
+CUSTOM_VIEW_TAG_PREFIX = "mlflow.customView.view"
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
 WORKSPACE = "default"
@@ -348,8 +350,16 @@ class SqlTrackingStore:
             ) from exc
 
     def set_experiment_tag(self, experiment_id: int, key: str, value: str) -> None:
+        t = s.experiment_tags.c
         with self._engine.begin() as conn:
             self._require_active_experiment(conn, experiment_id)
+            if key.startswith(CUSTOM_VIEW_TAG_PREFIX):
+                existing = conn.execute(
+                    select(t.key).where(
+                        t.experiment_id == experiment_id, t.key.like(f"{CUSTOM_VIEW_TAG_PREFIX}%")
+                    )
+                ).scalars()
+                check_custom_view_tag_write(str(experiment_id), set(existing), key)
             conn.execute(self._u_exp_tags, {"experiment_id": experiment_id, "key": key, "value": value})
 
     def delete_experiment_tag(self, experiment_id: int, key: str) -> None:
@@ -403,8 +413,9 @@ class SqlTrackingStore:
         tag_map: dict[str, str] = {}
         for key, value in tags:
             tag_map[key] = value[:TAG_VALUE_MAX]
-        tag_name = tag_map.get(RUN_NAME_TAG)
-        if run_name and tag_name is not None and run_name != tag_name:
+        # MLflow reads the first mlflow.runName tag.
+        tag_name = next((value for key, value in tags if key == RUN_NAME_TAG), None)
+        if run_name and tag_name and run_name != tag_name:
             raise invalid_parameter(
                 "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
                 f"different values (run_name='{run_name}', mlflow.runName='{tag_name}')."
@@ -628,6 +639,8 @@ class SqlTrackingStore:
         order_by: Sequence[str] = (),
         page_token: str | None = None,
     ) -> tuple[list[pb.Run], str | None]:
+        if not experiment_ids:
+            return [], None
         run_search = importlib.import_module("runstash_metadata.search.runs")
 
         plan = run_search.plan(
@@ -1165,6 +1178,8 @@ class SqlTrackingStore:
         order_by: Sequence[Any] = (),
         page_token: str | None = None,
     ) -> tuple[list[pb.LoggedModel], str | None]:
+        if not experiment_ids:
+            return [], None
         lm_search = importlib.import_module("runstash_metadata.search.logged_models")
 
         plan = lm_search.plan(

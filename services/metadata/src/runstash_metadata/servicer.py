@@ -1,0 +1,304 @@
+"""The metadata service's gRPC servicer: validate the request, call the store, shape the response.
+
+Each method raises :class:`~runstash_protos.errors.RunstashError` on failure (never
+``context.abort``): the error interceptor of :mod:`runstash_protos.rpc` maps it to a gRPC status,
+and the in-process gateway sees the same exception. ``context`` is never used, so callers may pass
+any stub object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runstash_protos import metadata_pb2 as pb
+from runstash_protos import metadata_pb2_grpc
+
+from runstash_metadata import validation as v
+from runstash_metadata.store.sql_store import MetricPoint, SqlTrackingStore
+
+DEFAULT_BULK_INTERVAL_RESULTS = 2500
+DEFAULT_LOGGED_MODELS_RESULTS = 50
+
+
+def _pairs(items: Any) -> list[tuple[str, str]]:
+    return [(item.key, item.value) for item in items]
+
+
+class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
+    """Implements every RPC of ``runstash.metadata.MetadataService`` over one tracking store."""
+
+    def __init__(self, store: SqlTrackingStore) -> None:
+        self.store = store
+
+    # ------------------------------------------------------------------ experiments
+
+    def CreateExperiment(self, request: pb.CreateExperiment, context: Any) -> pb.CreateExperiment.Response:
+        v.check_create_experiment(request, trusted_artifact_roots=[self.store.default_artifact_root])
+        experiment_id = self.store.create_experiment(
+            request.name, request.artifact_location or None, _pairs(request.tags)
+        )
+        return pb.CreateExperiment.Response(experiment_id=experiment_id)
+
+    def SearchExperiments(self, request: pb.SearchExperiments, context: Any) -> pb.SearchExperiments.Response:
+        v.check_search_experiments(request)
+        view_type = request.view_type if request.HasField("view_type") else pb.ACTIVE_ONLY
+        experiments, token = self.store.search_experiments(
+            view_type,
+            request.max_results,
+            request.filter,
+            list(request.order_by),
+            request.page_token or None,
+        )
+        return pb.SearchExperiments.Response(experiments=experiments, next_page_token=token)
+
+    def GetExperiment(self, request: pb.GetExperiment, context: Any) -> pb.GetExperiment.Response:
+        v.check_get_experiment(request)
+        experiment = self.store.get_experiment(v.parse_experiment_id(request.experiment_id))
+        return pb.GetExperiment.Response(experiment=experiment)
+
+    def GetExperimentByName(
+        self, request: pb.GetExperimentByName, context: Any
+    ) -> pb.GetExperimentByName.Response:
+        v.check_get_experiment_by_name(request)
+        return pb.GetExperimentByName.Response(
+            experiment=self.store.get_experiment_by_name(request.experiment_name)
+        )
+
+    def DeleteExperiment(self, request: pb.DeleteExperiment, context: Any) -> pb.DeleteExperiment.Response:
+        v.check_delete_experiment(request)
+        self.store.delete_experiment(v.parse_experiment_id(request.experiment_id))
+        return pb.DeleteExperiment.Response()
+
+    def RestoreExperiment(self, request: pb.RestoreExperiment, context: Any) -> pb.RestoreExperiment.Response:
+        v.check_restore_experiment(request)
+        self.store.restore_experiment(v.parse_experiment_id(request.experiment_id))
+        return pb.RestoreExperiment.Response()
+
+    def UpdateExperiment(self, request: pb.UpdateExperiment, context: Any) -> pb.UpdateExperiment.Response:
+        v.check_update_experiment(request)
+        self.store.rename_experiment(v.parse_experiment_id(request.experiment_id), request.new_name)
+        return pb.UpdateExperiment.Response()
+
+    def SetExperimentTag(self, request: pb.SetExperimentTag, context: Any) -> pb.SetExperimentTag.Response:
+        v.check_set_experiment_tag(request)
+        self.store.set_experiment_tag(
+            v.parse_experiment_id(request.experiment_id), request.key, request.value
+        )
+        return pb.SetExperimentTag.Response()
+
+    def DeleteExperimentTag(
+        self, request: pb.DeleteExperimentTag, context: Any
+    ) -> pb.DeleteExperimentTag.Response:
+        v.check_delete_experiment_tag(request)
+        self.store.delete_experiment_tag(v.parse_experiment_id(request.experiment_id), request.key)
+        return pb.DeleteExperimentTag.Response()
+
+    def SearchDatasets(self, request: pb.SearchDatasets, context: Any) -> pb.SearchDatasets.Response:
+        v.check_search_datasets(request)
+        summaries = self.store.search_datasets(v.parse_experiment_ids(request.experiment_ids))
+        return pb.SearchDatasets.Response(dataset_summaries=summaries)
+
+    # ------------------------------------------------------------------ runs
+
+    def CreateRun(self, request: pb.CreateRun, context: Any) -> pb.CreateRun.Response:
+        v.check_create_run(request)
+        run = self.store.create_run(
+            v.parse_experiment_id(request.experiment_id),
+            user_id=request.user_id,
+            start_time=request.start_time,
+            run_name=request.run_name or None,
+            tags=_pairs(request.tags),
+        )
+        return pb.CreateRun.Response(run=run)
+
+    def UpdateRun(self, request: pb.UpdateRun, context: Any) -> pb.UpdateRun.Response:
+        v.check_update_run(request)
+        info = self.store.update_run(
+            v.run_id_of(request),
+            status=pb.RunStatus.Name(request.status) if request.HasField("status") else None,
+            end_time=request.end_time if request.HasField("end_time") else None,
+            run_name=request.run_name or None,
+        )
+        return pb.UpdateRun.Response(run_info=info)
+
+    def DeleteRun(self, request: pb.DeleteRun, context: Any) -> pb.DeleteRun.Response:
+        v.check_delete_run(request)
+        self.store.delete_run(request.run_id)
+        return pb.DeleteRun.Response()
+
+    def RestoreRun(self, request: pb.RestoreRun, context: Any) -> pb.RestoreRun.Response:
+        v.check_restore_run(request)
+        self.store.restore_run(request.run_id)
+        return pb.RestoreRun.Response()
+
+    def GetRun(self, request: pb.GetRun, context: Any) -> pb.GetRun.Response:
+        v.check_get_run(request)
+        return pb.GetRun.Response(run=self.store.get_run(v.run_id_of(request)))
+
+    def SearchRuns(self, request: pb.SearchRuns, context: Any) -> pb.SearchRuns.Response:
+        v.check_search_runs(request)
+        runs, token = self.store.search_runs(
+            v.parse_experiment_ids(request.experiment_ids),
+            filter_string=request.filter,
+            view_type=request.run_view_type,
+            max_results=request.max_results,
+            order_by=list(request.order_by),
+            page_token=request.page_token or None,
+        )
+        return pb.SearchRuns.Response(runs=runs, next_page_token=token)
+
+    def LogMetric(self, request: pb.LogMetric, context: Any) -> pb.LogMetric.Response:
+        v.check_log_metric(request)
+        self.store.log_metric(v.run_id_of(request), MetricPoint.from_proto(request))
+        return pb.LogMetric.Response()
+
+    def LogParam(self, request: pb.LogParam, context: Any) -> pb.LogParam.Response:
+        v.check_log_param(request)
+        self.store.log_param(v.run_id_of(request), request.key, v.truncate_param_value(request.value))
+        return pb.LogParam.Response()
+
+    def SetTag(self, request: pb.SetTag, context: Any) -> pb.SetTag.Response:
+        v.check_set_tag(request)
+        self.store.set_tag(v.run_id_of(request), request.key, v.truncate_tag_value(request.value))
+        return pb.SetTag.Response()
+
+    def DeleteTag(self, request: pb.DeleteTag, context: Any) -> pb.DeleteTag.Response:
+        v.check_delete_tag(request)
+        self.store.delete_tag(request.run_id, request.key)
+        return pb.DeleteTag.Response()
+
+    def LogBatch(self, request: pb.LogBatch, context: Any) -> pb.LogBatch.Response:
+        v.check_log_batch(request)
+        self.store.log_batch(
+            request.run_id,
+            metrics=[MetricPoint.from_proto(m) for m in request.metrics],
+            params=[(p.key, v.truncate_param_value(p.value)) for p in request.params],
+            tags=[
+                (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value")) for i, t in enumerate(request.tags)
+            ],
+        )
+        return pb.LogBatch.Response()
+
+    def LogModel(self, request: pb.LogModel, context: Any) -> pb.LogModel.Response:
+        v.check_log_model(request)
+        self.store.log_model(request.run_id, json.loads(request.model_json))
+        return pb.LogModel.Response()
+
+    def LogInputs(self, request: pb.LogInputs, context: Any) -> pb.LogInputs.Response:
+        v.check_log_inputs(request)
+        self.store.log_inputs(
+            request.run_id,
+            datasets=list(request.datasets),
+            models=[m.model_id for m in request.models],
+        )
+        return pb.LogInputs.Response()
+
+    def LogOutputs(self, request: pb.LogOutputs, context: Any) -> pb.LogOutputs.Response:
+        v.check_log_outputs(request)
+        self.store.log_outputs(request.run_id, [(m.model_id, m.step) for m in request.models])
+        return pb.LogOutputs.Response()
+
+    # ------------------------------------------------------------------ metric history
+
+    def GetMetricHistory(self, request: pb.GetMetricHistory, context: Any) -> pb.GetMetricHistory.Response:
+        v.check_get_metric_history(request)
+        metrics, token = self.store.get_metric_history(
+            v.run_id_of(request),
+            request.metric_key,
+            max_results=request.max_results if request.HasField("max_results") else None,
+            page_token=request.page_token or None,
+        )
+        return pb.GetMetricHistory.Response(metrics=metrics, next_page_token=token)
+
+    def GetMetricHistoryBulkInterval(
+        self, request: pb.GetMetricHistoryBulkInterval, context: Any
+    ) -> pb.GetMetricHistoryBulkInterval.Response:
+        v.check_get_metric_history_bulk_interval(request)
+        has_steps = request.HasField("start_step") and request.HasField("end_step")
+        metrics = self.store.get_metric_history_bulk_interval(
+            list(request.run_ids),
+            request.metric_key,
+            max_results=request.max_results
+            if request.HasField("max_results")
+            else DEFAULT_BULK_INTERVAL_RESULTS,
+            start_step=request.start_step if has_steps else None,
+            end_step=request.end_step if has_steps else None,
+        )
+        return pb.GetMetricHistoryBulkInterval.Response(metrics=metrics)
+
+    def GetMetricHistoryBulk(
+        self, request: pb.GetMetricHistoryBulk, context: Any
+    ) -> pb.GetMetricHistoryBulk.Response:
+        v.check_get_metric_history_bulk(request)
+        metrics = self.store.get_metric_history_bulk(
+            list(request.run_id), request.metric_key, v.history_bulk_max_results(request)
+        )
+        return pb.GetMetricHistoryBulk.Response(metrics=metrics)
+
+    # ------------------------------------------------------------------ logged models
+
+    def CreateLoggedModel(self, request: pb.CreateLoggedModel, context: Any) -> pb.CreateLoggedModel.Response:
+        v.check_create_logged_model(request)
+        model = self.store.create_logged_model(
+            v.parse_experiment_id(request.experiment_id),
+            name=request.name or None,
+            model_type=request.model_type,
+            source_run_id=request.source_run_id,
+            params=_pairs(request.params),
+            tags=_pairs(request.tags),
+        )
+        return pb.CreateLoggedModel.Response(model=model)
+
+    def GetLoggedModel(self, request: pb.GetLoggedModel, context: Any) -> pb.GetLoggedModel.Response:
+        v.check_get_logged_model(request)
+        model = self.store.get_logged_model(request.model_id, allow_deleted=request.allow_deleted)
+        return pb.GetLoggedModel.Response(model=model)
+
+    def FinalizeLoggedModel(
+        self, request: pb.FinalizeLoggedModel, context: Any
+    ) -> pb.FinalizeLoggedModel.Response:
+        v.check_finalize_logged_model(request)
+        model = self.store.finalize_logged_model(request.model_id, request.status)
+        return pb.FinalizeLoggedModel.Response(model=model)
+
+    def DeleteLoggedModel(self, request: pb.DeleteLoggedModel, context: Any) -> pb.DeleteLoggedModel.Response:
+        v.check_delete_logged_model(request)
+        self.store.delete_logged_model(request.model_id)
+        return pb.DeleteLoggedModel.Response()
+
+    def SearchLoggedModels(
+        self, request: pb.SearchLoggedModels, context: Any
+    ) -> pb.SearchLoggedModels.Response:
+        v.check_search_logged_models(request)
+        models, token = self.store.search_logged_models(
+            v.parse_experiment_ids(request.experiment_ids),
+            filter_string=request.filter,
+            datasets=list(request.datasets),
+            max_results=request.max_results or DEFAULT_LOGGED_MODELS_RESULTS,
+            order_by=list(request.order_by),
+            page_token=request.page_token or None,
+        )
+        return pb.SearchLoggedModels.Response(models=models, next_page_token=token)
+
+    def SetLoggedModelTags(
+        self, request: pb.SetLoggedModelTags, context: Any
+    ) -> pb.SetLoggedModelTags.Response:
+        v.check_set_logged_model_tags(request)
+        self.store.set_logged_model_tags(request.model_id, _pairs(request.tags))
+        # MLflow 3.18 leaves the optional `model` field of this response empty.
+        return pb.SetLoggedModelTags.Response()
+
+    def DeleteLoggedModelTag(
+        self, request: pb.DeleteLoggedModelTag, context: Any
+    ) -> pb.DeleteLoggedModelTag.Response:
+        v.check_delete_logged_model_tag(request)
+        self.store.delete_logged_model_tag(request.model_id, request.tag_key)
+        return pb.DeleteLoggedModelTag.Response()
+
+    def LogLoggedModelParams(
+        self, request: pb.LogLoggedModelParams, context: Any
+    ) -> pb.LogLoggedModelParams.Response:
+        v.check_log_logged_model_params(request)
+        self.store.log_logged_model_params(request.model_id, _pairs(request.params))
+        return pb.LogLoggedModelParams.Response()
