@@ -1,0 +1,99 @@
+// Transport: every call is relative to the page so a static prefix keeps working.
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+export function queryString(query: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const item of value as readonly string[]) params.append(key, item);
+    } else {
+      params.append(key, String(value));
+    }
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { error_code?: string; message?: string; detail?: string };
+    const message = body.message ?? body.detail ?? text;
+    return new ApiError(response.status, body.error_code ?? String(response.status), message);
+  } catch {
+    const message = text.trim() || response.statusText;
+    return new ApiError(response.status, String(response.status), message.slice(0, 500));
+  }
+}
+
+async function send<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(url, { ...init, signal, credentials: 'same-origin' });
+  if (!response.ok) throw await errorFrom(response);
+  const text = await response.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+const API = 'ajax-api/2.0/mlflow/';
+
+export function apiGet<T>(path: string, query: Query, signal?: AbortSignal): Promise<T> {
+  return send<T>(`${API}${path}${queryString(query)}`, { method: 'GET' }, signal);
+}
+
+export function apiPost<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return send<T>(
+    `${API}${path}`,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+    signal,
+  );
+}
+
+export function artifactUrl(runId: string, path: string): string {
+  return `get-artifact${queryString({ run_id: runId, path })}`;
+}
+
+/** Reads at most `maxBytes` of an artifact, cancelling the download after that. */
+export async function fetchArtifactBytes(
+  runId: string,
+  path: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  const response = await fetch(artifactUrl(runId, path), { signal, credentials: 'same-origin' });
+  if (!response.ok) throw await errorFrom(response);
+  if (!response.body) return { bytes: new Uint8Array(await response.arrayBuffer()), truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size >= maxBytes) {
+      await reader.cancel();
+      break;
+    }
+  }
+  const bytes = new Uint8Array(Math.min(size, maxBytes));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.length - offset);
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return { bytes, truncated: size > maxBytes };
+}

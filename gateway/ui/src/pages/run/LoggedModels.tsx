@@ -1,0 +1,50 @@
+import type { ReactNode } from 'react';
+import { searchLoggedModels } from '../../api/endpoints';
+import type { Run } from '../../api/types';
+import { formatTime } from '../../util/format';
+import { useAsync } from '../../util/useAsync';
+
+/** Models this run logged (source_run_id) plus any recorded as its inputs or outputs. */
+export function LoggedModels({ run }: { run: Run }): ReactNode {
+  const { run_id: runId, experiment_id: experimentId } = run.info;
+  const { data, error } = useAsync(runId, (signal) => searchLoggedModels(experimentId, runId, signal));
+  const known = new Set(data?.map((m) => m.info.model_id));
+  const linked = [
+    ...(run.outputs?.model_outputs ?? []).map((m) => ({ id: m.model_id, role: `output (step ${m.step})` })),
+    ...(run.inputs?.model_inputs ?? []).map((m) => ({ id: m.model_id, role: 'input' })),
+  ].filter((m) => !known.has(m.id));
+  if (error) return <p className="muted">Logged models unavailable: {error.message}</p>;
+  if (!data) return <p className="muted">Loading models…</p>;
+  if (data.length === 0 && linked.length === 0) return <p className="muted">No logged models.</p>;
+  return (
+    <table className="grid" data-testid="logged-models">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Model ID</th>
+          <th>Type</th>
+          <th>Status</th>
+          <th>Created</th>
+        </tr>
+      </thead>
+      <tbody>
+        {data.map(({ info }) => (
+          <tr key={info.model_id}>
+            <td>{info.name}</td>
+            <td className="mono">{info.model_id}</td>
+            <td>{info.model_type}</td>
+            <td>{info.status?.replace('LOGGED_MODEL_', '')}</td>
+            <td>{formatTime(info.creation_timestamp_ms)}</td>
+          </tr>
+        ))}
+        {linked.map((m) => (
+          <tr key={`${m.id}-${m.role}`}>
+            <td />
+            <td className="mono">{m.id}</td>
+            <td colSpan={3}>{m.role}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,93 @@
+import type { ReactNode } from 'react';
+import { artifactUrl, fetchArtifactBytes } from '../../../api/client';
+import { ErrorBox } from '../../../components/ErrorBox';
+import { parseCsv } from '../../../util/csv';
+import { useAsync } from '../../../util/useAsync';
+import { looksLikeText, prettyJson, previewKindOf, type PreviewKind } from './previewKind';
+
+const MAX_PREVIEW_BYTES = 1024 * 1024;
+const MAX_CSV_ROWS = 500;
+
+interface Loaded {
+  kind: Exclude<PreviewKind, 'image'>;
+  text: string;
+  truncated: boolean;
+}
+
+async function load(runId: string, path: string, signal: AbortSignal): Promise<Loaded> {
+  const named = previewKindOf(path);
+  if (named === 'binary' || named === 'image') return { kind: 'binary', text: '', truncated: false };
+  const { bytes, truncated } = await fetchArtifactBytes(runId, path, MAX_PREVIEW_BYTES, signal);
+  if (named === 'unknown' && !looksLikeText(bytes)) return { kind: 'binary', text: '', truncated };
+  const text = new TextDecoder().decode(bytes);
+  return { kind: named === 'unknown' ? 'text' : named, text, truncated };
+}
+
+function CsvTable({ text, separator }: { text: string; separator: string }): ReactNode {
+  const rows = parseCsv(separator === ',' ? text : text.replaceAll(separator, ','), MAX_CSV_ROWS + 1);
+  const [head, ...body] = rows;
+  return (
+    <div className="csv-scroll">
+      <table className="grid" data-testid="csv-preview">
+        <thead>
+          <tr>{head?.map((cell, i) => <th key={i}>{cell}</th>)}</tr>
+        </thead>
+        <tbody>
+          {body.slice(0, MAX_CSV_ROWS - 1).map((row, r) => (
+            <tr key={r}>
+              {row.map((cell, c) => (
+                <td key={c}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Body({ loaded, path }: { loaded: Loaded; path: string }): ReactNode {
+  switch (loaded.kind) {
+    case 'binary':
+      return <p className="muted">No preview for this file type.</p>;
+    case 'csv':
+      return <CsvTable text={loaded.text} separator={path.toLowerCase().endsWith('.tsv') ? '\t' : ','} />;
+    case 'json':
+      return <pre data-testid="text-preview">{loaded.truncated ? loaded.text : prettyJson(loaded.text)}</pre>;
+    case 'text':
+      return <pre data-testid="text-preview">{loaded.text}</pre>;
+  }
+}
+
+function TextPreview({ runId, path }: { runId: string; path: string }): ReactNode {
+  const { data, error } = useAsync(`${runId}/${path}`, (signal) => load(runId, path, signal));
+  if (error) return <ErrorBox error={error} />;
+  if (!data) return <p>Loading…</p>;
+  return (
+    <>
+      {data.truncated && <p className="muted">Showing the first {MAX_PREVIEW_BYTES / 1024} KB.</p>}
+      <Body loaded={data} path={path} />
+    </>
+  );
+}
+
+/** Shows a run artifact as text, a table or an image — never as HTML. */
+export function ArtifactPreview({ runId, path }: { runId: string; path: string }): ReactNode {
+  const url = artifactUrl(runId, path);
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return (
+    <div className="artifact-preview" data-testid="artifact-preview">
+      <div className="toolbar">
+        <strong>{path}</strong>
+        <a className="button" href={url} download={name} data-testid="download-link">
+          Download
+        </a>
+      </div>
+      {previewKindOf(path) === 'image' ? (
+        <img src={url} alt={path} className="image-preview" data-testid="image-preview" />
+      ) : (
+        <TextPreview runId={runId} path={path} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,89 @@
+import { useMemo, type ReactNode } from 'react';
+import { getExperiment } from '../../api/endpoints';
+import { ErrorBox } from '../../components/ErrorBox';
+import { SearchInput } from '../../components/SearchInput';
+import { ViewSelect } from '../../components/ViewSelect';
+import { listParam } from '../../routing/route';
+import { useLocation } from '../../routing/useLocation';
+import { VIEW_TYPE, viewOf } from '../../util/filters';
+import { decodeColumns, decodeSort, encodeColumns, encodeSort, orderByOf } from '../../util/searchKeys';
+import { useAsync } from '../../util/useAsync';
+import { ColumnPicker } from './ColumnPicker';
+import { availableKeys, defaultColumns } from './columns';
+import { RunActions } from './RunActions';
+import { RunsTable } from './RunsTable';
+import { useRunPages } from './useRunPages';
+
+const PAGE_SIZE = 500;
+
+function ExperimentTitle({ ids }: { ids: readonly string[] }): ReactNode {
+  const { data } = useAsync(ids.join(','), (signal) => Promise.all(ids.map((id) => getExperiment(id, signal))));
+  const names = data?.map((e) => e.name).join(', ') ?? ids.join(', ');
+  return <h1 data-testid="experiment-title">{names}</h1>;
+}
+
+export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactNode {
+  const { query, setQuery } = useLocation();
+  const filter = query.get('q') ?? '';
+  const view = viewOf(query.get('view'));
+  const sort = decodeSort(query.get('sort'));
+  const selected = listParam(query, 'sel');
+  const selectedKey = selected.join(',');
+  const selectedSet = useMemo(() => new Set(selectedKey.split(',').filter(Boolean)), [selectedKey]);
+  const pages = useRunPages({
+    experimentIds,
+    filter,
+    orderBy: orderByOf(sort),
+    viewType: VIEW_TYPE[view],
+    pageSize: PAGE_SIZE,
+  });
+  const keys = useMemo(() => availableKeys(pages.runs), [pages.runs]);
+  const colsParam = query.get('cols');
+  const columns = colsParam === null ? defaultColumns(keys, experimentIds.length > 1) : decodeColumns(colsParam);
+  const setSelected = (ids: string[]): void => setQuery({ sel: ids.join(',') }, true);
+  const toggle = (id: string): void =>
+    setSelected(selectedSet.has(id) ? selected.filter((s) => s !== id) : [...selected, id]);
+  const toggleAll = (): void => {
+    const all = pages.runs.every((r) => selectedSet.has(r.info.run_id));
+    setSelected(all ? [] : pages.runs.map((r) => r.info.run_id));
+  };
+
+  return (
+    <section className="runs-page">
+      <ExperimentTitle ids={experimentIds} />
+      <div className="toolbar">
+        <SearchInput
+          value={filter}
+          wide
+          placeholder="metrics.rmse < 1 and params.model = 'tree'"
+          label="Filter runs"
+          onSubmit={(q) => setQuery({ q })}
+        />
+        <ViewSelect value={view} onChange={(v) => setQuery({ view: v === 'active' ? undefined : v })} />
+        <ColumnPicker columns={columns} keys={keys} onChange={(c) => setQuery({ cols: encodeColumns(c) }, true)} />
+      </div>
+      <RunActions selected={selected} onDone={pages.reload} onClear={() => setSelected([])} />
+      {pages.error && <ErrorBox error={pages.error} />}
+      <div className="status-line" data-testid="runs-count">
+        {pages.runs.length} runs{pages.hasMore ? ' loaded, more on the server' : ''}
+        {pages.loading && ' (loading…)'}
+        {pages.hasMore && !pages.loading && (
+          <button type="button" className="link" onClick={pages.loadMore}>
+            Load more
+          </button>
+        )}
+      </div>
+      <RunsTable
+        runs={pages.runs}
+        columns={columns}
+        sort={sort}
+        onSort={(s) => setQuery({ sort: encodeSort(s) })}
+        selected={selectedSet}
+        onToggle={toggle}
+        onToggleAll={toggleAll}
+        hasMore={pages.hasMore}
+        loadMore={pages.loadMore}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,78 @@
+// Hash routes. The client prints `#/experiments/<id>` and `#/experiments/<id>/runs/<run_id>`;
+// all other view state lives in the query part of the hash.
+
+export type Route =
+  | { page: 'experiments' }
+  | { page: 'runs'; experimentIds: string[] }
+  | { page: 'run'; experimentId: string; runId: string }
+  | { page: 'compare'; runIds: string[] }
+  | { page: 'not-found'; path: string };
+
+export interface Location {
+  path: string;
+  query: URLSearchParams;
+}
+
+export function parseHash(hash: string): Location {
+  const body = hash.startsWith('#') ? hash.slice(1) : hash;
+  const mark = body.indexOf('?');
+  const path = (mark < 0 ? body : body.slice(0, mark)) || '/';
+  const query = new URLSearchParams(mark < 0 ? '' : body.slice(mark + 1));
+  return { path, query };
+}
+
+export function formatHash(path: string, query: URLSearchParams): string {
+  const text = query.toString();
+  return `#${path}${text ? `?${text}` : ''}`;
+}
+
+export function listParam(query: URLSearchParams, name: string): string[] {
+  const value = query.get(name);
+  return value ? value.split(',').filter(Boolean) : [];
+}
+
+export function routeOf(location: Location): Route {
+  const parts = location.path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'experiments')) {
+    return { page: 'experiments' };
+  }
+  if (parts[0] === 'experiments' && parts.length === 2 && parts[1]) {
+    return { page: 'runs', experimentIds: [parts[1]] };
+  }
+  if (parts[0] === 'experiments' && parts.length === 4 && parts[2] === 'runs' && parts[1] && parts[3]) {
+    return { page: 'run', experimentId: parts[1], runId: parts[3] };
+  }
+  if (parts.length === 1 && parts[0] === 'runs') {
+    return { page: 'runs', experimentIds: listParam(location.query, 'experiments') };
+  }
+  if (parts.length === 1 && parts[0] === 'compare') {
+    return { page: 'compare', runIds: listParam(location.query, 'runs') };
+  }
+  return { page: 'not-found', path: location.path };
+}
+
+export const paths = {
+  experiments: (): string => '/experiments',
+  experiment: (id: string): string => `/experiments/${encodeURIComponent(id)}`,
+  run: (experimentId: string, runId: string): string =>
+    `/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`,
+  runs: (): string => '/runs',
+  compare: (): string => '/compare',
+};
+
+/** Returns `query` with `changes` applied; empty strings and undefined remove a key. */
+export function withQuery(
+  query: URLSearchParams,
+  changes: Record<string, string | undefined>,
+): URLSearchParams {
+  const next = new URLSearchParams(query);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined || value === '') next.delete(key);
+    else next.set(key, value);
+  }
+  return next;
+}
+
+export function hrefOf(path: string, query?: Record<string, string>): string {
+  return formatHash(path, new URLSearchParams(query));
+}
