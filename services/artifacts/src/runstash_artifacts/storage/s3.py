@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import posixpath
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -161,7 +160,9 @@ class S3Storage(ArtifactStorage):
         return S3Storage(self._client, self._bucket, self._key(prefix), part_size=self._part_size)
 
     def _key(self, path: ArtifactPath) -> str:
-        return posixpath.join(self._prefix, path.posix) if self._prefix else path.posix
+        if not self._prefix or path.is_root:
+            return self._prefix or path.posix
+        return f"{self._prefix}/{path.posix}"
 
     def _dir_prefix(self, path: ArtifactPath) -> str:
         key = self._key(path)
