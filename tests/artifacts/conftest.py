@@ -16,7 +16,6 @@ from typing import Any
 
 import grpc
 import pytest
-
 from runstash_artifacts.resolver import CallableResolver
 from runstash_artifacts.server import RunningServer, start
 from runstash_artifacts.settings import ArtifactSettings

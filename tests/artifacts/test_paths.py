@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from runstash_artifacts.paths import multipart_file_name, parse_artifact_path, parse_file_path
 from runstash_protos.errors import ErrorCode, RunstashError
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from runstash_artifacts.paths import ROOT, ArtifactPath, parse_artifact_path
 from runstash_artifacts.storage.base import TEMP_PREFIX, ArtifactStorage, Entry
 from runstash_artifacts.storage.local import LocalStorage
@@ -54,7 +53,7 @@ TREE = {
     "tree/sub/b.csv": b"x,y\n1,2\n",
     "tree/sub/deeper/c.bin": bytes(range(256)) * 4,
     "single.txt": b"hello\n",
-    "unicode/résumé – final.txt": "ü".encode() * 10,
+    "unicode/résumé final ü.txt": "ü".encode() * 10,
 }
 
 
