@@ -11,6 +11,7 @@ import urllib.parse
 from collections.abc import Collection, Iterable, Sequence
 
 from runstash_protos import metadata_pb2 as pb
+from runstash_protos.errors import RunstashError
 
 from runstash_metadata.validation_common import (
     check_entity_key,
@@ -55,6 +56,7 @@ _DEFAULT_PORTS: dict[str, tuple[int | None, ...]] = {
 }
 
 _Target = tuple[str, str, int | None]
+_MALFORMED = "malformed"  # an authority clients may read differently: matches no trusted root
 
 
 # ---------------------------------------------------------------- shared rules
@@ -77,7 +79,7 @@ def is_custom_view_tag(key: str) -> bool:
     return key.startswith(CUSTOM_VIEW_TAG_PREFIX)
 
 
-def _custom_view_limit_error(experiment_id: str | None) -> Exception:
+def _custom_view_limit_error(experiment_id: str | None) -> RunstashError:
     where = f" for experiment {experiment_id}" if experiment_id else ""
     return invalid(
         f"Unable to create another custom view{where}; the maximum number of custom views per"
@@ -121,11 +123,11 @@ def _host_targets(uri: str) -> frozenset[_Target] | None:
         return None  # mlflow-artifacts:/path is the tracking server itself
     # HTTP clients end the authority at a backslash where urlparse does not: never trust those.
     if "\\" in parsed.netloc or any(c.isspace() for c in parsed.netloc):
-        return frozenset({("malformed", parsed.netloc, None)})
+        return frozenset({(_MALFORMED, parsed.netloc, None)})
     try:
         port = parsed.port
     except ValueError:
-        return frozenset({("malformed", parsed.netloc, None)})
+        return frozenset({(_MALFORMED, parsed.netloc, None)})
     family = _SCHEME_FAMILY.get(scheme, scheme)
     host = (parsed.hostname or "").lower()
     ports: tuple[int | None, ...] = (port,) if port is not None else _DEFAULT_PORTS.get(scheme, (None,))
@@ -155,7 +157,7 @@ def check_artifact_location(
         trusted: set[_Target] = set()
         for root in trusted_roots:
             trusted |= _host_targets(root) or set()
-        if not targets & trusted:
+        if not {t for t in targets & trusted if t[0] != _MALFORMED}:
             scheme = _uri_scheme(location)
             raise invalid(
                 f"'{field_name}' cannot use the '{scheme}' scheme: the '{scheme}' scheme addresses"
