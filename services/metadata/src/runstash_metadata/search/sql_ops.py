@@ -1,0 +1,156 @@
+"""Comparisons and orderings that must behave the same on SQLite, PostgreSQL and MySQL/MariaDB.
+
+The plan is built before the store picks a connection, so dialect differences are compile-time
+constructs (``@compiles``), one place for all of them:
+
+* ``LIKE`` is case-sensitive. PostgreSQL's is; MySQL/MariaDB's is too because every table uses
+  ``utf8mb4_bin`` (store/schema.py). SQLite's LIKE folds ASCII case and the store's engine is not
+  ours to set ``PRAGMA case_sensitive_like`` on, so SQLite gets the plain LIKE (cheap prefilter)
+  AND the same LIKE over both sides with every ASCII capital replaced by a private-use character:
+  LIKE cannot fold those, one character stays one character (``_`` still matches exactly one), and
+  no GLOB translation is needed.
+* ``ILIKE`` is SQLAlchemy's (native on PostgreSQL, ``lower() LIKE lower()`` elsewhere).
+* A backslash escapes ``%``, ``_`` and itself in patterns on every database (PostgreSQL's and
+  MySQL's default; SQLite gets an explicit ESCAPE); a trailing lone backslash is literal.
+* String ordering is byte-wise: ``COLLATE "C"`` on PostgreSQL; SQLite's BINARY and MySQL's
+  ``utf8mb4_bin`` already order by code point, which is UTF-8 byte order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, String, bindparam, case
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+_ESCAPE = "\\"
+_PRIVATE_USE_BASE = 0xF0000  # Supplementary Private Use Area-A: never folded by LIKE
+_CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CAPITALS_AWAY = str.maketrans({c: chr(_PRIVATE_USE_BASE + ord(c)) for c in _CAPITALS})
+
+
+def escaped_pattern(pattern: str) -> str:
+    """The user's pattern with every literal ``%``, ``_`` and backslash escaped by a backslash."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == _ESCAPE:
+            literal_char = pattern[i + 1] if i + 1 < len(pattern) else _ESCAPE
+            out.append(_ESCAPE + literal_char if literal_char in "%_\\" else literal_char)
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+class _case_sensitive_like(FunctionElement[bool]):
+    """(column, pattern, pattern with capitals moved to private use)"""
+
+    name = "case_sensitive_like"
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_case_sensitive_like)
+def _like_default(element: _case_sensitive_like, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern, _ = element.clauses.clauses
+    # Parenthesised: dialects without a native boolean append "= 1" to a boolean function.
+    return f"({compiler.process(column.like(pattern, escape=_ESCAPE), **kw)})"
+
+
+@compiles(_case_sensitive_like, "sqlite")
+def _like_sqlite(element: _case_sensitive_like, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern, moved_pattern = element.clauses.clauses
+    column_sql = compiler.process(column, **kw)
+    moved_column_sql = column_sql
+    for c in _CAPITALS:
+        moved_column_sql = f"replace({moved_column_sql}, '{c}', char({_PRIVATE_USE_BASE + ord(c)}))"
+    return (
+        f"({column_sql} LIKE {compiler.process(pattern, **kw)} ESCAPE '\\' AND "
+        f"{moved_column_sql} LIKE {compiler.process(moved_pattern, **kw)} ESCAPE '\\')"
+    )
+
+
+def like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+    escaped = escaped_pattern(pattern)
+    moved = escaped.translate(_CAPITALS_AWAY)
+    return _case_sensitive_like(
+        column,
+        bindparam(None, escaped, type_=String()),
+        bindparam(None, moved, type_=String()),
+    )
+
+
+def ilike(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+    return column.ilike(bindparam(None, escaped_pattern(pattern), type_=String()), escape=_ESCAPE)
+
+
+def compare_string(column: ColumnElement[Any], op: str, value: str | tuple[str, ...]) -> ColumnElement[bool]:
+    """``column <op> value`` for the string comparators (=, !=, LIKE, ILIKE, IN, NOT IN)."""
+    if op == "LIKE":
+        assert isinstance(value, str)
+        return like(column, value)
+    if op == "ILIKE":
+        assert isinstance(value, str)
+        return ilike(column, value)
+    return compare(column, op, value)
+
+
+def compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    """``column <op> value`` for = != < <= > >= IN NOT IN."""
+    result: ColumnElement[bool]
+    if op == "=":
+        result = column == value
+    elif op == "!=":
+        result = column != value
+    elif op == "<":
+        result = column < value
+    elif op == "<=":
+        result = column <= value
+    elif op == ">":
+        result = column > value
+    elif op == ">=":
+        result = column >= value
+    else:
+        return _compare_list(column, op, value)
+    return result
+
+
+def _compare_list(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    if op == "IN":
+        return column.in_(list(value))
+    if op == "NOT IN":
+        return column.not_in(list(value))
+    raise AssertionError(f"unexpected comparator {op}")  # the rules reject everything else
+
+
+class _byte_order(FunctionElement[str]):
+    name = "byte_order"
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_byte_order)
+def _byte_order_default(element: _byte_order, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
+@compiles(_byte_order, "postgresql")
+def _byte_order_postgresql(element: _byte_order, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses.clauses[0], **kw)}) COLLATE "C"'
+
+
+def byte_order(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A string column as an ordering key in byte-wise (code point) order on every database."""
+    return _byte_order(column)
+
+
+def nulls_last_key(column: ColumnElement[Any]) -> ColumnElement[int]:
+    """0 for present values, 1 for NULL: sorted ascending first, missing values go last in
+    both directions (MySQL has no NULLS LAST)."""
+    return case((column.is_(None), 1), else_=0)
