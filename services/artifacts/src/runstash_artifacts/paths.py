@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-from runstash_protos.errors import RunstashError, invalid_parameter
+from runstash_protos.errors import invalid_parameter
 
 INVALID_PATH = "Invalid path"
 
@@ -106,9 +106,12 @@ def parse_artifact_path(raw: str | None, *, allow_root: bool = True) -> Artifact
 
 def parse_file_path(raw: str | None) -> ArtifactPath:
     """Like :func:`parse_artifact_path` for a path that must name a file (an upload target)."""
+    path = parse_artifact_path(raw)
     if raw is not None and raw.endswith("/"):
         raise invalid_parameter("Artifact path must include a filename (cannot end with '/').")
-    return parse_artifact_path(raw, allow_root=False)
+    if path.is_root:
+        raise invalid_parameter(INVALID_PATH)
+    return path
 
 
 def multipart_file_name(raw: str | None) -> str:
@@ -128,7 +131,3 @@ def multipart_file_name(raw: str | None) -> str:
     if len(parsed.parts) != 1:
         raise invalid_parameter(INVALID_PATH)
     return parsed.parts[0]
-
-
-def is_invalid_path_error(error: BaseException) -> bool:
-    return isinstance(error, RunstashError) and error.message == INVALID_PATH

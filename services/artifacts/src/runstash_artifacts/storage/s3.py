@@ -275,6 +275,9 @@ class S3Storage(ArtifactStorage):
                         batch = []
             if batch:
                 self._delete_batch(batch)
+            # Filer-backed stores (SeaweedFS) keep emptied folders as common prefixes until the
+            # folder key itself is deleted; on AWS this deletes nothing.
+            self._client.delete_object(Bucket=self._bucket, Key=self._dir_prefix(path))
 
     def _delete_batch(self, batch: list[dict[str, str]]) -> None:
         response = self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
