@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import re
@@ -286,7 +287,6 @@ def test_metric_history_order_and_paging(store: SqlTrackingStore, run_id: str) -
     assert token is not None
     assert json.loads(base64.b64decode(token)) == {"offset": 2}
     page2, token = store.get_metric_history(run_id, "h", max_results=2, page_token=token)
-    page3, token3 = store.get_metric_history(run_id, "h", max_results=2, page_token=token)
     assert [m.step for m in page2] == [2, 1]
     page3, token3 = store.get_metric_history(run_id, "h", max_results=2, page_token=token)
     assert [m.step for m in page3] == [0] and token3 is None
@@ -307,10 +307,10 @@ def test_bulk_interval_sampling(store: SqlTrackingStore, experiment_id: int) -> 
     steps_a = [m.step for m in got if m.run_id == a]
     assert steps_a[0] == 0 and steps_a[-1] == 99 and len(set(steps_a)) == 10
     assert steps_a == sorted(steps_a)
-    gaps = [y - x for x, y in zip(steps_a, steps_a[1:], strict=False)]
+    gaps = [y - x for x, y in itertools.pairwise(steps_a)]
     assert max(gaps) - min(gaps) <= 1  # evenly spread
     windowed = store.get_metric_history_bulk_interval([a], "s", max_results=5, start_step=10, end_step=20)
-    assert [m.step for m in windowed][0] == 10 and [m.step for m in windowed][-1] == 20
+    assert (windowed[0].step, windowed[-1].step) == (10, 20)
     assert len(windowed) == 5
     assert store.get_metric_history_bulk_interval([a], "s", max_results=1)[0].step == 0
 

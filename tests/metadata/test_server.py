@@ -1,0 +1,70 @@
+"""The metadata gRPC server: health, reflection, RunstashError -> status + MLflow code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from runstash_metadata.server import build_server
+from runstash_metadata.store.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision
+from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_protos import metadata_pb2 as pb
+from runstash_protos import metadata_pb2_grpc
+from runstash_protos.errors import ERROR_CODE_METADATA_KEY
+
+
+@pytest.fixture
+def channel(tmp_path: Path) -> Iterator[grpc.Channel]:
+    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'server.db'}", "mlflow-artifacts:/")
+    server, port = build_server(store, "127.0.0.1:0", max_workers=4)
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        grpc.channel_ready_future(ch).result(timeout=10)
+        yield ch
+    server.stop(0).wait()
+    store.close()
+
+
+def test_health_and_reflection(channel: grpc.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "runstash.metadata.MetadataService"):
+        status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
+        assert status == health_pb2.HealthCheckResponse.SERVING
+    reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    (response,) = list(reflection.ServerReflectionInfo(iter([request]), timeout=5))
+    names = {s.name for s in response.list_services_response.service}
+    assert names == {
+        "runstash.metadata.MetadataService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    }
+
+
+def test_errors_travel_as_status_and_code(channel: grpc.Channel) -> None:
+    stub = metadata_pb2_grpc.MetadataServiceStub(channel)
+    assert stub.GetExperiment(pb.GetExperiment(experiment_id="0"), timeout=5).experiment.name == "Default"
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetExperiment(pb.GetExperiment(experiment_id="404"), timeout=5)
+    error = info.value
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert error.details() == "No Experiment with id=404 exists"
+    assert (ERROR_CODE_METADATA_KEY, "RESOURCE_DOES_NOT_EXIST") in tuple(error.trailing_metadata())
+
+
+def test_migrations_head_matches_and_reopen_is_cheap(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head() == HEAD_REVISION
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    first = SqlTrackingStore(uri, "/tmp/artifacts")
+    assert current_revision(first._engine) == HEAD_REVISION
+    assert first.get_experiment(0).artifact_location == "/tmp/artifacts/0"
+    first.close()
+    again = SqlTrackingStore(uri, "/tmp/artifacts")  # already at head: no migration, no second Default
+    assert again.get_experiment(0).name == "Default"
+    again.close()

@@ -1,0 +1,101 @@
+"""MetadataServicer in process: validation first, then the store, then spec-shaped responses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+from google.protobuf.json_format import MessageToDict
+from runstash_metadata.servicer import MetadataServicer
+from runstash_protos import metadata_pb2 as pb
+from runstash_protos.errors import ErrorCode, RunstashError
+
+CTX = object()  # the servicer must not depend on the gRPC context
+
+
+def _create_run(servicer: MetadataServicer, unique: Callable[[str], str]) -> tuple[str, str]:
+    exp = servicer.CreateExperiment(pb.CreateExperiment(name=unique("exp")), CTX).experiment_id
+    run = servicer.CreateRun(pb.CreateRun(experiment_id=exp, start_time=7, user_id="u"), CTX).run
+    return exp, run.info.run_id
+
+
+def test_create_run_response_shape(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
+    exp = servicer.CreateExperiment(pb.CreateExperiment(name=unique("exp")), CTX).experiment_id
+    response = servicer.CreateRun(pb.CreateRun(experiment_id=exp, start_time=7), CTX)
+    body = MessageToDict(response, preserving_proto_field_name=True)
+    info = body["run"]["info"]
+    assert info["run_id"] == info["run_uuid"]
+    assert info["status"] == "RUNNING" and info["user_id"] == "" and info["start_time"] == "7"
+    assert body["run"]["inputs"] == {}
+    assert "outputs" not in body["run"]
+    got = servicer.GetExperiment(pb.GetExperiment(experiment_id=exp), CTX).experiment
+    assert got.workspace == "default"
+
+
+def test_get_run_has_inputs_and_outputs(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
+    _, run_id = _create_run(servicer, unique)
+    body = MessageToDict(servicer.GetRun(pb.GetRun(run_uuid=run_id), CTX), preserving_proto_field_name=True)
+    assert body["run"]["inputs"] == {} and body["run"]["outputs"] == {}
+
+
+def test_log_batch_invalid_item_changes_nothing(
+    servicer: MetadataServicer, unique: Callable[[str], str]
+) -> None:
+    _, run_id = _create_run(servicer, unique)
+    bad = pb.LogBatch(
+        run_id=run_id,
+        metrics=[pb.Metric(key="ok", value=1.0, timestamp=1), pb.Metric(key="bad", value=1.0)],
+        params=[pb.Param(key="p", value="v")],
+    )
+    with pytest.raises(RunstashError) as info:
+        servicer.LogBatch(bad, CTX)
+    assert info.value.code == ErrorCode.INVALID_PARAMETER_VALUE
+    assert "metrics[1].timestamp" in info.value.message
+    run = servicer.GetRun(pb.GetRun(run_id=run_id), CTX).run
+    assert list(run.data.metrics) == [] and list(run.data.params) == []
+
+
+def test_log_metric_nan_and_inf_roundtrip(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
+    _, run_id = _create_run(servicer, unique)
+    servicer.LogMetric(pb.LogMetric(run_id=run_id, key="n", value=math.nan, timestamp=1), CTX)
+    servicer.LogMetric(pb.LogMetric(run_uuid=run_id, key="i", value=math.inf, timestamp=1, step=3), CTX)
+    metrics = {m.key: m for m in servicer.GetRun(pb.GetRun(run_id=run_id), CTX).run.data.metrics}
+    assert math.isnan(metrics["n"].value)
+    assert metrics["i"].value == 1.7976931348623157e308 and metrics["i"].step == 3
+    history = servicer.GetMetricHistory(pb.GetMetricHistory(run_id=run_id, metric_key="i"), CTX)
+    assert [m.step for m in history.metrics] == [3] and not history.HasField("next_page_token")
+
+
+def test_errors_keep_codes(servicer: MetadataServicer) -> None:
+    with pytest.raises(RunstashError) as info:
+        servicer.GetExperiment(pb.GetExperiment(experiment_id="abc"), CTX)
+    assert info.value.message == "Invalid experiment ID 'abc'. Experiment ID must be a valid integer."
+    with pytest.raises(RunstashError) as info:
+        servicer.GetRun(pb.GetRun(run_id="f" * 32), CTX)
+    assert info.value.code == ErrorCode.RESOURCE_DOES_NOT_EXIST
+
+
+def test_update_run_and_finalize_model(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
+    exp, run_id = _create_run(servicer, unique)
+    info = servicer.UpdateRun(pb.UpdateRun(run_id=run_id, status=pb.FINISHED, end_time=9), CTX).run_info
+    assert (info.status, info.end_time) == (pb.FINISHED, 9)
+    model = servicer.CreateLoggedModel(
+        pb.CreateLoggedModel(experiment_id=exp, source_run_id=run_id), CTX
+    ).model
+    body = MessageToDict(model, preserving_proto_field_name=True)
+    assert body["info"]["status"] == "LOGGED_MODEL_PENDING"
+    assert body["info"]["model_type"] == ""
+    done = servicer.FinalizeLoggedModel(
+        pb.FinalizeLoggedModel(model_id=model.info.model_id, status=pb.LOGGED_MODEL_READY), CTX
+    ).model
+    assert done.info.status == pb.LOGGED_MODEL_READY
+    empty = servicer.SetLoggedModelTags(
+        pb.SetLoggedModelTags(model_id=model.info.model_id, tags=[pb.LoggedModelTag(key="k", value="v")]), CTX
+    )
+    assert not empty.HasField("model")
+
+
+def test_search_runs_empty_is_empty(servicer: MetadataServicer) -> None:
+    response = servicer.SearchRuns(pb.SearchRuns(), CTX)
+    assert MessageToDict(response) == {}
