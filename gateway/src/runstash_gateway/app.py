@@ -611,7 +611,8 @@ class Gateway:
                     elif lowered not in (b"transfer-encoding", b"connection"):
                         headers.append((lowered, value.encode("latin-1")))
             headers.append((b"content-type", content_type))
-            headers += self._base_headers
+            given = {name for name, _ in headers}
+            headers += [(name, value) for name, value in self._base_headers if name not in given]
             if cors:
                 headers += cors
             await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -208,10 +208,13 @@ class _Field:
     __slots__ = (
         "codec",
         "convert",
+        "direct",
         "is_map",
         "is_message",
         "is_repeated",
+        "is_text",
         "json_name",
+        "kind",
         "map_key",
         "map_value",
         "name",
@@ -236,6 +239,9 @@ class _Field:
         self.convert: Converter | None = None
         self.query_convert: Converter | None = None
         self.render: Callable[[Any], Any] | None = None
+        self.is_text = False
+        self.direct: Converter | None = None
+        self.kind = 2
         if self.is_map:
             assert message_type is not None
             self.map_key = _Field(message_type.fields_by_name["key"], registry)
@@ -245,6 +251,13 @@ class _Field:
             self.codec = registry.codec_for_descriptor(message_type)
         else:
             self._scalar(field)
+        # Hot-path shortcuts: 0 = plain scalar rendered as is, 1 = scalar with a renderer, 2 = other.
+        self.is_text = self.is_text and not self.is_repeated
+        self.direct = self.convert if not (self.is_repeated or self.is_message) else None
+        if self.is_repeated or self.is_message:
+            self.kind = 2
+        else:
+            self.kind = 0 if self.render is None else 1
 
     def _scalar(self, field: FieldDescriptor) -> None:
         cpp = field.cpp_type
@@ -253,6 +266,7 @@ class _Field:
                 self.convert, self.query_convert, self.render = _conv_bytes, _q_bytes, _render_bytes
             else:
                 self.convert, self.query_convert = _conv_string, _q_string
+                self.is_text = True
         elif cpp in _INT_BOUNDS:
             self.convert = self.query_convert = _make_int_conv(cpp)
         elif cpp in (_FD.CPPTYPE_DOUBLE, _FD.CPPTYPE_FLOAT):
@@ -355,6 +369,14 @@ class _Field:
 
     # -- rendering
 
+    def renderer(self) -> Callable[[Any], Any] | None:
+        """How a set value of this field becomes JSON; None = the value as is."""
+        if self.kind == 0:
+            return None
+        if self.kind == 1:
+            return self.render
+        return self.render_value
+
     def render_value(self, value: Any) -> Any:
         if self.is_map:
             return self._render_map(value)
@@ -383,7 +405,7 @@ class _Field:
 class MessageCodec:
     """Parse and render one message type; built once per type (see :class:`CodecRegistry`)."""
 
-    __slots__ = ("_by_key", "_by_number", "_camel_of", "descriptor", "message_class")
+    __slots__ = ("_by_key", "_by_number", "_camel_of", "_render_table", "descriptor", "message_class")
 
     def __init__(self, message_class: type[Message]) -> None:
         # The class's own descriptor: ListFields() hands back its field descriptors.
@@ -392,12 +414,15 @@ class MessageCodec:
         self._by_key: dict[str, _Field] = {}
         self._by_number: dict[int, _Field] = {}
         self._camel_of: dict[str, str] = {}
+        # Keyed by the class's own field descriptors (what ListFields returns): no attribute reads.
+        self._render_table: dict[FieldDescriptor, tuple[str, Callable[[Any], Any] | None]] = {}
 
     def _populate(self, registry: CodecRegistry) -> None:
         for field in self.descriptor.fields:
             entry = _Field(field, registry)
             self._by_key[entry.name] = entry
             self._by_number[entry.number] = entry
+            self._render_table[field] = (entry.name, entry.renderer())
             if entry.json_name != entry.name:
                 self._by_key[entry.json_name] = entry
                 self._camel_of[entry.name] = entry.json_name
@@ -418,8 +443,12 @@ class MessageCodec:
             name = entry.name
             if name in out:
                 raise _both_spellings(name, entry.json_name)
+            if entry.is_text and type(value) is str:
+                out[name] = value
+                continue
             try:
-                out[name] = entry.parse_json(value)
+                direct = entry.direct
+                out[name] = entry.parse_json(value) if direct is None else direct(value)
             except _Skip:
                 continue
             except _BadValue as bad:
@@ -500,16 +529,24 @@ class MessageCodec:
 
     def to_dict(self, message: Message) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        by_number = self._by_number
+        table = self._render_table
         for field, value in message.ListFields():
-            entry = by_number.get(field.number)
-            if entry is None:  # an extension: not part of the REST shape
-                continue
-            if entry.is_message or entry.is_repeated or entry.render is not None:
-                out[entry.name] = entry.render_value(value)
-            else:
-                out[entry.name] = value
+            recipe = table.get(field)
+            if recipe is None:
+                recipe = self._recipe_for(field)
+                if recipe is None:  # an extension: not part of the REST shape
+                    continue
+            name, render = recipe
+            out[name] = value if render is None else render(value)
         return out
+
+    def _recipe_for(self, field: FieldDescriptor) -> tuple[str, Callable[[Any], Any] | None] | None:
+        """Fields of an equal message type from another pool: match by number."""
+        entry = self._by_number.get(field.number)
+        owner = field.containing_type
+        if entry is None or owner is None or owner.full_name != self.descriptor.full_name:
+            return None
+        return entry.name, entry.renderer()
 
 
 class CodecRegistry:
