@@ -3,6 +3,7 @@ headers, error codes, path safety on every route, health and reflection."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator
@@ -72,14 +73,13 @@ def stub(local_server: RunningServer, stub_for: Callable[[RunningServer], Artifa
 @pytest.fixture(params=["local", "s3"])
 def any_stub(
     request: pytest.FixtureRequest,
-    artifact_dir: Path,
     artifact_server: ServerFactory,
     catalog: Catalog,
     stub_for: Callable[[RunningServer], ArtifactServiceStub],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Any:
     if request.param == "local":
-        return stub_for(artifact_server(str(artifact_dir), catalog))
+        return stub_for(artifact_server(str(request.getfixturevalue("artifact_dir")), catalog))
     endpoint = request.getfixturevalue("s3_endpoint")
     s3_env(monkeypatch, endpoint)
     prefix = request.getfixturevalue("s3_prefix")
@@ -258,11 +258,8 @@ def test_unsafe_paths_are_refused_on_every_route_and_touch_nothing(stub: Any, ar
 
 def test_multipart_file_name_in_body_is_checked_too(stub: Any) -> None:
     for bad in ("..", "a/..", "C:\\x\\..", "%2e%2e", "a#b"):
-        error = error_of(
-            lambda bad=bad: stub.CreateMultipartUpload(
-                pb.CreateMultipartUpload(artifact_path="1/r/artifacts", path=bad, num_parts=1)
-            )
-        )
+        request = pb.CreateMultipartUpload(artifact_path="1/r/artifacts", path=bad, num_parts=1)
+        error = error_of(functools.partial(stub.CreateMultipartUpload, request))
         assert (error.code, error.message) == (ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path"), bad
 
 
