@@ -53,7 +53,7 @@ def test_errors_travel_as_status_and_code(channel: grpc.Channel) -> None:
     error = info.value
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert error.details() == "No Experiment with id=404 exists"
-    trailing = {(m.key, m.value) for m in error.trailing_metadata()}
+    trailing: set[tuple[str, object]] = {(m.key, m.value) for m in error.trailing_metadata()}
     assert (ERROR_CODE_METADATA_KEY, "RESOURCE_DOES_NOT_EXIST") in trailing
 
 
