@@ -651,6 +651,8 @@ class ServerLauncher:
                 backend_uri,
                 "--default-artifact-root",
                 "mlflow-artifacts:/",
+                "--host",
+                "127.0.0.1",
                 "--port",
                 str(meta_port),
             ],
@@ -669,6 +671,10 @@ class ServerLauncher:
                     "artifacts",
                     "--artifacts-destination",
                     artifacts_destination,
+                    "--metadata",
+                    f"127.0.0.1:{meta_port}",
+                    "--host",
+                    "127.0.0.1",
                     "--port",
                     str(port),
                 ],
@@ -835,7 +841,15 @@ class ReferenceServerLauncher:
             "mlflow-server",
             argv,
             d / "mlflow.log",
-            server_env({"MLFLOW_DISABLE_TELEMETRY": "true", **(env or {})}),
+            server_env(
+                {
+                    "MLFLOW_DISABLE_TELEMETRY": "true",
+                    # The job runner (huey consumers, ~10 processes) serves GenAI jobs only; tests
+                    # do not need it and the 2-core machine does not want it.
+                    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+                    **(env or {}),
+                }
+            ),
             d,
         )
         server = RunningServer(
@@ -957,7 +971,7 @@ class MlflowClientRunner:
                 "PYTHONUNBUFFERED": "1",
                 # A server 5xx must surface quickly instead of after minutes of client retries.
                 "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.2",
+                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
             }
         )
@@ -1003,17 +1017,16 @@ def mlflow_client(tmp_path_factory: pytest.TempPathFactory) -> MlflowClientRunne
 
 
 def _servers_used_by(item: pytest.Item) -> list[RunningServer]:
+    """RunningServers among a test's fixture values (also inside tuples/lists/dataclasses)."""
     found: list[RunningServer] = []
     funcargs: dict[str, Any] = getattr(item, "funcargs", {})
     for value in funcargs.values():
-        candidates = (
-            [value, *(getattr(value, f.name) for f in dataclasses.fields(value))]
-            if (dataclasses.is_dataclass(value) and not isinstance(value, type))
-            else [value]
-        )
-        for c in candidates:
-            if isinstance(c, RunningServer) and c not in found:
-                found.append(c)
+        candidates: list[Any] = [value]
+        if isinstance(value, tuple | list):
+            candidates.extend(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            candidates.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+        found.extend(c for c in candidates if isinstance(c, RunningServer) and c not in found)
     return found
 
 
