@@ -1,0 +1,103 @@
+"""Path templates, the route matcher, and the route table the protos produce via reflection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from runstash_gateway import GatewayBackends, GatewayConfig, InProcessBackend
+from runstash_gateway.app import Gateway
+from runstash_gateway.descriptors import reflect_services
+from runstash_gateway.routing import Match, MethodNotAllowed, Router, TemplateError, compile_template
+
+
+def test_literal_and_templated_routes() -> None:
+    router: Router[str] = Router()
+    router.add("POST", "/api/2.0/mlflow/logged-models/search", "search")
+    router.add("GET", "/api/2.0/mlflow/logged-models/{model_id}", "get")
+    router.add("PATCH", "/api/2.0/mlflow/logged-models/{model_id}", "finalize")
+    router.add("DELETE", "/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}", "delete-tag")
+    router.add("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path=**}", "upload")
+
+    assert router.match("POST", "/api/2.0/mlflow/logged-models/search") == Match("search", {})
+    # the literal path has no GET: the template still serves it
+    assert router.match("GET", "/api/2.0/mlflow/logged-models/search") == Match("get", {"model_id": "search"})
+    assert router.match("DELETE", "/api/2.0/mlflow/logged-models/m1/tags/a.b") == Match(
+        "delete-tag", {"model_id": "m1", "tag_key": "a.b"}
+    )
+    assert router.match("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/a/b.txt") == Match(
+        "upload", {"path": "1/r/artifacts/a/b.txt"}
+    )
+
+
+def test_single_segment_variables_do_not_cross_slashes() -> None:
+    router: Router[str] = Router()
+    router.add("GET", "/x/{id}", "one")
+    assert router.match("GET", "/x/a/b") is None
+    assert router.match("GET", "/x/") is None
+
+
+def test_method_not_allowed_lists_the_allowed_methods() -> None:
+    router: Router[str] = Router()
+    router.add("POST", "/a", "post")
+    router.add("GET", "/b/{id}", "get")
+    router.add("PATCH", "/b/{id}", "patch")
+    assert router.match("GET", "/a") == MethodNotAllowed(("POST",))
+    assert router.match("PUT", "/b/1") == MethodNotAllowed(("GET", "PATCH"))
+    assert router.match("GET", "/c") is None
+
+
+def test_more_literal_templates_win() -> None:
+    router: Router[str] = Router()
+    router.add("GET", "/m/{id=**}", "greedy")
+    router.add("GET", "/m/{id}/artifacts/files", "files")
+    assert router.match("GET", "/m/7/artifacts/files") == Match("files", {"id": "7"})
+    assert router.match("GET", "/m/7/other") == Match("greedy", {"id": "7/other"})
+
+
+def test_bad_templates_and_duplicates_are_rejected() -> None:
+    with pytest.raises(TemplateError):
+        compile_template("no/leading/slash")
+    with pytest.raises(TemplateError):
+        compile_template("/a/{x=a*b}")
+    router: Router[str] = Router()
+    router.add("GET", "/a", "1")
+    with pytest.raises(TemplateError):
+        router.add("GET", "/a", "2")
+
+
+def test_reflection_reads_every_http_binding_of_the_contract() -> None:
+    import runstash_protos.metadata_pb2  # noqa: F401 - registers the descriptors reflection serves
+
+    # Reflection needs only the descriptors; the servicer object is never called here.
+    backend = InProcessBackend({"runstash.metadata.MetadataService": object()})
+    services = asyncio.run(reflect_services(backend))
+    assert [s.name for s in services] == ["runstash.metadata.MetadataService"]
+    bindings = {(b.http_method, b.template) for m in services[0].methods for b in m.bindings}
+    assert ("POST", "/api/2.0/mlflow/runs/log-batch") in bindings
+    assert ("POST", "/ajax-api/2.0/mlflow/runs/log-batch") in bindings  # additional binding
+    assert ("GET", "/api/2.0/mlflow/experiments/search") in bindings
+    assert ("DELETE", "/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}") in bindings
+    assert ("GET", "/ajax-api/2.0/mlflow/metrics/get-history-bulk") in bindings
+
+
+def test_route_table_kinds_for_the_artifact_contract() -> None:
+    import runstash_protos.artifacts_pb2  # noqa: F401 - registers the descriptors reflection serves
+
+    backends = GatewayBackends.of(InProcessBackend({"runstash.artifacts.ArtifactService": object()}))
+    app = Gateway(backends, GatewayConfig())
+
+    async def build() -> None:
+        await app.start()
+        await app.close()
+
+    asyncio.run(build())
+    assert app.router is not None
+    kinds = {(method, template): target.kind for method, template, target in app.router.routes()}
+    assert kinds[("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path=**}")] == "upload"
+    assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts/{path=**}")] == "download"
+    assert kinds[("POST", "/ajax-api/2.0/mlflow/upload-artifact")] == "upload"
+    assert kinds[("GET", "/get-artifact")] == "download"
+    assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts")] == "unary"
+    # GetArtifactCapabilities has no rule: found for server-info, never routed
+    assert not any("Capabilities" in target.rpc.name for _, _, target in app.router.routes())
