@@ -64,6 +64,7 @@ def _uvicorn_kwargs(config: GatewayConfig) -> dict[str, object]:
         "port": config.port,
         "loop": "uvloop",
         "http": "httptools",
+        "ws": "none",
         "lifespan": "on",
         "access_log": False,
         "server_header": False,
