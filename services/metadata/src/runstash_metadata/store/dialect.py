@@ -6,11 +6,11 @@ upsert statements and LIKE semantics instead of branching on the database name t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, case, create_engine, event, tuple_
+from sqlalchemy import ColumnElement, Connection, Engine, Table, case, create_engine, event, text, tuple_
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -103,6 +103,14 @@ class Dialect:
             return mysql_dialect.insert(table)
         return sqlite_dialect.insert(table)
 
+    def _batched(self, stmt: Any, table: Table, conflict_columns: Sequence[str]) -> Insert:
+        """On PostgreSQL, SQLAlchemy packs an executemany of INSERT .. ON CONFLICT into multi-row
+        statements (insertmanyvalues) only when the statement has RETURNING; without it psycopg2
+        would send one statement per row."""
+        if self.name == "postgresql":
+            return stmt.returning(table.c[conflict_columns[0]])  # type: ignore[no-any-return]
+        return stmt  # type: ignore[no-any-return]
+
     def insert_ignore(self, table: Table, conflict_columns: Sequence[str]) -> Insert:
         """INSERT that silently skips rows whose ``conflict_columns`` key already exists."""
         stmt = self.insert(table)
@@ -110,7 +118,41 @@ class Dialect:
             # Not INSERT IGNORE: that would also swallow truncation and FK errors.
             first = conflict_columns[0]
             return stmt.on_duplicate_key_update({first: table.c[first]})  # type: ignore[no-any-return]
-        return stmt.on_conflict_do_nothing(index_elements=list(conflict_columns))  # type: ignore[no-any-return]
+        return self._batched(
+            stmt.on_conflict_do_nothing(index_elements=list(conflict_columns)), table, conflict_columns
+        )
+
+    def bulk_insert_ignore(
+        self, table: Table, conflict_columns: Sequence[str]
+    ) -> Callable[[Connection, list[dict[str, Any]]], None]:
+        """A function inserting many rows at once, skipping existing keys; the write hot path.
+
+        PostgreSQL gets one ``INSERT .. SELECT FROM unnest(<one array per column>)``: a fixed
+        statement with one parameter per column, about twice as fast as a 1000-row VALUES list.
+        """
+        if self.name != "postgresql":
+            stmt = self.insert_ignore(table, conflict_columns)
+
+            def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+                conn.execute(stmt, rows)
+
+            return insert_rows
+        pg = pg_dialect.dialect()  # type: ignore[no-untyped-call]
+        quote = pg.identifier_preparer.quote
+        columns = [c.name for c in table.columns]
+        arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
+        names = ", ".join(quote(c) for c in columns)
+        aliases = ", ".join(f"u_{c}" for c in columns)
+        sql = text(
+            f"INSERT INTO {quote(table.name)} ({names}) "
+            f"SELECT {aliases} FROM unnest({arrays}) AS u({aliases}) "
+            f"ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING"
+        )
+
+        def insert_arrays(conn: Connection, rows: list[dict[str, Any]]) -> None:
+            conn.execute(sql, {c: [row[c] for row in rows] for c in columns})
+
+        return insert_arrays
 
     def upsert(self, table: Table, conflict_columns: Sequence[str], update_columns: Sequence[str]) -> Insert:
         """INSERT that overwrites ``update_columns`` when the key already exists."""
@@ -119,9 +161,13 @@ class Dialect:
             return stmt.on_duplicate_key_update(  # type: ignore[no-any-return]
                 [(c, stmt.inserted[c]) for c in update_columns]
             )
-        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-            index_elements=list(conflict_columns),
-            set_={c: stmt.excluded[c] for c in update_columns},
+        return self._batched(
+            stmt.on_conflict_do_update(
+                index_elements=list(conflict_columns),
+                set_={c: stmt.excluded[c] for c in update_columns},
+            ),
+            table,
+            conflict_columns,
         )
 
     def upsert_if_greater(
@@ -148,10 +194,14 @@ class Dialect:
             )
         excluded = stmt.excluded
         greater = tuple_(*(table.c[c] for c in order_columns)) < tuple_(*(excluded[c] for c in order_columns))
-        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-            index_elements=list(conflict_columns),
-            set_={c: excluded[c] for c in (*order_columns, *other_columns)},
-            where=greater,
+        return self._batched(
+            stmt.on_conflict_do_update(
+                index_elements=list(conflict_columns),
+                set_={c: excluded[c] for c in (*order_columns, *other_columns)},
+                where=greater,
+            ),
+            table,
+            conflict_columns,
         )
 
     # ------------------------------------------------------------------ search helpers

@@ -151,7 +151,7 @@ class SqlTrackingStore:
         d = self.dialect
         r = s.runs.c
         self._q_run_state = select(r.lifecycle_stage, r.experiment_id).where(r.run_uuid == bindparam("rid"))
-        self._i_metrics = d.insert_ignore(
+        self._insert_metrics = d.bulk_insert_ignore(
             s.metrics, ["run_uuid", "key", "step", "timestamp", "value", "is_nan"]
         )
         self._u_latest = d.upsert_if_greater(
@@ -757,8 +757,8 @@ class SqlTrackingStore:
                     }
                 )
         # Sorted rows take row locks in one global order, so concurrent batches cannot deadlock.
-        conn.execute(
-            self._i_metrics,
+        self._insert_metrics(
+            conn,
             [
                 {"run_uuid": run_id, "key": k, "step": st, "timestamp": ts, "value": v, "is_nan": nan}
                 for (k, st, ts, v, nan) in sorted(points)
