@@ -701,3 +701,24 @@ def test_matches_reference_server(reference: Reference, probe: Probe) -> None:
         assert ours(probe, body) is None
     else:
         assert ours(probe, body) == (payload["error_code"], payload["message"])
+
+
+TYPE_ERRORS = [
+    ("/runs/create", "experiment_id", 0),
+    ("/runs/create", "experiment_id", 1.5),
+    ("/runs/create", "experiment_id", [1, 2]),
+    ("/runs/create", "experiment_id", {"b": 1, "a": "é"}),
+    ("/runs/create", "start_time", "soon"),
+    ("/experiments/create", "name", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "field_name", "value"), TYPE_ERRORS, ids=[f"{p}:{f}:{x!r}" for p, f, x in TYPE_ERRORS]
+)
+def test_type_error_message_matches_reference(
+    reference: Reference, path: str, field_name: str, value: Any
+) -> None:
+    response = reference.client.post(API + path, json={field_name: value})
+    assert response.status_code == 400
+    assert response.json()["message"] == v.type_error_message(field_name, value)

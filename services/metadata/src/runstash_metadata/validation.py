@@ -10,6 +10,20 @@ the 400 equivalent; each such place says so in a comment.
 The rules live in ``validation_common`` (vocabulary, keys, lengths, identifiers),
 ``validation_experiments``, ``validation_runs`` and ``validation_models``; this module is the one
 import the servicer needs.
+
+Required fields follow the reference server's handlers, not the ``(req)`` flags of MLflow's
+messages. Flagged in MLflow's protos but deliberately NOT enforced (MLflow accepts them absent):
+``value`` of set-experiment-tag / log-parameter / set-tag / batch params and tags (absent means
+""), ``Dataset.name/digest/source_type/source`` and ``InputTag.key/value`` (absent means ""),
+``DatasetInput.dataset``, ``ModelInput.model_id``, ``ModelOutput.model_id/step``. Enforced although
+not flagged: ``CreateRun.experiment_id`` (BAD_REQUEST, as MLflow), ``GetRun``/``UpdateRun``/
+``LogMetric``/``LogParam``/``SetTag``/``GetMetricHistory`` ``run_id`` (or ``run_uuid``),
+``LogBatch.run_id``, ``LogModel.run_id/model_json``, ``LogOutputs.models`` and
+``GetMetricHistoryBulkInterval.run_ids``.
+
+JSON type errors ("Invalid value 0 for parameter 'experiment_id' supplied:  Hint: Value was of
+type 'int'...") happen before a proto exists, in the gateway's transcoder; it can build them with
+:func:`type_error_message`.
 """
 
 from __future__ import annotations
