@@ -1,0 +1,185 @@
+"""Wiring runstash's deployments from one ServerConfig.
+
+- all in one (`runstash server`): the gateway calls the metadata and artifact servicers in-process
+  (no network hop); with ``--workers N`` every uvicorn worker builds its own servicers, since the
+  services are stateless and share only the database and the artifact store;
+- each service alone (`runstash metadata`, `runstash artifacts`, `runstash gateway`): the same
+  servicers behind gRPC servers, and a gateway that reaches them over the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Any
+
+import grpc
+
+from runstash.config import CONFIG_ENV, ServerConfig
+
+log = logging.getLogger("runstash")
+
+METADATA_SERVICE = "runstash.metadata.MetadataService"
+ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def build_servicers(config: ServerConfig) -> dict[str, Any]:
+    """The servicer objects this process serves, keyed by full service name."""
+    from runstash_artifacts.resolver import MetadataResolver
+    from runstash_artifacts.servicer import build_servicer
+    from runstash_artifacts.settings import ArtifactSettings
+
+    servicers: dict[str, Any] = {}
+    resolver = None
+    if config.serves_tracking:
+        from runstash_metadata.servicer import MetadataServicer
+        from runstash_metadata.store.sql_store import SqlTrackingStore
+
+        metadata = MetadataServicer(SqlTrackingStore(config.backend_store_uri, config.artifact_root))
+        servicers[METADATA_SERVICE] = metadata
+        resolver = MetadataResolver.for_servicer(metadata)
+    elif config.metadata_address:
+        resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
+    if config.serves_artifacts:
+        servicers[ARTIFACT_SERVICE] = build_servicer(
+            config.artifacts_destination, resolver, ArtifactSettings.from_env()
+        )
+    return servicers
+
+
+def in_process_backends() -> Any:
+    """Backends factory for gateway worker processes (`--workers > 1`): config from the environment."""
+    from runstash_gateway import GatewayBackends
+
+    return GatewayBackends.in_process(build_servicers(ServerConfig.from_env()))
+
+
+def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
+    from runstash_gateway import GatewayConfig
+
+    options: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "workers": config.workers,
+        "serve_artifacts": config.serves_artifacts,
+        "artifacts_only": config.artifacts_only,
+        "multipart_uploads_enabled": config.multipart_uploads,
+        "multipart_downloads_enabled": config.multipart_downloads,
+        "static_prefix": config.static_prefix,
+        "disable_security_middleware": config.disable_security_middleware,
+        "x_frame_options": config.x_frame_options,
+        "allowed_hosts": config.allowed_hosts,
+    }
+    if config.cors_allowed_origins:
+        options["cors_allowed_origins"] = config.cors_allowed_origins
+    ui_dir = os.environ.get("RUNSTASH_UI_DIR")
+    if ui_dir:
+        options["ui_dist"] = ui_dir
+    options.update(extra)
+    return GatewayConfig(**options)
+
+
+def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
+    """Expose in-process servicers over gRPC too (`--grpc-port`) for the runstash client."""
+    from concurrent import futures
+
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection
+    from runstash_protos import artifacts_pb2_grpc, metadata_pb2_grpc
+    from runstash_protos.rpc import ErrorInterceptor
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc"),
+        interceptors=[ErrorInterceptor()],
+        options=[("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)],
+    )
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [health.SERVICE_NAME, reflection.SERVICE_NAME]
+    if METADATA_SERVICE in servicers:
+        metadata_pb2_grpc.add_MetadataServiceServicer_to_server(servicers[METADATA_SERVICE], server)
+        names.append(METADATA_SERVICE)
+    if ARTIFACT_SERVICE in servicers:
+        artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server(servicers[ARTIFACT_SERVICE], server)
+        names.append(ARTIFACT_SERVICE)
+    for name in ["", *names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(names, server)
+    if server.add_insecure_port(address) == 0:
+        raise RuntimeError(f"could not bind gRPC to {address}")
+    server.start()
+    return server
+
+
+def serve_all_in_one(config: ServerConfig) -> None:
+    from runstash_gateway import GatewayBackends, run
+
+    _logging()
+    os.environ[CONFIG_ENV] = config.to_env()
+    if config.workers > 1:
+        if config.serves_tracking:
+            # Migrate once here, so the workers never race each other on a fresh database.
+            from runstash_metadata.store.sql_store import SqlTrackingStore
+
+            SqlTrackingStore(config.backend_store_uri, config.artifact_root).close()
+        if config.grpc_port is not None:
+            raise SystemExit("--grpc-port needs --workers 1 (or run `runstash metadata` for gRPC clients)")
+        run(_gateway_config(config, backends_factory="runstash.serve:in_process_backends"))
+        return
+    servicers = build_servicers(config)
+    grpc_server = None
+    if config.grpc_port is not None:
+        grpc_server = _grpc_server(servicers, f"{config.host}:{config.grpc_port}")
+        log.info("gRPC services on %s:%d", config.host, config.grpc_port)
+    try:
+        run(_gateway_config(config), GatewayBackends.in_process(servicers))
+    finally:
+        if grpc_server is not None:
+            grpc_server.stop(grace=2)
+
+
+def _wait(server: grpc.Server) -> None:
+    def stop(*_: object) -> None:
+        server.stop(grace=5)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:
+        server.stop(grace=5).wait()
+
+
+def serve_metadata(config: ServerConfig, address: str) -> None:
+    from runstash_metadata.server import serve
+
+    _logging()
+    _wait(serve(config.backend_store_uri, config.artifact_root, address))
+
+
+def serve_artifacts(config: ServerConfig, address: str) -> None:
+    from runstash_artifacts.resolver import MetadataResolver
+    from runstash_artifacts.server import serve
+    from runstash_artifacts.settings import ArtifactSettings
+
+    _logging()
+    resolver = None
+    if config.metadata_address:
+        resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
+    _wait(serve(config.artifacts_destination, address, resolver, settings=ArtifactSettings.from_env()))
+
+
+def serve_gateway(config: ServerConfig) -> None:
+    from runstash_gateway import run
+
+    _logging()
+    if config.metadata_address is None:
+        raise SystemExit("runstash gateway needs --metadata host:port")
+    targets: tuple[tuple[str, ...], ...] = ((config.metadata_address,),)
+    if config.artifacts_addresses:
+        targets += (config.artifacts_addresses,)
+    run(_gateway_config(config, remote_targets=targets))
