@@ -73,5 +73,11 @@ def serve(
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
 ) -> grpc.Server:
-    """Start the artifact service (for ``runstash artifacts``); the caller waits on / stops it."""
-    return start(destination, address, resolver, settings=settings, max_workers=max_workers).server
+    """Start the artifact service (for ``runstash artifacts``); the caller waits on / stops it.
+
+    The bound port (useful with ``127.0.0.1:0``) is ``server.runstash_port``, as for the metadata
+    service.
+    """
+    running = start(destination, address, resolver, settings=settings, max_workers=max_workers)
+    running.server.runstash_port = running.port  # type: ignore[attr-defined]
+    return running.server
