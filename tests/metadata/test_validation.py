@@ -144,6 +144,25 @@ def test_entity_key_rejects(key: str, path: str, message: str) -> None:
     run_case(Case(key, lambda: v.check_entity_key(key, path), message))
 
 
+def test_entity_key_rule_is_stable_across_cache_hits_and_long_keys() -> None:
+    for _ in range(2):  # the second call is served from the cache
+        run_case(
+            Case(
+                "cached",
+                lambda: v.check_entity_key("x$", "name"),
+                f"Invalid value \"x$\" for parameter 'name' supplied: {BAD_CHARS}",
+            )
+        )
+    long_bad = "k" * 300 + "$"  # beyond the cached length: still the charset message
+    run_case(
+        Case(
+            "long",
+            lambda: v.check_entity_key(long_bad, "key"),
+            f"Invalid value \"{long_bad}\" for parameter 'key' supplied: {BAD_CHARS}",
+        )
+    )
+
+
 # ---------------------------------------------------------------- truncation and metric values
 
 

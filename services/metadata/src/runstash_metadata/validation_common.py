@@ -9,6 +9,7 @@ variables at call time.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -168,15 +169,35 @@ def check_entity_key(key: str, path: str) -> None:
     ``path`` is the parameter name in the message: ``name`` for metrics, ``key`` for params and
     tags, or a batch item path such as ``tags[3].key``.
     """
+    problem = entity_key_problem(key)
+    if problem is not None:
+        raise invalid(invalid_value_message(path, key, problem))
+
+
+def entity_key_problem(key: str) -> str | None:
+    """Why ``key`` breaks the entity-key rule (the message detail), or None if it is fine.
+
+    Cached for keys of legal length: a training job logs the same few names over and over, and
+    longer keys fail anyway, so they cannot fill the cache with big strings.
+    """
+    if len(key) <= MAX_ENTITY_KEY_LENGTH:
+        return _cached_entity_key_problem(key)
+    return _entity_key_problem(key)
+
+
+def _entity_key_problem(key: str) -> str | None:
     if _ENTITY_KEY_RE.match(key) is None:
-        raise invalid(invalid_value_message(path, key, BAD_CHARACTER_MESSAGE))
+        return BAD_CHARACTER_MESSAGE
     normalized = posixpath.normpath(key)
     if normalized != key or normalized == "." or normalized.startswith(("..", "/")):
-        detail = (
+        return (
             "Names may be treated as files in certain cases, and must not resolve to other names"
             f" when treated as such. This name would resolve to {normalized!r}"
         )
-        raise invalid(invalid_value_message(path, key, detail))
+    return None
+
+
+_cached_entity_key_problem = functools.lru_cache(maxsize=8192)(_entity_key_problem)
 
 
 def check_max_length(name: str, limit: int, value: str) -> None:
