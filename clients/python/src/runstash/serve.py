@@ -26,6 +26,8 @@ ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin and no-op check at INFO; only real migrations are worth a line.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def build_servicers(config: ServerConfig) -> dict[str, Any]:
