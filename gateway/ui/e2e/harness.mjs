@@ -50,11 +50,11 @@ async function waitHealthy(url, child, log, timeoutMs) {
 
 /**
  * A runstash server on a free port with a fresh SQLite store and artifact folder.
- * E2E_BASE_URL instead points the tests at an already running server (development only).
+ * `external` instead points at an already running server (development only).
  */
-export async function startServer() {
-  if (process.env.E2E_BASE_URL) {
-    const url = process.env.E2E_BASE_URL.replace(/\/$/, '');
+export async function startServer(external = process.env.E2E_BASE_URL) {
+  if (external) {
+    const url = external.replace(/\/$/, '');
     return { url, trackingUri: process.env.E2E_TRACKING_URI ?? url, stop: async () => {} };
   }
   require(SERVER_BIN, 'runstash server (make install at the repo root)');

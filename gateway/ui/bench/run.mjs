@@ -1,0 +1,194 @@
+// Browser benchmark (not a test): seeds a runstash server over REST in batches, then measures
+// in Chromium (1) time to the first rendered row of a 10,000-run experiment, scrolling through
+// all of them, and (2) time to draw a 20-run x 100,000-point chart.
+//   node bench/run.mjs            starts ../../.venv/bin/runstash on a free port
+//   BENCH_BASE_URL=http://host:port node bench/run.mjs   uses a running server (UI at /)
+// Sizes: BENCH_RUNS (10000), BENCH_CHART_RUNS (20), BENCH_POINTS (100000).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, startServer, uiRoot } from '../e2e/harness.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10_000);
+const CHART_RUNS = Number(process.env.BENCH_CHART_RUNS ?? 20);
+const POINTS = Number(process.env.BENCH_POINTS ?? 100_000);
+const CONCURRENCY = 8;
+const METRICS_PER_BATCH = 1000;
+
+async function post(base, path, body) {
+  const response = await fetch(`${base}/api/2.0/mlflow/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** Runs `count` tasks with at most CONCURRENCY in flight. */
+async function pool(count, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function timed(label, work) {
+  const start = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`  ${label}: ${seconds.toFixed(1)} s`);
+  return result;
+}
+
+async function createRun(base, experimentId, name, startTime) {
+  const { run } = await post(base, 'runs/create', { experiment_id: experimentId, run_name: name, start_time: startTime });
+  return run.info.run_id;
+}
+
+async function seedTable(base) {
+  const { experiment_id: id } = await post(base, 'experiments/create', { name: `bench-table-${Date.now()}` });
+  const t0 = Date.now() - RUNS * 1000;
+  await pool(RUNS, async (i) => {
+    const runId = await createRun(base, id, `run-${i}`, t0 + i * 1000);
+    await post(base, 'runs/log-batch', {
+      run_id: runId,
+      params: [
+        { key: 'lr', value: String(10 ** -(1 + (i % 4))) },
+        { key: 'model', value: ['tree', 'forest', 'linear'][i % 3] },
+        { key: 'seed', value: String(i) },
+      ],
+      metrics: [
+        { key: 'accuracy', value: (i % 1000) / 1000, timestamp: t0 + i * 1000, step: 0 },
+        { key: 'loss', value: 1 / (1 + i), timestamp: t0 + i * 1000, step: 0 },
+      ],
+      tags: [{ key: 'team', value: i % 2 ? 'nlp' : 'vision' }],
+    });
+  });
+  return id;
+}
+
+async function seedChart(base) {
+  const { experiment_id: id } = await post(base, 'experiments/create', { name: `bench-chart-${Date.now()}` });
+  const runIds = [];
+  for (let r = 0; r < CHART_RUNS; r += 1) runIds.push(await createRun(base, id, `curve-${r}`, Date.now()));
+  const batches = Math.ceil(POINTS / METRICS_PER_BATCH);
+  const t0 = Date.now() - POINTS * 10;
+  // Batches of one run go in order, runs in parallel (the store appends history points).
+  await pool(CHART_RUNS, async (r) => {
+    for (let b = 0; b < batches; b += 1) {
+      const metrics = [];
+      for (let s = b * METRICS_PER_BATCH; s < Math.min(POINTS, (b + 1) * METRICS_PER_BATCH); s += 1) {
+        const value = Math.exp(-s / (POINTS / (2 + r / 4))) + 0.02 * Math.sin(s / 50 + r);
+        metrics.push({ key: 'loss', value, timestamp: t0 + s * 10, step: s });
+      }
+      await post(base, 'runs/log-batch', { run_id: runIds[r], metrics });
+    }
+  });
+  return runIds;
+}
+
+/** Records when the first run row is mounted, from navigation start. */
+const FIRST_ROW_PROBE = () => {
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('[data-testid=run-row]')) {
+      window.__firstRowMs = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+};
+
+async function measureTable(page, base, experimentId) {
+  await page.goto(`${base}/#/experiments/${experimentId}`);
+  await page.waitForFunction(() => window.__firstRowMs !== undefined, null, { timeout: 120_000 });
+  const firstRowMs = await page.evaluate(() => window.__firstRowMs);
+  const loadStart = await page.evaluate(() => performance.now());
+  await page.waitForFunction(
+    (n) => {
+      const box = document.querySelector('[data-testid=runs-scroll]');
+      if (box) box.scrollTop = box.scrollHeight; // reaching the end fetches the next page
+      return document.querySelector('[data-testid=runs-count]')?.textContent?.startsWith(`${n} runs`);
+    },
+    RUNS,
+    { timeout: 300_000, polling: 250 },
+  );
+  const allRowsMs = (await page.evaluate(() => performance.now())) - loadStart + firstRowMs;
+  // Scroll top to bottom in 120 animation frames and record the frame times.
+  const frames = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const box = document.querySelector('[data-testid=runs-scroll]');
+        box.scrollTop = 0;
+        const steps = 120;
+        const deltas = [];
+        let last = performance.now();
+        let i = 0;
+        const tick = (now) => {
+          deltas.push(now - last);
+          last = now;
+          i += 1;
+          box.scrollTop = (box.scrollHeight - box.clientHeight) * (i / steps);
+          if (i < steps) requestAnimationFrame(tick);
+          else resolve(deltas.slice(1));
+        };
+        requestAnimationFrame(tick);
+      }),
+  );
+  frames.sort((a, b) => a - b);
+  const pct = (p) => frames[Math.min(frames.length - 1, Math.floor((p / 100) * frames.length))];
+  const rowsMounted = await page.locator('[data-testid=run-row]').count();
+  return { firstRowMs, allRowsMs, frameP50Ms: pct(50), frameP95Ms: pct(95), frameMaxMs: frames[frames.length - 1], rowsMounted };
+}
+
+async function measureChart(page, base, runIds) {
+  await page.goto(`${base}/#/compare?runs=${runIds.join(',')}&metric=loss`);
+  await page.waitForFunction(() => Number(document.querySelector('[data-title=loss]')?.dataset.drawn ?? 0) > 0, null, {
+    timeout: 120_000,
+  });
+  return page.evaluate(() => {
+    const drawn = performance.getEntriesByName('runstash:chart-drawn:loss')[0].startTime;
+    const fetches = performance.getEntriesByType('resource').filter((e) => e.name.includes('get-history-bulk-interval'));
+    const fetched = Math.max(...fetches.map((e) => e.responseEnd));
+    return { navigationToDrawnMs: drawn, fetchedAtMs: fetched, drawAfterFetchMs: drawn - fetched, bulkRequests: fetches.length };
+  });
+}
+
+async function main() {
+  const server = await startServer(process.env.BENCH_BASE_URL);
+  const base = server.url;
+  try {
+    console.log(`server ${base}; seeding ${RUNS} runs and ${CHART_RUNS} x ${POINTS} points over REST`);
+    const tableExperiment = await timed(`seed ${RUNS} runs`, () => seedTable(base));
+    const chartRuns = await timed(`seed ${CHART_RUNS} x ${POINTS} points`, () => seedChart(base));
+    const browser = await launchBrowser();
+    try {
+      // A fresh page per measurement, so performance.now() counts from that navigation.
+      const newPage = () => browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const tablePage = await newPage();
+      await tablePage.addInitScript(FIRST_ROW_PROBE);
+      const table = await measureTable(tablePage, base, tableExperiment);
+      const page = await newPage();
+      const chart = await measureChart(page, base, chartRuns);
+      const results = { runs: RUNS, chartRuns: CHART_RUNS, pointsPerRun: POINTS, table, chart };
+      const dir = join(uiRoot, 'bench-results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+      await page.screenshot({ path: join(dir, 'chart-20x100k.png') });
+      const ms = (v) => `${v.toFixed(0)} ms`;
+      console.log(`runs table (${RUNS} runs):`);
+      console.log(`  first rendered row after navigation: ${ms(table.firstRowMs)}`);
+      console.log(`  all ${RUNS} rows loaded (paged):     ${ms(table.allRowsMs)}`);
+      console.log(`  scroll top->bottom frame time p50/p95/max: ${table.frameP50Ms.toFixed(1)} / ${table.frameP95Ms.toFixed(1)} / ${table.frameMaxMs.toFixed(1)} ms (${table.rowsMounted} row elements mounted)`);
+      console.log(`chart (${CHART_RUNS} runs x ${POINTS} points, server-downsampled):`);
+      console.log(`  navigation -> drawn: ${ms(chart.navigationToDrawnMs)}`);
+      console.log(`  data fetched -> drawn: ${ms(chart.drawAfterFetchMs)} (${chart.bulkRequests} bulk request(s))`);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
