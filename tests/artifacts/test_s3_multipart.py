@@ -4,6 +4,7 @@ signatures."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import urllib.error
@@ -17,7 +18,7 @@ from runstash_protos import artifacts_pb2 as pb
 from runstash_protos.artifacts_pb2_grpc import ArtifactServiceStub
 from runstash_protos.errors import ErrorCode
 
-from .conftest import ServerFactory, s3_env
+from .conftest import Catalog, ServerFactory, s3_env
 from .test_service import download, error_of
 
 PART = 5 * 1024 * 1024
@@ -163,3 +164,80 @@ def test_presigned_download_supports_ranges_and_is_signed(s3_stub: Any) -> None:
 
     missing = error_of(lambda: s3_stub.GetPresignedDownloadUrl(pb.GetPresignedDownloadUrl(path="1/run/nope")))
     assert missing.code is ErrorCode.RESOURCE_DOES_NOT_EXIST
+
+
+# ------------------------------------------------------------------ tracking API presigned URLs
+
+
+@pytest.fixture
+def catalog_stub(
+    request: pytest.FixtureRequest,
+    artifact_server: ServerFactory,
+    stub_for: Callable[[RunningServer], ArtifactServiceStub],
+    monkeypatch: pytest.MonkeyPatch,
+    catalog: Catalog,
+) -> Any:
+    s3_endpoint = request.getfixturevalue("s3_endpoint")
+    s3_prefix = request.getfixturevalue("s3_prefix")
+    tmp_path = request.getfixturevalue("tmp_path")
+    s3_env(monkeypatch, s3_endpoint)
+    direct = f"s3://{s3_endpoint.bucket}/{s3_prefix}/direct"
+    catalog.runs["s3run"] = f"{direct}/s3run/artifacts"
+    catalog.runs["localrun"] = str(tmp_path / "mlruns" / "localrun" / "artifacts")
+    catalog.models["m-s3"] = f"{direct}/models/m-s3/artifacts"
+    return stub_for(artifact_server(s3_endpoint.destination(s3_prefix), catalog))
+
+
+def presign_upload_error(stub: Any, **fields: Any) -> Any:
+    return error_of(functools.partial(stub.CreatePresignedUploadUrl, pb.CreatePresignedUploadUrl(**fields)))
+
+
+def presign_download_error(stub: Any, **fields: Any) -> Any:
+    return error_of(
+        functools.partial(stub.CreatePresignedDownloadUrl, pb.CreatePresignedDownloadUrl(**fields))
+    )
+
+
+def test_presigned_upload_and_download_urls_for_cloud_run_roots(catalog_stub: Any) -> None:
+    upload_url = catalog_stub.CreatePresignedUploadUrl(
+        pb.CreatePresignedUploadUrl(run_id="s3run", path="plots/loss.png", expiration=120)
+    )
+    assert dict(upload_url.headers) == {"Content-Type": "image/png"}
+    request = urllib.request.Request(
+        upload_url.presigned_url, data=b"\x89PNG...", method="PUT", headers=dict(upload_url.headers)
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        assert resp.status == 200
+    _, body = download(catalog_stub.GetRunArtifact(pb.GetRunArtifact(run_id="s3run", path="plots/loss.png")))
+    assert body == b"\x89PNG..."
+
+    download_url = catalog_stub.CreatePresignedDownloadUrl(
+        pb.CreatePresignedDownloadUrl(run_id="s3run", path="plots/loss.png")
+    )
+    assert download_url.file_size == 7
+    assert get(download_url.presigned_url)[1] == b"\x89PNG..."
+
+    model_url = catalog_stub.CreatePresignedUploadUrl(
+        pb.CreatePresignedUploadUrl(model_id="m-s3", path="model.pkl")
+    )
+    assert dict(model_url.headers) == {"Content-Type": "application/octet-stream"}
+    assert "/direct/models/m-s3/artifacts/model.pkl?" in model_url.presigned_url
+
+
+def test_presigned_urls_refused_where_mlflow_refuses_them(catalog_stub: Any) -> None:
+    proxied = presign_upload_error(catalog_stub, run_id="run1", path="a.txt")
+    assert (proxied.code, proxied.message) == (
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        "Presigned upload is not supported for proxied artifact storage (artifact URI scheme: "
+        "mlflow-artifacts). This endpoint requires a direct cloud storage artifact URI.",
+    )
+    proxied_download = presign_download_error(catalog_stub, run_id="run1", path="a")
+    assert proxied_download.message.startswith("Presigned download is not supported for runs with proxied")
+    both = presign_upload_error(catalog_stub, run_id="s3run", model_id="m-s3", path="a")
+    assert both.message == "Exactly one of run_id and model_id must be provided."
+    too_long = presign_download_error(catalog_stub, run_id="s3run", path="a", expiration=604801)
+    assert too_long.message == "expiration must be between 1 and 604800 seconds (got 604801)."
+    local = presign_upload_error(catalog_stub, run_id="localrun", path="a")
+    assert local.code is ErrorCode.NOT_IMPLEMENTED
+    traversal = presign_upload_error(catalog_stub, run_id="s3run", path="../x")
+    assert (traversal.code, traversal.message) == (ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")

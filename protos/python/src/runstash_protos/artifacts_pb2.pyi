@@ -702,6 +702,152 @@ class GetLoggedModelArtifact(_message.Message):
 Global___GetLoggedModelArtifact: _TypeAlias = GetLoggedModelArtifact  # noqa: Y015
 
 @_typing.final
+class CreatePresignedUploadUrl(_message.Message):
+    """POST /api/2.0/mlflow/artifacts/presigned-upload-url: a URL to PUT one file of a run (or a logged
+    model) straight into cloud storage. Proxied (mlflow-artifacts:) roots answer 400, as MLflow does.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        @_typing.final
+        class HeadersEntry(_message.Message):
+            DESCRIPTOR: _descriptor.Descriptor
+
+            KEY_FIELD_NUMBER: _builtins.int
+            VALUE_FIELD_NUMBER: _builtins.int
+            key: _builtins.str
+            value: _builtins.str
+            def __init__(
+                self,
+                *,
+                key: _builtins.str | None = ...,
+                value: _builtins.str | None = ...,
+            ) -> None: ...
+            _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+            def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+            _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+            def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+            def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+        PRESIGNED_URL_FIELD_NUMBER: _builtins.int
+        HEADERS_FIELD_NUMBER: _builtins.int
+        presigned_url: _builtins.str
+        @_builtins.property
+        def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+            """Headers the client must send with the PUT (the signature covers them)."""
+
+        def __init__(
+            self,
+            *,
+            presigned_url: _builtins.str | None = ...,
+            headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["presigned_url", b"presigned_url"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["headers", b"headers", "presigned_url", b"presigned_url"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    EXPIRATION_FIELD_NUMBER: _builtins.int
+    MODEL_ID_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    path: _builtins.str
+    expiration: _builtins.int
+    model_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str | None = ...,
+        path: _builtins.str | None = ...,
+        expiration: _builtins.int | None = ...,
+        model_id: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expiration", b"expiration", "model_id", b"model_id", "path", b"path", "run_id", b"run_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiration", b"expiration", "model_id", b"model_id", "path", b"path", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePresignedUploadUrl: _TypeAlias = CreatePresignedUploadUrl  # noqa: Y015
+
+@_typing.final
+class CreatePresignedDownloadUrl(_message.Message):
+    """POST /api/2.0/mlflow/artifacts/presigned-download-url: a URL to GET one file of a run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        @_typing.final
+        class HeadersEntry(_message.Message):
+            DESCRIPTOR: _descriptor.Descriptor
+
+            KEY_FIELD_NUMBER: _builtins.int
+            VALUE_FIELD_NUMBER: _builtins.int
+            key: _builtins.str
+            value: _builtins.str
+            def __init__(
+                self,
+                *,
+                key: _builtins.str | None = ...,
+                value: _builtins.str | None = ...,
+            ) -> None: ...
+            _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+            def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+            _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+            def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+            def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+        PRESIGNED_URL_FIELD_NUMBER: _builtins.int
+        HEADERS_FIELD_NUMBER: _builtins.int
+        FILE_SIZE_FIELD_NUMBER: _builtins.int
+        presigned_url: _builtins.str
+        file_size: _builtins.int
+        @_builtins.property
+        def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+        def __init__(
+            self,
+            *,
+            presigned_url: _builtins.str | None = ...,
+            headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+            file_size: _builtins.int | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["file_size", b"file_size", "presigned_url", b"presigned_url"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["file_size", b"file_size", "headers", b"headers", "presigned_url", b"presigned_url"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    EXPIRATION_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    path: _builtins.str
+    expiration: _builtins.int
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str | None = ...,
+        path: _builtins.str | None = ...,
+        expiration: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expiration", b"expiration", "path", b"path", "run_id", b"run_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiration", b"expiration", "path", b"path", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePresignedDownloadUrl: _TypeAlias = CreatePresignedDownloadUrl  # noqa: Y015
+
+@_typing.final
 class GetArtifactCapabilities(_message.Message):
     """---------------------------------------------------------------- capabilities (no HTTP route)
 

@@ -101,6 +101,16 @@ class ArtifactServiceStub:
                 request_serializer=runstash__protos_dot_artifacts__pb2.GetLoggedModelArtifact.SerializeToString,
                 response_deserializer=runstash__protos_dot_artifacts__pb2.DownloadArtifact.Response.FromString,
                 _registered_method=True)
+        self.CreatePresignedUploadUrl = channel.unary_unary(
+                '/runstash.artifacts.ArtifactService/CreatePresignedUploadUrl',
+                request_serializer=runstash__protos_dot_artifacts__pb2.CreatePresignedUploadUrl.SerializeToString,
+                response_deserializer=runstash__protos_dot_artifacts__pb2.CreatePresignedUploadUrl.Response.FromString,
+                _registered_method=True)
+        self.CreatePresignedDownloadUrl = channel.unary_unary(
+                '/runstash.artifacts.ArtifactService/CreatePresignedDownloadUrl',
+                request_serializer=runstash__protos_dot_artifacts__pb2.CreatePresignedDownloadUrl.SerializeToString,
+                response_deserializer=runstash__protos_dot_artifacts__pb2.CreatePresignedDownloadUrl.Response.FromString,
+                _registered_method=True)
         self.GetArtifactCapabilities = channel.unary_unary(
                 '/runstash.artifacts.ArtifactService/GetArtifactCapabilities',
                 request_serializer=runstash__protos_dot_artifacts__pb2.GetArtifactCapabilities.SerializeToString,
@@ -192,6 +202,18 @@ class ArtifactServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePresignedUploadUrl(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePresignedDownloadUrl(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetArtifactCapabilities(self, request, context):
         """No HTTP route: read by whoever renders /api/3.0/mlflow/server-info.
         """
@@ -266,6 +288,16 @@ def add_ArtifactServiceServicer_to_server(servicer, server):
                     servicer.GetLoggedModelArtifact,
                     request_deserializer=runstash__protos_dot_artifacts__pb2.GetLoggedModelArtifact.FromString,
                     response_serializer=runstash__protos_dot_artifacts__pb2.DownloadArtifact.Response.SerializeToString,
+            ),
+            'CreatePresignedUploadUrl': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePresignedUploadUrl,
+                    request_deserializer=runstash__protos_dot_artifacts__pb2.CreatePresignedUploadUrl.FromString,
+                    response_serializer=runstash__protos_dot_artifacts__pb2.CreatePresignedUploadUrl.Response.SerializeToString,
+            ),
+            'CreatePresignedDownloadUrl': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePresignedDownloadUrl,
+                    request_deserializer=runstash__protos_dot_artifacts__pb2.CreatePresignedDownloadUrl.FromString,
+                    response_serializer=runstash__protos_dot_artifacts__pb2.CreatePresignedDownloadUrl.Response.SerializeToString,
             ),
             'GetArtifactCapabilities': grpc.unary_unary_rpc_method_handler(
                     servicer.GetArtifactCapabilities,
@@ -626,6 +658,60 @@ class ArtifactService:
             '/runstash.artifacts.ArtifactService/GetLoggedModelArtifact',
             runstash__protos_dot_artifacts__pb2.GetLoggedModelArtifact.SerializeToString,
             runstash__protos_dot_artifacts__pb2.DownloadArtifact.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePresignedUploadUrl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.artifacts.ArtifactService/CreatePresignedUploadUrl',
+            runstash__protos_dot_artifacts__pb2.CreatePresignedUploadUrl.SerializeToString,
+            runstash__protos_dot_artifacts__pb2.CreatePresignedUploadUrl.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePresignedDownloadUrl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.artifacts.ArtifactService/CreatePresignedDownloadUrl',
+            runstash__protos_dot_artifacts__pb2.CreatePresignedDownloadUrl.SerializeToString,
+            runstash__protos_dot_artifacts__pb2.CreatePresignedDownloadUrl.Response.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,8 @@ class ArtifactServiceStub:
     UploadRunArtifact: _grpc.StreamUnaryMultiCallable[_artifacts_pb2.UploadRunArtifact, _artifacts_pb2.UploadRunArtifact.Response]
     ListLoggedModelArtifacts: _grpc.UnaryUnaryMultiCallable[_artifacts_pb2.ListLoggedModelArtifacts, _artifacts_pb2.ListLoggedModelArtifacts.Response]
     GetLoggedModelArtifact: _grpc.UnaryStreamMultiCallable[_artifacts_pb2.GetLoggedModelArtifact, _artifacts_pb2.DownloadArtifact.Response]
+    CreatePresignedUploadUrl: _grpc.UnaryUnaryMultiCallable[_artifacts_pb2.CreatePresignedUploadUrl, _artifacts_pb2.CreatePresignedUploadUrl.Response]
+    CreatePresignedDownloadUrl: _grpc.UnaryUnaryMultiCallable[_artifacts_pb2.CreatePresignedDownloadUrl, _artifacts_pb2.CreatePresignedDownloadUrl.Response]
     GetArtifactCapabilities: _grpc.UnaryUnaryMultiCallable[_artifacts_pb2.GetArtifactCapabilities, _artifacts_pb2.GetArtifactCapabilities.Response]
     """No HTTP route: read by whoever renders /api/3.0/mlflow/server-info."""
 
@@ -83,6 +85,8 @@ class ArtifactServiceAsyncStub(ArtifactServiceStub):
     UploadRunArtifact: _aio.StreamUnaryMultiCallable[_artifacts_pb2.UploadRunArtifact, _artifacts_pb2.UploadRunArtifact.Response]  # type: ignore[assignment]
     ListLoggedModelArtifacts: _aio.UnaryUnaryMultiCallable[_artifacts_pb2.ListLoggedModelArtifacts, _artifacts_pb2.ListLoggedModelArtifacts.Response]  # type: ignore[assignment]
     GetLoggedModelArtifact: _aio.UnaryStreamMultiCallable[_artifacts_pb2.GetLoggedModelArtifact, _artifacts_pb2.DownloadArtifact.Response]  # type: ignore[assignment]
+    CreatePresignedUploadUrl: _aio.UnaryUnaryMultiCallable[_artifacts_pb2.CreatePresignedUploadUrl, _artifacts_pb2.CreatePresignedUploadUrl.Response]  # type: ignore[assignment]
+    CreatePresignedDownloadUrl: _aio.UnaryUnaryMultiCallable[_artifacts_pb2.CreatePresignedDownloadUrl, _artifacts_pb2.CreatePresignedDownloadUrl.Response]  # type: ignore[assignment]
     GetArtifactCapabilities: _aio.UnaryUnaryMultiCallable[_artifacts_pb2.GetArtifactCapabilities, _artifacts_pb2.GetArtifactCapabilities.Response]  # type: ignore[assignment]
     """No HTTP route: read by whoever renders /api/3.0/mlflow/server-info."""
 
@@ -180,6 +184,20 @@ class ArtifactServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _artifacts_pb2.GetLoggedModelArtifact,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_artifacts_pb2.DownloadArtifact.Response], _abc.AsyncIterator[_artifacts_pb2.DownloadArtifact.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def CreatePresignedUploadUrl(
+        self,
+        request: _artifacts_pb2.CreatePresignedUploadUrl,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_pb2.CreatePresignedUploadUrl.Response, _abc.Awaitable[_artifacts_pb2.CreatePresignedUploadUrl.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def CreatePresignedDownloadUrl(
+        self,
+        request: _artifacts_pb2.CreatePresignedDownloadUrl,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_pb2.CreatePresignedDownloadUrl.Response, _abc.Awaitable[_artifacts_pb2.CreatePresignedDownloadUrl.Response]]: ...
 
     @_abc_1.abstractmethod
     def GetArtifactCapabilities(

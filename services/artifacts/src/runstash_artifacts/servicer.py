@@ -8,6 +8,7 @@ carries the path, first download message carries the headers).
 from __future__ import annotations
 
 import posixpath
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from runstash_artifacts.settings import ArtifactSettings
 from runstash_artifacts.storage.base import ArtifactStorage, CompletedPart, Entry
 
 SERVICE_NAME = "runstash.artifacts.ArtifactService"
+_MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
 
 
 def _missing(name: str) -> RunstashError:
@@ -48,6 +50,12 @@ def _upload_chunks(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
     for message in rest:
         if message.data:
             yield message.data
+
+
+def _proxied_scheme(uri: str) -> str | None:
+    """The scheme of a root served through this server's proxy (no direct cloud access), if any."""
+    scheme = urllib.parse.urlparse(uri).scheme.lower()
+    return scheme if scheme in ("http", "https", "mlflow-artifacts") else None
 
 
 def _limited(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
@@ -219,6 +227,60 @@ class ArtifactServicer(ArtifactServiceServicer):
         path = parse_artifact_path(request.artifact_file_path)
         storage = self._roots.storage_for_uri(self._resolver.logged_model_artifact_uri(request.model_id))
         yield from self._send(storage, path)
+
+    def CreatePresignedUploadUrl(
+        self, request: pb.CreatePresignedUploadUrl, context: Any
+    ) -> pb.CreatePresignedUploadUrl.Response:
+        if bool(request.run_id) == bool(request.model_id):
+            raise invalid_parameter("Exactly one of run_id and model_id must be provided.")
+        if not request.path:
+            raise _missing("path")
+        path = parse_file_path(request.path)
+        expiration = request.expiration if request.HasField("expiration") else 900
+        if request.run_id:
+            root_uri = self._resolver.run_artifact_uri(request.run_id)
+        else:
+            root_uri = self._resolver.logged_model_artifact_uri(request.model_id)
+        scheme = _proxied_scheme(root_uri)
+        if scheme is not None:
+            raise invalid_parameter(
+                "Presigned upload is not supported for proxied artifact storage "
+                f"(artifact URI scheme: {scheme}). "
+                "This endpoint requires a direct cloud storage artifact URI."
+            )
+        presigned = self._roots.storage_for_uri(root_uri).presigned_upload(path, expiration)
+        return pb.CreatePresignedUploadUrl.Response(presigned_url=presigned.url, headers=presigned.headers)
+
+    def CreatePresignedDownloadUrl(
+        self, request: pb.CreatePresignedDownloadUrl, context: Any
+    ) -> pb.CreatePresignedDownloadUrl.Response:
+        if not request.run_id:
+            raise _missing("run_id")
+        if not request.path:
+            raise _missing("path")
+        path = parse_artifact_path(request.path)
+        expiration = (
+            request.expiration
+            if request.HasField("expiration")
+            else self._settings.presigned_download_ttl_seconds
+        )
+        if not 1 <= expiration <= _MAX_PRESIGNED_SECONDS:
+            # Cloud providers cap signed URLs at 7 days and only fail when the URL is used.
+            raise invalid_parameter(
+                f"expiration must be between 1 and {_MAX_PRESIGNED_SECONDS} seconds (got {expiration})."
+            )
+        root_uri = self._resolver.run_artifact_uri(request.run_id)
+        scheme = _proxied_scheme(root_uri)
+        if scheme is not None:
+            raise invalid_parameter(
+                "Presigned download is not supported for runs with proxied artifact storage "
+                f"(artifact URI scheme: {scheme}). "
+                "This endpoint requires a run with a direct cloud storage artifact URI."
+            )
+        presigned = self._roots.storage_for_uri(root_uri).presigned_download(path, expiration)
+        return pb.CreatePresignedDownloadUrl.Response(
+            presigned_url=presigned.url, headers=presigned.headers, file_size=presigned.size
+        )
 
     # ------------------------------------------------------------ capabilities
 

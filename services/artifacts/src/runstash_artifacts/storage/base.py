@@ -24,6 +24,7 @@ TEMP_PREFIX = ".runstash-upload-"
 
 MULTIPART_UPLOAD_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 MULTIPART_DOWNLOAD_UNSUPPORTED = "Multipart download is not supported for the current artifact repository"
+PRESIGNED_UPLOAD_UNSUPPORTED = "Presigned upload is not supported for the current artifact repository"
 MAX_MULTIPART_PARTS = 10_000
 
 
@@ -59,6 +60,13 @@ class MultipartUpload:
 class PresignedDownload:
     url: str
     size: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedUpload:
+    url: str
+    # Headers the uploader must send (they are part of the signature).
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -132,6 +140,9 @@ class ArtifactStorage(abc.ABC):
 
     def presigned_download(self, path: ArtifactPath, expires_in: int) -> PresignedDownload:
         raise RunstashError(ErrorCode.NOT_IMPLEMENTED, MULTIPART_DOWNLOAD_UNSUPPORTED)
+
+    def presigned_upload(self, path: ArtifactPath, expires_in: int) -> PresignedUpload:
+        raise RunstashError(ErrorCode.NOT_IMPLEMENTED, PRESIGNED_UPLOAD_UNSUPPORTED)
 
 
 def no_such_artifact(path: ArtifactPath) -> RunstashError:

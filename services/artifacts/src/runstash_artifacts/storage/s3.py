@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import mimetypes
 import os
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ from runstash_artifacts.storage.base import (
     MultipartUpload,
     PresignedDownload,
     PresignedPart,
+    PresignedUpload,
     ReadHandle,
     check_num_parts,
     is_a_directory,
@@ -42,6 +44,7 @@ _MAX_PART_SIZE = 5 * 1024**3
 # far below that limit (8 MiB parts reach ~8 TB).
 _PARTS_PER_SIZE_STEP = 1000
 _DELETE_BATCH = 1000
+_MIME = mimetypes.MimeTypes()
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _RETRYABLE_CODES = frozenset(
     {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed", "503"}
@@ -373,6 +376,18 @@ class S3Storage(ArtifactStorage):
                 ExpiresIn=expires_in,
             )
         return PresignedDownload(url, int(head.get("ContentLength", 0)))
+
+    def presigned_upload(self, path: ArtifactPath, expires_in: int) -> PresignedUpload:
+        if path.is_root:
+            raise invalid_parameter(INVALID_PATH)
+        content_type = _MIME.guess_type(path.name, strict=False)[0] or "application/octet-stream"
+        with _s3_errors():
+            url = self._client.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self._bucket, "Key": self._key(path), "ContentType": content_type},
+                ExpiresIn=expires_in,
+            )
+        return PresignedUpload(url, {"Content-Type": content_type})
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
