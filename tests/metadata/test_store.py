@@ -315,6 +315,24 @@ def test_bulk_interval_sampling(store: SqlTrackingStore, experiment_id: int) -> 
     assert store.get_metric_history_bulk_interval([a], "s", max_results=1)[0].step == 0
 
 
+def test_bulk_interval_many_points_per_step(store: SqlTrackingStore, run_id: str) -> None:
+    # All points at step 0 (system metrics): sampling must go by position, not by step value.
+    store.log_batch(run_id, metrics=[MetricPoint("sys", float(i), 5000 + i, 0) for i in range(50)])
+    got = store.get_metric_history_bulk_interval([run_id], "sys", max_results=10)
+    stamps = [m.timestamp for m in got]
+    assert len(stamps) == 10 and stamps[0] == 5000 and stamps[-1] == 5049
+    assert stamps == sorted(stamps) and len(set(stamps)) == 10
+    assert len(store.get_metric_history_bulk_interval([run_id], "sys", max_results=2500)) == 50
+
+
+def test_bulk_interval_sparse_steps(store: SqlTrackingStore, run_id: str) -> None:
+    store.log_batch(run_id, metrics=[MetricPoint("sp", float(i), 1, i * i) for i in range(30)])
+    got = store.get_metric_history_bulk_interval([run_id], "sp", max_results=10)
+    steps = [m.step for m in got]
+    assert steps[0] == 0 and steps[-1] == 29 * 29 and len(steps) <= 10
+    assert steps == sorted(set(steps))
+
+
 def test_history_bulk(store: SqlTrackingStore, experiment_id: int) -> None:
     runs = sorted(store.create_run(experiment_id).info.run_id for _ in range(2))
     for rid in reversed(runs):

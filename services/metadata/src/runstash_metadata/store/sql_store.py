@@ -23,6 +23,7 @@ from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     and_,
     bindparam,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -104,6 +106,59 @@ def _join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
 
+def _even_steps(lo: int, hi: int, count: int) -> list[int]:
+    """``count`` step values spread evenly over [lo, hi], both ends included."""
+    if count == 1:
+        return [lo]
+    span = hi - lo
+    return sorted({lo + (i * span) // (count - 1) for i in range(count)})
+
+
+def _even_sample(rows: Sequence[Any], count: int) -> list[Any]:
+    """At most ``count`` rows evenly spread over ``rows``, first and last kept."""
+    n = len(rows)
+    if n <= count:
+        return list(rows)
+    if count == 1:
+        return [rows[0]]
+    return [rows[(i * (n - 1)) // (count - 1)] for i in range(count)]
+
+
+def _window_sample_statement() -> Any:
+    """The even sample of one run's points within [lo, hi], computed in SQL.
+
+    With rn the 0-based position over (step, timestamp, value) and n the count, row rn is kept
+    when ``floor(rn*k/(n-1))`` steps up from ``floor((rn-1)*k/(n-1))`` (k = m - 1): that keeps
+    exactly m rows, positions 0 and n-1 included.
+    """
+    m = s.metrics.c
+    order = (m.step, m.timestamp, m.value)
+    numbered = (
+        select(
+            m.step,
+            m.timestamp,
+            m.value,
+            m.is_nan,
+            (func.row_number().over(order_by=order) - 1).label("rn"),
+            func.count().over().label("n"),
+        )
+        .where(
+            m.run_uuid == bindparam("rid"),
+            m.key == bindparam("key"),
+            m.step.between(bindparam("lo"), bindparam("hi")),
+        )
+        .subquery()
+    )
+    rn, n = numbered.c.rn, numbered.c.n
+    k = bindparam("m", type_=Integer) - 1
+    keep = or_(n <= bindparam("m", type_=Integer), rn == 0, (rn * k) // (n - 1) > ((rn - 1) * k) // (n - 1))
+    return (
+        select(numbered.c.step, numbered.c.timestamp, numbered.c.value, numbered.c.is_nan)
+        .where(keep)
+        .order_by(numbered.c.step, numbered.c.timestamp, numbered.c.value)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class MetricPoint:
     """One metric point as the store takes it (value may be NaN or +-inf; the store maps them)."""
@@ -154,6 +209,18 @@ class SqlTrackingStore:
         self._insert_metrics = d.bulk_insert_ignore(
             s.metrics, ["run_uuid", "key", "step", "timestamp", "value", "is_nan"]
         )
+        m = s.metrics.c
+        order = (m.step, m.timestamp, m.value)
+        self._q_points_at_steps = (
+            select(m.step, m.timestamp, m.value, m.is_nan)
+            .where(
+                m.run_uuid == bindparam("rid"),
+                m.key == bindparam("key"),
+                m.step.in_(bindparam("steps", expanding=True)),
+            )
+            .order_by(*order)
+        )
+        self._q_window_sample = _window_sample_statement()
         self._u_latest = d.upsert_if_greater(
             s.latest_metrics,
             ["run_uuid", "key"],
@@ -835,67 +902,75 @@ class SqlTrackingStore:
         end_step: int | None = None,
     ) -> list[pb.MetricWithRunId]:
         """Per run, up to ``max_results`` points evenly spread over the (step, timestamp, value)
-        order, first and last always kept; runs in request order (repeats repeated).
+        order with the first and last always kept; runs in request order (repeats repeated).
 
-        Sampling happens in SQL: with rn the 0-based position and n the count, the row is kept when
-        ``floor(rn*k/(n-1))`` steps up from ``floor((rn-1)*k/(n-1))`` (k = max_results - 1), which picks
-        exactly max_results rows including positions 0 and n-1.
+        Never reads a whole history. Per run, the step bounds come from two index seeks. When the
+        run has more distinct steps than ``max_results`` could hold, the points at ``max_results``
+        evenly spaced step values are fetched by index probes (a long history is dense in steps,
+        so this is the even sample of the sequence). Otherwise the sample is taken in SQL over that
+        small step range with ROW_NUMBER/COUNT windows (many points per step, e.g. all at step 0).
         """
-        m = s.metrics.c
         unique_ids = list(dict.fromkeys(run_ids))
-        if not unique_ids:
+        if not unique_ids or max_results < 1:
             return []
-        conditions = [m.run_uuid.in_(unique_ids), m.key == key]
-        if start_step is not None and end_step is not None:
-            conditions.append(m.step.between(start_step, end_step))
-        order = (m.step, m.timestamp, m.value)
-        numbered = (
-            select(
-                m.run_uuid,
-                m.step,
-                m.timestamp,
-                m.value,
-                m.is_nan,
-                (func.row_number().over(partition_by=m.run_uuid, order_by=order) - 1).label("rn"),
-                func.count().over(partition_by=m.run_uuid).label("n"),
-            )
-            .where(*conditions)
-            .subquery()
-        )
-        rn, n = numbered.c.rn, numbered.c.n
-        k = literal(max(max_results - 1, 0))
-        keep = or_(
-            n <= max_results,
-            rn == 0,
-            (rn * k) // (n - 1) > ((rn - 1) * k) // (n - 1),
-        )
-        stmt = (
-            select(
-                numbered.c.run_uuid,
-                numbered.c.step,
-                numbered.c.timestamp,
-                numbered.c.value,
-                numbered.c.is_nan,
-            )
-            .where(and_(n > 0, keep))
-            .order_by(numbered.c.run_uuid, numbered.c.step, numbered.c.timestamp, numbered.c.value)
-        )
+        lo_bound = start_step if start_step is not None and end_step is not None else None
+        hi_bound = end_step if lo_bound is not None else None
         per_run: dict[str, list[pb.MetricWithRunId]] = {}
         with self._read_engine.connect() as conn:
-            for row in conn.execute(stmt):
-                per_run.setdefault(row.run_uuid, []).append(
+            bounds = self._step_bounds(conn, unique_ids, key, lo_bound, hi_bound)
+            for run_id, (lo, hi) in bounds.items():
+                if hi - lo + 1 > max_results:
+                    targets = _even_steps(lo, hi, max_results)
+                    rows = conn.execute(
+                        self._q_points_at_steps, {"rid": run_id, "key": key, "steps": targets}
+                    ).all()
+                    rows = _even_sample(rows, max_results)
+                else:
+                    rows = conn.execute(
+                        self._q_window_sample,
+                        {"rid": run_id, "key": key, "lo": lo, "hi": hi, "m": max_results},
+                    ).all()
+                per_run[run_id] = [
                     pb.MetricWithRunId(
                         key=key,
-                        value=_loaded_value(row.value, row.is_nan),
-                        timestamp=row.timestamp,
-                        step=row.step,
-                        run_id=row.run_uuid,
+                        value=_loaded_value(value, is_nan),
+                        timestamp=timestamp,
+                        step=step,
+                        run_id=run_id,
                     )
-                )
+                    for step, timestamp, value, is_nan in rows
+                ]
         result: list[pb.MetricWithRunId] = []
         for run_id in run_ids:
             result.extend(per_run.get(run_id, ()))
         return result
+
+    def _step_bounds(
+        self, conn: Connection, run_ids: Sequence[str], key: str, lo: int | None, hi: int | None
+    ) -> dict[str, tuple[int, int]]:
+        """(min step, max step) per run that has the metric; one statement, two seeks per run.
+
+        Separate MIN and MAX subqueries on purpose: SQLite turns a lone MIN/MAX over an index
+        prefix into a seek, but scans for a query holding both."""
+        m = s.metrics.c
+        parts = []
+        for i, run_id in enumerate(run_ids):
+            conditions = [m.run_uuid == bindparam(f"r{i}", run_id), m.key == bindparam("key", key)]
+            if lo is not None and hi is not None:
+                conditions.append(m.step.between(bindparam("lo", lo), bindparam("hi", hi)))
+            parts.append(
+                select(
+                    literal(i).label("i"),
+                    select(func.min(m.step)).where(*conditions).scalar_subquery().label("lo"),
+                    select(func.max(m.step)).where(*conditions).scalar_subquery().label("hi"),
+                )
+            )
+        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+        bounds: dict[str, tuple[int, int]] = {}
+        for i, first, last in conn.execute(stmt):
+            if first is not None:
+                bounds[run_ids[int(i)]] = (int(first), int(last))
+        return bounds
 
     def get_metric_history_bulk(
         self, run_ids: Sequence[str], key: str, max_results: int
