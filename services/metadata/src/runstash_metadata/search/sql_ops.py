@@ -18,9 +18,10 @@ constructs (``@compiles``), one place for all of them:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, String, bindparam, case
+from sqlalchemy import Boolean, String, bindparam, case, func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,8 +29,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 _ESCAPE = "\\"
 _PRIVATE_USE_BASE = 0xF0000  # Supplementary Private Use Area-A: never folded by LIKE
-_CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_CAPITALS_AWAY = str.maketrans({c: chr(_PRIVATE_USE_BASE + ord(c)) for c in _CAPITALS})
+# SQLite's parser stack overflows at ~24 nested replace() calls inside a correlated EXISTS.
+_MAX_MOVED_LETTERS = 16
 
 
 def escaped_pattern(pattern: str) -> str:
@@ -49,7 +50,7 @@ def escaped_pattern(pattern: str) -> str:
 
 
 class _case_sensitive_like(FunctionElement[bool]):
-    """(column, pattern, pattern with capitals moved to private use)"""
+    """(column, pattern, pattern with its letters' capitals moved to private use, letters)"""
 
     name = "case_sensitive_like"
     type = Boolean()
@@ -58,31 +59,58 @@ class _case_sensitive_like(FunctionElement[bool]):
 
 @compiles(_case_sensitive_like)
 def _like_default(element: _case_sensitive_like, compiler: SQLCompiler, **kw: Any) -> str:
-    column, pattern, _ = element.clauses.clauses
+    column, pattern, _, _ = element.clauses.clauses
     # Parenthesised: dialects without a native boolean append "= 1" to a boolean function.
     return f"({compiler.process(column.like(pattern, escape=_ESCAPE), **kw)})"
 
 
 @compiles(_case_sensitive_like, "sqlite")
 def _like_sqlite(element: _case_sensitive_like, compiler: SQLCompiler, **kw: Any) -> str:
-    column, pattern, moved_pattern = element.clauses.clauses
+    column, pattern, moved_pattern, letters = element.clauses.clauses
     column_sql = compiler.process(column, **kw)
+    plain = f"{column_sql} LIKE {compiler.process(pattern, **kw)} ESCAPE '\\'"
+    # The letters are part of the SQL text (a literal_column), so they are part of the cache key.
+    capitals = str(letters.name)
+    if not capitals:
+        return f"({plain})"
+    if len(capitals) > _MAX_MOVED_LETTERS:
+        # Too many nested replace() calls for SQLite's parser stack: GLOB (case-sensitive, and
+        # exact once translated) is the fallback for these rare, letter-rich patterns.
+        return f"({plain} AND {column_sql} GLOB {compiler.process(moved_pattern, **kw)})"
     moved_column_sql = column_sql
-    for c in _CAPITALS:
+    for c in capitals:
         moved_column_sql = f"replace({moved_column_sql}, '{c}', char({_PRIVATE_USE_BASE + ord(c)}))"
-    return (
-        f"({column_sql} LIKE {compiler.process(pattern, **kw)} ESCAPE '\\' AND "
-        f"{moved_column_sql} LIKE {compiler.process(moved_pattern, **kw)} ESCAPE '\\')"
-    )
+    return f"({plain} AND {moved_column_sql} LIKE {compiler.process(moved_pattern, **kw)} ESCAPE '\\')"
+
+
+def _glob_pattern(escaped: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(escaped):
+        c = escaped[i]
+        if c == _ESCAPE:
+            literal_char = escaped[i + 1]
+            out.append(f"[{literal_char}]" if literal_char in "*?[" else literal_char)
+            i += 2
+            continue
+        out.append({"%": "*", "_": "?"}.get(c, f"[{c}]" if c in "*?[" else c))
+        i += 1
+    return "".join(out)
 
 
 def like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
     escaped = escaped_pattern(pattern)
-    moved = escaped.translate(_CAPITALS_AWAY)
+    # Only the letters the pattern names can be matched in the wrong case.
+    capitals = "".join(sorted({c.upper() for c in escaped if c.isascii() and c.isalpha()}))
+    if len(capitals) > _MAX_MOVED_LETTERS:
+        moved = _glob_pattern(escaped)
+    else:
+        moved = escaped.translate({ord(c): chr(_PRIVATE_USE_BASE + ord(c)) for c in capitals})
     return _case_sensitive_like(
         column,
         bindparam(None, escaped, type_=String()),
         bindparam(None, moved, type_=String()),
+        literal_column(capitals),
     )
 
 
@@ -90,15 +118,69 @@ def ilike(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
     return column.ilike(bindparam(None, escaped_pattern(pattern), type_=String()), escape=_ESCAPE)
 
 
+class _exact_equals(FunctionElement[bool]):
+    """(column, value): ``column = value``."""
+
+    name = "exact_equals"
+    type = Boolean()
+    inherit_cache = True
+
+
+class _exact_in(FunctionElement[bool]):
+    """(column, expanding list): ``column IN (values)``. A class of its own: the cache key does
+    not tell an expanding bind from a scalar one."""
+
+    name = "exact_in"
+    type = Boolean()
+    inherit_cache = True
+
+
+def _match(element: _exact_equals | _exact_in, column: Any, value: Any) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = column.in_(value) if isinstance(element, _exact_in) else column == value
+    return result
+
+
+@compiles(_exact_equals)
+@compiles(_exact_in)
+def _exact_default(element: _exact_equals | _exact_in, compiler: SQLCompiler, **kw: Any) -> str:
+    column, value = element.clauses.clauses
+    return f"({compiler.process(_match(element, column, value), **kw)})"
+
+
+@compiles(_exact_equals, "mysql")
+@compiles(_exact_equals, "mariadb")
+@compiles(_exact_in, "mysql")
+@compiles(_exact_in, "mariadb")
+def _exact_mysql(element: _exact_equals | _exact_in, compiler: SQLCompiler, **kw: Any) -> str:
+    # utf8mb4_bin is a PAD SPACE collation: 'alpha' = 'alpha ' holds. The plain test keeps the
+    # index; the BINARY one makes trailing spaces count, as on the other databases.
+    column, value = element.clauses.clauses
+    plain = compiler.process(_match(element, column, value), **kw)
+    exact = compiler.process(_match(element, func.binary(column), value), **kw)
+    return f"({plain} AND {exact})"
+
+
+def equals(column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    """Exact, case- and trailing-space-sensitive string equality on every database."""
+    return _exact_equals(column, bindparam(None, value, type_=String()))
+
+
+def is_one_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+    return _exact_in(column, bindparam(None, list(values), type_=String(), expanding=True))
+
+
 def compare_string(column: ColumnElement[Any], op: str, value: str | tuple[str, ...]) -> ColumnElement[bool]:
     """``column <op> value`` for the string comparators (=, !=, LIKE, ILIKE, IN, NOT IN)."""
+    if isinstance(value, tuple):
+        matched = is_one_of(column, value)
+        # NOT over the match keeps SQL's NULL semantics: a NULL column satisfies neither.
+        return matched if op == "IN" else ~matched
     if op == "LIKE":
-        assert isinstance(value, str)
         return like(column, value)
     if op == "ILIKE":
-        assert isinstance(value, str)
         return ilike(column, value)
-    return compare(column, op, value)
+    matched = equals(column, value)
+    return matched if op == "=" else ~matched
 
 
 def compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
