@@ -90,6 +90,8 @@ def test_request_encoding_rules(gateway_run: Runner, services: Services) -> None
         assert malformed.json()["error_code"] == "INVALID_PARAMETER_VALUE"
         not_object = await client.post(url, content=b"[1, 2]", headers=JSON)
         assert not_object.status_code == 400
+        null = await client.post(url, content=b"null", headers=JSON)  # read as {}, like MLflow
+        assert null.json()["message"] == "Missing value for required parameter 'name'."
 
         empty = await client.post(url, content=b"", headers=JSON)  # empty body = {} -> servicer's 400
         assert empty.status_code == 400
@@ -104,7 +106,7 @@ def test_request_encoding_rules(gateway_run: Runner, services: Services) -> None
         typed = await client.post("/api/2.0/mlflow/runs/create", json={"experiment_id": 0})
         assert typed.status_code == 400
         assert typed.json()["message"].startswith(
-            "Invalid value 0 for parameter 'experiment_id' supplied: Hint: Value was of type 'int'."
+            "Invalid value 0 for parameter 'experiment_id' supplied:  Hint: Value was of type 'int'."
         )
 
     gateway_run(body)

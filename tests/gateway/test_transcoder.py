@@ -85,7 +85,7 @@ def test_double_accepts_numbers_numeric_strings_and_special_names() -> None:
 def test_double_type_error_uses_mlflows_message() -> None:
     error = error_of(lambda: parse(pb.LogMetric, {"value": "abc"}))
     assert error.message == (
-        "Invalid value \"abc\" for parameter 'value' supplied: Hint: Value was of type 'str'. "
+        "Invalid value \"abc\" for parameter 'value' supplied:  Hint: Value was of type 'str'. "
         + BOTH_TYPE_HINT
     )
     boolean = error_of(lambda: parse(pb.LogMetric, {"value": True}))
@@ -96,19 +96,25 @@ def test_string_field_given_a_number_is_a_400_with_mlflows_message() -> None:
     error = error_of(lambda: parse(pb.GetExperiment, {"experiment_id": 0}))
     assert error.http_status == 400
     assert error.message == (
-        "Invalid value 0 for parameter 'experiment_id' supplied: Hint: Value was of type 'int'. "
+        "Invalid value 0 for parameter 'experiment_id' supplied:  Hint: Value was of type 'int'. "
         + BOTH_TYPE_HINT
     )
 
 
-def test_nested_type_error_names_the_item_path() -> None:
-    document = {
-        "run_id": "r",
-        "metrics": [{"key": "a", "value": 1, "timestamp": 1}, {"key": "b", "timestamp": "x"}],
-    }
-    error = error_of(lambda: parse(pb.LogBatch, document))
-    assert "parameter 'metrics[1].timestamp'" in error.message
-    assert "Value was of type 'str'" in error.message
+def test_nested_type_errors_are_lenient_like_mlflows_parse() -> None:
+    # MLflow keeps whatever parsed inside list items; its validation judges the rest (observed 200s)
+    metrics = [{"key": "a", "value": 1, "timestamp": 1}, {"key": "b", "value": 2, "timestamp": "x"}]
+    message = parse(pb.LogBatch, {"run_id": "r", "metrics": metrics, "params": [{"key": "p", "value": 5}]})
+    assert message.metrics[1].key == "b" and not message.metrics[1].HasField("timestamp")
+    assert message.params[0].key == "p" and not message.params[0].HasField("value")
+    tags = parse(pb.CreateExperiment, {"name": "n", "tags": ["x", None]}).tags
+    assert len(tags) == 2 and not tags[0].HasField("key")
+
+
+def test_top_level_repeated_scalar_error_reports_the_list() -> None:
+    error = error_of(lambda: parse(pb.SearchRuns, {"experiment_ids": ["1", 2]}))
+    assert error.message.startswith("Invalid value [\"1\",2] for parameter 'experiment_ids' supplied:")
+    assert "Value was of type 'list'" in error.message
 
 
 def test_enum_by_name_or_number_and_unknown_names_are_dropped() -> None:
@@ -116,6 +122,8 @@ def test_enum_by_name_or_number_and_unknown_names_are_dropped() -> None:
     assert parse(pb.UpdateRun, {"status": 4}).status == pb.FAILED
     lenient = parse(pb.UpdateRun, {"run_id": "r", "status": "DONE"})  # MLflow: 200, status unchanged
     assert not lenient.HasField("status") and lenient.run_id == "r"
+    unknown_number = error_of(lambda: parse(pb.UpdateRun, {"status": 99}))  # MLflow: 400
+    assert unknown_number.message.startswith("Invalid value 99 for parameter 'status' supplied:")
 
 
 def test_unknown_fields_and_nulls_are_ignored() -> None:

@@ -485,6 +485,8 @@ class Gateway:
                 value = json.loads(value)
             except ValueError as exc:
                 raise invalid_parameter(f"Malformed JSON in request body: {exc}") from None
+        if value is None:  # `null` reads as an empty request, as in MLflow
+            return {}
         if type(value) is not dict:
             raise invalid_parameter(
                 f"Invalid request body: expected a JSON object, got {type(value).__name__}."

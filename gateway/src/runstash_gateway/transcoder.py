@@ -56,9 +56,10 @@ class _BadValue(Exception):
         if self.message is not None:
             return invalid_parameter(self.message)
         where = "".join(self.path).lstrip(".")
-        rendered = json.dumps(self.value)
+        rendered = json.dumps(self.value, separators=(",", ":"))
         return invalid_parameter(
-            f"Invalid value {rendered} for parameter '{where}' supplied: Hint: Value was of type "
+            # Two spaces after "supplied:", as the real server writes it.
+            f"Invalid value {rendered} for parameter '{where}' supplied:  Hint: Value was of type "
             f"'{type(self.value).__name__}'. See the API docs for more information about request parameters."
         )
 
@@ -160,8 +161,10 @@ def _make_enum_conv(field: FieldDescriptor) -> Converter:
             number = by_name.get(value)
             if number is not None:
                 return number
-        elif kind is int and value in numbers:
-            return value
+        elif kind is int:
+            if value in numbers:
+                return value
+            raise _BadValue(value)  # MLflow rejects unknown numbers but drops unknown names
         raise _Skip
 
     return conv
@@ -300,7 +303,7 @@ class _Field:
         if codec is not None:
             if type(value) is not dict:
                 raise _BadValue(value)
-            return codec.kwargs_from_json(value)
+            return codec.kwargs_from_json(value, strict=False)
         assert self.convert is not None
         return self.convert(value)
 
@@ -308,25 +311,23 @@ class _Field:
         codec = self.codec
         out: list[Any] = []
         append = out.append
-        index = 0
+        if codec is not None:
+            # Inside list items MLflow's parse is lenient: a non-object item becomes an empty
+            # message and a mistyped field is dropped; the service's validation judges the rest.
+            parse = codec.kwargs_from_json
+            for item in values:
+                append(parse(item, strict=False) if type(item) is dict else {})
+            return out
+        convert = self.convert
+        assert convert is not None
         try:
-            if codec is not None:
-                parse = codec.kwargs_from_json
-                for index, item in enumerate(values):  # noqa: B007 - index is read on error
-                    if type(item) is not dict:
-                        raise _BadValue(item)
-                    append(parse(item))
-            else:
-                convert = self.convert
-                assert convert is not None
-                for index, item in enumerate(values):  # noqa: B007
-                    try:
-                        append(convert(item))
-                    except _Skip:
-                        continue
-        except _BadValue as bad:
-            bad.path.insert(0, f"[{index}]")
-            raise
+            for item in values:
+                try:
+                    append(convert(item))
+                except _Skip:
+                    continue
+        except _BadValue:
+            raise _BadValue(values) from None  # reported as the whole list, like MLflow's check
         return out
 
     def _parse_map(self, value: Any) -> dict[Any, Any]:
@@ -432,8 +433,12 @@ class MessageCodec:
 
     # -- JSON -> message
 
-    def kwargs_from_json(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """A decoded JSON object -> constructor kwargs (nested messages as nested kwargs dicts)."""
+    def kwargs_from_json(self, obj: dict[str, Any], strict: bool = True) -> dict[str, Any]:
+        """A decoded JSON object -> constructor kwargs (nested messages as nested kwargs dicts).
+
+        ``strict``: a mistyped field is a 400 (top level: MLflow's endpoint schemas check these);
+        otherwise it is dropped (nested messages: MLflow keeps whatever parsed).
+        """
         out: dict[str, Any] = {}
         fields = self._by_key
         for key, value in obj.items():
@@ -452,6 +457,8 @@ class MessageCodec:
             except _Skip:
                 continue
             except _BadValue as bad:
+                if not strict:
+                    continue
                 bad.path.insert(0, "." + name)
                 raise
         return out
