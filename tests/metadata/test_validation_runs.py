@@ -620,3 +620,5 @@ def test_history_bulk_max_results() -> None:
     assert v.history_bulk_max_results(pb.GetMetricHistoryBulk()) == 25000
     assert v.history_bulk_max_results(pb.GetMetricHistoryBulk(max_results=30000)) == 25000
     assert v.history_bulk_max_results(pb.GetMetricHistoryBulk(max_results=10)) == 10
+    assert v.history_bulk_max_results(pb.GetMetricHistoryBulk(max_results=0)) == 0
+    assert v.history_bulk_max_results(pb.GetMetricHistoryBulk(max_results=-5)) == 0

@@ -323,7 +323,11 @@ def check_get_metric_history_bulk(request: pb.GetMetricHistoryBulk) -> None:
 
 
 def history_bulk_max_results(request: pb.GetMetricHistoryBulk) -> int:
-    """The effective page size of get-history-bulk: default and ceiling 25000 (never an error)."""
+    """The effective page size of get-history-bulk: default and ceiling 25000, never an error.
+
+    0 gives an empty answer as in MLflow; a negative value also does here (MLflow slices its
+    result with it, dropping points from the end, which is no behaviour worth copying).
+    """
     if not request.HasField("max_results"):
         return MAX_HISTORY_BULK_RESULTS
-    return min(request.max_results, MAX_HISTORY_BULK_RESULTS)
+    return max(0, min(request.max_results, MAX_HISTORY_BULK_RESULTS))
