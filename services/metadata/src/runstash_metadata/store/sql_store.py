@@ -221,6 +221,25 @@ class SqlTrackingStore:
             .order_by(*order)
         )
         self._q_window_sample = _window_sample_statement()
+        ids: Any = bindparam("ids", expanding=True)
+        lm, p, t, o = s.latest_metrics.c, s.params.c, s.tags.c, s.run_outputs.c
+        self._q_runs = select(s.runs).where(s.runs.c.run_uuid.in_(ids))
+        self._q_run_metrics = (
+            select(lm.run_uuid, lm.key, lm.value, lm.is_nan, lm.timestamp, lm.step)
+            .where(lm.run_uuid.in_(ids))
+            .order_by(lm.run_uuid, lm.key)
+        )
+        self._q_run_params = (
+            select(p.run_uuid, p.key, p.value).where(p.run_uuid.in_(ids)).order_by(p.run_uuid, p.key)
+        )
+        self._q_run_tags = (
+            select(t.run_uuid, t.key, t.value).where(t.run_uuid.in_(ids)).order_by(t.run_uuid, t.key)
+        )
+        self._q_run_outputs = (
+            select(o.run_uuid, o.model_id, o.step)
+            .where(o.run_uuid.in_(ids))
+            .order_by(o.run_uuid, o.step, o.model_id)
+        )
         self._u_latest = d.upsert_if_greater(
             s.latest_metrics,
             ["run_uuid", "key"],
@@ -595,47 +614,39 @@ class SqlTrackingStore:
     def _load_runs(self, conn: Connection, run_ids: Sequence[str], model_inputs: bool) -> list[pb.Run]:
         """Runs in the order of ``run_ids``, hydrated with one query per child table."""
         by_id: dict[str, pb.Run] = {}
-        r = s.runs.c
-        lm = s.latest_metrics.c
-        p = s.params.c
-        t = s.tags.c
         for chunk in _chunks(list(dict.fromkeys(run_ids))):
-            for row in conn.execute(select(s.runs).where(r.run_uuid.in_(chunk))):
+            ids = {"ids": list(chunk)}
+            data_of: dict[str, pb.RunData] = {}
+            for row in conn.execute(self._q_runs, ids):
                 run = pb.Run()
                 self._run_info(row, run.info)
-                run.data.SetInParent()
+                data = run.data
+                data.SetInParent()
                 run.inputs.SetInParent()
                 run.outputs.SetInParent()
                 by_id[row.run_uuid] = run
-            if not by_id:
+                data_of[row.run_uuid] = data
+            if not data_of:
                 continue
-            for row in conn.execute(
-                select(lm.run_uuid, lm.key, lm.value, lm.is_nan, lm.timestamp, lm.step)
-                .where(lm.run_uuid.in_(chunk))
-                .order_by(lm.run_uuid, lm.key)
-            ):
-                by_id[row.run_uuid].data.metrics.add(
-                    key=row.key,
-                    value=math.nan if row.is_nan else row.value,
-                    timestamp=row.timestamp,
-                    step=row.step,
-                )
-            for row in conn.execute(
-                select(p.run_uuid, p.key, p.value).where(p.run_uuid.in_(chunk)).order_by(p.run_uuid, p.key)
-            ):
-                by_id[row.run_uuid].data.params.add(key=row.key, value=row.value)
-            for row in conn.execute(
-                select(t.run_uuid, t.key, t.value).where(t.run_uuid.in_(chunk)).order_by(t.run_uuid, t.key)
-            ):
-                by_id[row.run_uuid].data.tags.add(key=row.key, value=row.value or "")
+            # Local container references: attribute chains on upb messages cost more than the add.
+            current, container = "", data_of[next(iter(data_of))].metrics
+            for run_uuid, key, value, is_nan, timestamp, step in conn.execute(self._q_run_metrics, ids):
+                if run_uuid != current:
+                    current, container = run_uuid, data_of[run_uuid].metrics
+                container.add(key=key, value=math.nan if is_nan else value, timestamp=timestamp, step=step)
+            current, params = "", data_of[next(iter(data_of))].params
+            for run_uuid, key, value in conn.execute(self._q_run_params, ids):
+                if run_uuid != current:
+                    current, params = run_uuid, data_of[run_uuid].params
+                params.add(key=key, value=value)
+            current, tags = "", data_of[next(iter(data_of))].tags
+            for run_uuid, key, value in conn.execute(self._q_run_tags, ids):
+                if run_uuid != current:
+                    current, tags = run_uuid, data_of[run_uuid].tags
+                tags.add(key=key, value=value or "")
             self._load_run_inputs(conn, chunk, by_id, model_inputs)
-            o = s.run_outputs.c
-            for row in conn.execute(
-                select(o.run_uuid, o.model_id, o.step)
-                .where(o.run_uuid.in_(chunk))
-                .order_by(o.run_uuid, o.step, o.model_id)
-            ):
-                by_id[row.run_uuid].outputs.model_outputs.add(model_id=row.model_id, step=row.step)
+            for run_uuid, model_id, step in conn.execute(self._q_run_outputs, ids):
+                by_id[run_uuid].outputs.model_outputs.add(model_id=model_id, step=step)
         return [by_id[i] for i in run_ids if i in by_id]
 
     def _load_run_inputs(
