@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from runstash_gateway import Gateway, GatewayConfig
@@ -300,3 +300,58 @@ def test_ui_is_served_from_dist_or_explains_it_is_missing(gateway_run: Runner, t
 
     gateway_run(built, GatewayConfig(ui_dist=str(dist)))
     gateway_run(missing, GatewayConfig(ui_dist=str(dist / "absent")))
+
+
+def test_client_gone_mid_upload_ends_quietly(gateway_run: Runner, services: Services) -> None:
+    async def body(client: httpx.AsyncClient, app: Gateway) -> None:
+        incoming = [
+            {"type": "http.request", "body": b"x" * 100_000, "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+        sent: list[Any] = []
+
+        async def receive() -> Any:
+            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "PUT",
+            "path": "/api/2.0/mlflow-artifacts/artifacts/gone/part.bin",
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1:5000")],
+        }
+        await app(scope, receive, send)  # neither raises nor answers a client that is gone
+        assert sent == []
+        assert not (services.artifact_root / "gone" / "part.bin").exists()
+        assert (await client.get("/health")).status_code == 200
+
+    gateway_run(body)
+
+
+def test_head_static_prefix_and_disabled_modes(gateway_run: Runner) -> None:
+    async def prefixed(client: httpx.AsyncClient, app: Gateway) -> None:
+        head = await client.head("/mlflow/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")
+        assert head.status_code == 404 and head.content == b""  # HEAD = GET without the body
+        assert (await client.get("/mlflow/health")).text == "OK"
+        assert (await client.get("/health")).status_code == 404
+        created = await client.post("/mlflow/api/2.0/mlflow/experiments/create", json={"name": "p"})
+        assert created.status_code == 200
+
+    async def artifacts_only(client: httpx.AsyncClient, app: Gateway) -> None:
+        tracking = await client.post("/api/2.0/mlflow/runs/create", json={})
+        assert tracking.status_code == 503 and "--artifacts-only" in tracking.text
+        listing = await client.get("/api/2.0/mlflow-artifacts/artifacts")
+        assert listing.status_code == 200
+
+    async def no_artifacts(client: httpx.AsyncClient, app: Gateway) -> None:
+        blocked = await client.get("/api/2.0/mlflow-artifacts/artifacts")
+        assert blocked.status_code == 503 and "--serve-artifacts" in blocked.text
+        info = (await client.get("/api/3.0/mlflow/server-info")).json()
+        assert info["artifact_serving_enabled"] is False
+
+    gateway_run(prefixed, GatewayConfig(static_prefix="/mlflow"))
+    gateway_run(artifacts_only, GatewayConfig(artifacts_only=True))
+    gateway_run(no_artifacts, GatewayConfig(serve_artifacts=False))

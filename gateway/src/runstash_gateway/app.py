@@ -103,6 +103,17 @@ class RouteTarget:
     has_headers_field: bool
 
 
+def _without_body(send: Send) -> Send:
+    async def send_headers_only(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return send_headers_only
+
+
 def _error_body(error: RunstashError) -> bytes:
     return orjson.dumps(error.to_json())
 
@@ -144,6 +155,7 @@ class Gateway:
         self._version = config.server_version.encode()
         self._chunk = max(1, config.stream_chunk_bytes)
         self._capability_method: tuple[Backend, RpcMethod] | None = None
+        self._mode_gated = config.artifacts_only or not config.serve_artifacts
 
     # ------------------------------------------------------------ life cycle
 
@@ -340,6 +352,8 @@ class Gateway:
 
         if await self._fixed(method, path, send, cors):
             return
+        if self._mode_gated and await self._disabled_by_mode(path, send, cors):
+            return
 
         router = self.router
         if router is None:
@@ -347,6 +361,11 @@ class Gateway:
             router = self.router
             assert router is not None
         found = router.match(method, path)
+        if method == "HEAD" and type(found) is not Match:
+            # As Flask does: HEAD is GET without the body.
+            head = router.match("GET", path)
+            if type(head) is Match:
+                found, send = head, _without_body(send)
         if type(found) is Match:
             target: RouteTarget = found.target
             exchange = _Exchange(scope, receive, send, cors, content_type, content_length)
@@ -411,22 +430,26 @@ class Gateway:
             await self._respond(send, 200, body, content_type, extra=cors, head_only=method == "HEAD")
         return True
 
-    async def _unrouted(self, method: str, path: str, send: Send, cors: Headers | None) -> None:
-        config = self.config
-        if path.startswith(_ARTIFACT_PREFIXES) and not config.serve_artifacts:
+    async def _disabled_by_mode(self, path: str, send: Send, cors: Headers | None) -> bool:
+        """`--no-serve-artifacts` / `--artifacts-only`: 503 text, whatever the backends offer."""
+        if path.startswith(_ARTIFACT_PREFIXES):
+            if self.config.serve_artifacts:
+                return False
             message = (
                 f"Endpoint: {path} disabled due to the mlflow server running with `--no-serve-artifacts`. "
                 "To enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`"
             )
-            await self._respond(send, 503, message.encode(), _TEXT, extra=cors)
-            return
-        if config.artifacts_only and path.startswith(("/api/", "/ajax-api/")):
+        elif self.config.artifacts_only and path.startswith(("/api/", "/ajax-api/", "/get-artifact")):
             message = (
                 f"Endpoint: {path} disabled due to the mlflow server running in `--artifacts-only` mode. "
                 "To enable tracking server functionality, run `mlflow server` without `--artifacts-only`"
             )
-            await self._respond(send, 503, message.encode(), _TEXT, extra=cors)
-            return
+        else:
+            return False
+        await self._respond(send, 503, message.encode(), _TEXT, extra=cors)
+        return True
+
+    async def _unrouted(self, method: str, path: str, send: Send, cors: Headers | None) -> None:
         if method in SAFE_METHODS and not path.startswith(("/api/", "/ajax-api/")):
             static = self._ui.lookup(path)
             if static is not None:

@@ -377,11 +377,32 @@ class RemoteBackend:
     async def client_stream(
         self, method: RpcMethod, requests: AsyncIterator[Message], metadata: Metadata
     ) -> Message:
-        call = self._callable(method)(requests, metadata=metadata or None)
+        # grpc.aio cancels the call when the request iterator fails (the HTTP client went away
+        # mid-upload) and surfaces that as CancelledError: keep the iterator's own exception.
+        failures: list[Exception] = []
+
+        async def guarded() -> AsyncIterator[Message]:
+            try:
+                async for item in requests:
+                    yield item
+            except Exception as exc:
+                failures.append(exc)
+                raise
+
+        call = self._callable(method)(guarded(), metadata=metadata or None)
         try:
             response: Message = await call
+        except asyncio.CancelledError:
+            if failures:
+                raise failures[0] from None
+            raise
         except grpc.RpcError as exc:
+            if failures:
+                raise failures[0] from None
             raise from_rpc_error(exc) from None
+        finally:
+            if not call.done():
+                call.cancel()
         return response
 
     async def server_stream(
