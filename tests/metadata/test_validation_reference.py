@@ -642,6 +642,52 @@ PROBES = [
 ]
 
 
+# Edge cases of the entity-key rule (Unicode \\w, POSIX normalisation), each tried as a param key
+# and as a metric name.
+TRICKY_KEYS = [
+    "a/b/",
+    "./a",
+    "a/.",
+    "a..b",
+    "...",
+    "a/...",
+    "ü/ß",
+    "日本語",
+    "٣",
+    " a",
+    "a ",
+    "a\u00a0b",
+    "a\u200bb",
+    "C:\\x",
+    "~a",
+    "//a",
+    "a:b",
+    "a\tb",
+    "-",
+    "_",
+]
+PROBES += [
+    post(
+        f"key-param-{i}",
+        "/runs/log-parameter",
+        {"run_id": "$RID", "key": key, "value": "1"},
+        pb.LogParam,
+        v.check_log_param,
+    )
+    for i, key in enumerate(TRICKY_KEYS)
+]
+PROBES += [
+    post(
+        f"key-metric-{i}",
+        "/runs/log-metric",
+        {"run_id": "$RID", **metric(key=key)},
+        pb.LogMetric,
+        v.check_log_metric,
+    )
+    for i, key in enumerate(TRICKY_KEYS)
+]
+
+
 def substitute(value: Any, names: dict[str, str]) -> Any:
     if isinstance(value, str):
         return names.get(value, value)
