@@ -161,6 +161,7 @@ def test_presigned_download_supports_ranges_and_is_signed(s3_stub: Any) -> None:
     with pytest.raises(urllib.error.HTTPError) as rejected:
         get(tampered)
     assert rejected.value.code == 403
+    rejected.value.close()
 
     missing = error_of(lambda: s3_stub.GetPresignedDownloadUrl(pb.GetPresignedDownloadUrl(path="1/run/nope")))
     assert missing.code is ErrorCode.RESOURCE_DOES_NOT_EXIST

@@ -77,11 +77,10 @@ class ArtifactRoots:
                 client = self._s3()
             return S3Storage(client, bucket, parse_artifact_path(prefix).posix)
         local = _local_path_of(uri)
-        if local is not None and os.path.isabs(local):
-            normalised = os.path.normpath(local)
+        if local:
             if ".." in local.replace("\\", "/").split("/"):
                 raise RunstashError(ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")
-            return LocalStorage(normalised)
+            return LocalStorage(os.path.abspath(local))
         raise RunstashError(
             ErrorCode.NOT_IMPLEMENTED, f"Artifact location {uri!r} is not supported by this server"
         )
