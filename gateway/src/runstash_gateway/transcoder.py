@@ -212,6 +212,7 @@ class _Field:
         "codec",
         "convert",
         "direct",
+        "is_int64",
         "is_map",
         "is_message",
         "is_repeated",
@@ -243,6 +244,7 @@ class _Field:
         self.query_convert: Converter | None = None
         self.render: Callable[[Any], Any] | None = None
         self.is_text = False
+        self.is_int64 = False
         self.direct: Converter | None = None
         self.kind = 2
         if self.is_map:
@@ -272,6 +274,7 @@ class _Field:
                 self.is_text = True
         elif cpp in _INT_BOUNDS:
             self.convert = self.query_convert = _make_int_conv(cpp)
+            self.is_int64 = cpp == _FD.CPPTYPE_INT64
         elif cpp in (_FD.CPPTYPE_DOUBLE, _FD.CPPTYPE_FLOAT):
             self.convert = self.query_convert = _conv_double
             self.render = _render_double
@@ -368,6 +371,22 @@ class _Field:
             return out
         return convert(values[0])
 
+    def passthrough(self) -> type | None:
+        """The one Python type a JSON value of this field may have to be taken unchanged."""
+        if self.is_repeated or self.is_message:
+            return None
+        convert = self.convert
+        if convert is _conv_string:
+            return str
+        if convert is _conv_double:
+            return float
+        if convert is _conv_bool:
+            return bool
+        if self.is_int64:
+            # JSON decoders only produce 64-bit ints here; the constructor still range-checks.
+            return int
+        return None
+
     # -- rendering
 
     def renderer(self) -> Callable[[Any], Any] | None:
@@ -406,7 +425,15 @@ class _Field:
 class MessageCodec:
     """Parse and render one message type; built once per type (see :class:`CodecRegistry`)."""
 
-    __slots__ = ("_by_key", "_by_number", "_camel_of", "_render_table", "descriptor", "message_class")
+    __slots__ = (
+        "_by_key",
+        "_by_number",
+        "_camel_of",
+        "_parse_table",
+        "_render_table",
+        "descriptor",
+        "message_class",
+    )
 
     def __init__(self, message_class: type[Message]) -> None:
         # The class's own descriptor: ListFields() hands back its field descriptors.
@@ -415,6 +442,8 @@ class MessageCodec:
         self._by_key: dict[str, _Field] = {}
         self._by_number: dict[int, _Field] = {}
         self._camel_of: dict[str, str] = {}
+        # JSON key (either spelling) -> (field name, a type accepted as is, converter).
+        self._parse_table: dict[str, tuple[str, type | None, Converter]] = {}
         # Keyed by the class's own field descriptors (what ListFields returns): no attribute reads.
         self._render_table: dict[FieldDescriptor, tuple[str, Callable[[Any], Any] | None]] = {}
 
@@ -427,6 +456,8 @@ class MessageCodec:
             if entry.json_name != entry.name:
                 self._by_key[entry.json_name] = entry
                 self._camel_of[entry.name] = entry.json_name
+        for key, entry in self._by_key.items():
+            self._parse_table[key] = (entry.name, entry.passthrough(), entry.direct or entry.parse_json)
 
     def field(self, name: str) -> _Field | None:
         return self._by_key.get(name)
@@ -440,20 +471,19 @@ class MessageCodec:
         otherwise it is dropped (nested messages: MLflow keeps whatever parsed).
         """
         out: dict[str, Any] = {}
-        fields = self._by_key
+        table = self._parse_table
         for key, value in obj.items():
-            entry = fields.get(key)
-            if entry is None or value is None:
+            recipe = table.get(key)
+            if recipe is None or value is None:
                 continue
-            name = entry.name
+            name, passthrough, convert = recipe
             if name in out:
-                raise _both_spellings(name, entry.json_name)
-            if entry.is_text and type(value) is str:
+                raise _both_spellings(name, _camel(name))
+            if type(value) is passthrough:
                 out[name] = value
                 continue
             try:
-                direct = entry.direct
-                out[name] = entry.parse_json(value) if direct is None else direct(value)
+                out[name] = convert(value)
             except _Skip:
                 continue
             except _BadValue as bad:
