@@ -7,6 +7,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -433,3 +434,16 @@ def test_health_and_reflection_expose_the_http_rules(local_server: RunningServer
         )
         blobs = found.file_descriptor_response.file_descriptor_proto
         assert any(b"/api/2.0/mlflow-artifacts/artifacts/{path=**}" in blob for blob in blobs)
+
+
+def test_concurrent_streams_through_one_server(any_stub: Any) -> None:
+    """Parallel uploads and downloads on one server each get their own bytes back."""
+    payloads = {f"c/file-{i}.bin": os.urandom(2 * CHUNK + 1000 * i) for i in range(8)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda item: upload(any_stub, *item), payloads.items()))
+        downloads = pool.map(
+            lambda path: download(any_stub.DownloadArtifact(pb.DownloadArtifact(path=path)))[1], payloads
+        )
+        assert list(downloads) == list(payloads.values())
+    listing = any_stub.ListArtifacts(pb.ListArtifacts(path="c"))
+    assert [(f.path, f.file_size) for f in listing.files] == [(p[2:], len(d)) for p, d in payloads.items()]
