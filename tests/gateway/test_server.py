@@ -197,3 +197,34 @@ def test_run_with_several_workers(store: SqlTrackingStore) -> None:
             process.kill()
             process.wait()
         server.stop(None)
+
+
+def test_remote_start_waits_for_late_services_then_gives_up(tmp_path: Path) -> None:
+    import asyncio
+
+    from runstash_artifacts.server import start
+    from runstash_gateway import create_gateway
+    from runstash_protos.errors import ErrorCode, RunstashError
+
+    port = _free_port()
+    late: list[Any] = []
+    timer = threading.Timer(0.5, lambda: late.append(start(str(tmp_path), f"127.0.0.1:{port}")))
+
+    async def build(wait_s: float) -> int:
+        app = await create_gateway(
+            GatewayBackends.remote([f"127.0.0.1:{port}"]), GatewayConfig(startup_timeout_s=wait_s)
+        )
+        await app.close()
+        assert app.router is not None
+        return sum(1 for _ in app.router.routes())
+
+    timer.start()
+    try:
+        assert asyncio.run(build(30)) > 10  # the artifact routes, once the service came up
+    finally:
+        timer.join()
+        for running in late:
+            running.stop(None)
+    with pytest.raises(RunstashError) as info:
+        asyncio.run(build(0.3))
+    assert info.value.code == ErrorCode.TEMPORARILY_UNAVAILABLE

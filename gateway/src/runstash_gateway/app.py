@@ -22,7 +22,7 @@ from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter
 
 from .backends import Backend, GatewayBackends, Metadata, RpcMethod
 from .config import GatewayConfig
-from .descriptors import HttpBinding, reflect_services
+from .descriptors import HttpBinding, ReflectedService, reflect_services
 from .routing import Match, MethodNotAllowed, Router
 from .security import (
     ALLOWED_METHODS,
@@ -169,7 +169,7 @@ class Gateway:
             for backend in self.backends.backends:
                 await backend.start()
                 registry = CodecRegistry(backend.message_class)
-                for service in await reflect_services(backend):
+                for service in await self._reflect_with_retry(backend):
                     if service.name in claimed:
                         log.warning(
                             "service %s offered by %s and %s; using the first",
@@ -187,6 +187,21 @@ class Gateway:
             self.router = router
             await self._read_capabilities(router)
             log.info("gateway routes: %d from %s", sum(1 for _ in router.routes()), ", ".join(claimed))
+
+    async def _reflect_with_retry(self, backend: Backend) -> list[ReflectedService]:
+        """Split deployments may start the gateway before its services: wait for them, bounded."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.startup_timeout_s
+        delay = 0.1
+        while True:
+            try:
+                return await reflect_services(backend)
+            except RunstashError as exc:
+                if exc.code != ErrorCode.TEMPORARILY_UNAVAILABLE or loop.time() + delay > deadline:
+                    raise
+                log.info("waiting for %s: %s", backend.label, exc.message)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     def _add_route(
         self,

@@ -39,6 +39,8 @@ class GatewayConfig:
     stream_chunk_bytes: int = 1024 * 1024
     # Thread pool for in-process (sync) servicers.
     max_threads: int = 16
+    # How long start-up waits for remote services to answer reflection.
+    startup_timeout_s: float = 60.0
 
     # Web UI: index.html at `/`, built assets under their own paths.
     ui_dist: str = str(DEFAULT_UI_DIST)
