@@ -59,16 +59,16 @@ out["search_fluent"] = [x.name for x in mlflow.search_experiments(filter_string=
 
 for i in range(5):
     c.create_experiment(f"{p}-page-{i}")
-names, token, pages = [], None, 0
+paged_names, token, pages = [], None, 0
 while True:
     page = c.search_experiments(max_results=2, filter_string=f"name LIKE '{p}-page-%'",
                                 order_by=["name DESC"], page_token=token)
-    names += [x.name for x in page]
+    paged_names += [x.name for x in page]
     pages += 1
     token = page.token
     if not token or pages > 10:
         break
-out["paged"] = {"names": names, "pages": pages}
+out["paged"] = {"names": paged_names, "pages": pages}
 
 c.delete_experiment(eid)
 out["deleted"] = {
