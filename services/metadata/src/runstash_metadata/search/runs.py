@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Select, and_, case, false, literal_column, or_, select, true
+from sqlalchemy import Column, Select, and_, case, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
@@ -120,17 +120,22 @@ def filter_condition(f: RunFilter) -> ColumnElement[bool]:
         assert isinstance(f.value, str | tuple)
         return _dataset_condition(f.key, f.op, f.value)
     table = schema.params if f.entity is RunEntity.PARAM else schema.tags
-    match = [table.c.run_uuid == _runs.c.run_uuid, table.c.key == f.key]
+    has_key = table.c.key == f.key
     if f.op == "IS NULL":
-        return ~_exists(table, *match)
+        return ~_run_in(table.c.run_uuid, table, has_key)
     if f.op == "IS NOT NULL":
-        return _exists(table, *match)
+        return _run_in(table.c.run_uuid, table, has_key)
     assert isinstance(f.value, str)
-    return _exists(table, *match, compare_string(table.c.value, f.op, f.value))
+    return _run_in(table.c.run_uuid, table, has_key, compare_string(table.c.value, f.op, f.value))
 
 
-def _exists(table: FromClause, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    return select(literal_column("1")).select_from(table).where(*conditions).exists()
+def _run_in(
+    run_column: ColumnElement[Any], table: FromClause, *conditions: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """``runs.run_uuid IN (SELECT <run_column> FROM <table> WHERE ...)``: uncorrelated, so every
+    database can drive it from the (key, value) index and semi-join (MariaDB and SQLite run a
+    correlated EXISTS once per run)."""
+    return _runs.c.run_uuid.in_(select(run_column).select_from(table).where(*conditions))
 
 
 def metric_value_condition(
@@ -160,9 +165,9 @@ def _python_compare(left: float, op: str, right: float) -> bool:
 
 def _metric_condition(key: str, op: str, operand: float) -> ColumnElement[bool]:
     lm = schema.latest_metrics
-    return _exists(
+    return _run_in(
+        lm.c.run_uuid,
         lm,
-        lm.c.run_uuid == _runs.c.run_uuid,
         lm.c.key == key,
         metric_value_condition(lm.c.value, lm.c.is_nan, op, operand),
     )
@@ -173,7 +178,6 @@ def _dataset_condition(key: str, op: str, value: str | tuple[str, ...]) -> Colum
     inputs, datasets = schema.inputs, schema.datasets
     joined: FromClause = inputs.join(datasets, datasets.c.dataset_uuid == inputs.c.source_id)
     conditions = [
-        inputs.c.destination_id == _runs.c.run_uuid,
         inputs.c.destination_type == schema.INPUT_DESTINATION_RUN,
         inputs.c.source_type == schema.INPUT_SOURCE_DATASET,
     ]
@@ -183,7 +187,7 @@ def _dataset_condition(key: str, op: str, value: str | tuple[str, ...]) -> Colum
         conditions += [tags.c.name == DATASET_CONTEXT_TAG, compare_string(tags.c.value, op, value)]
     else:
         conditions.append(compare_string(datasets.c[key], op, value))
-    return _exists(joined, *conditions)
+    return _run_in(inputs.c.destination_id, joined, *conditions)
 
 
 def _order_keys(source: FromClause, order: RunOrder, n: int) -> tuple[FromClause, list[ColumnElement[Any]]]:
@@ -194,7 +198,9 @@ def _order_keys(source: FromClause, order: RunOrder, n: int) -> tuple[FromClause
         value: ColumnElement[Any] = column
         if order.key not in NUMERIC_ATTRIBUTES and order.key != "run_id":
             value = byte_order(column)
-        keys = [nulls_last_key(column)] if column.nullable else []
+        # start_time is always set (MLflow defaults it to 0); leaving out its missing-last key
+        # lets PostgreSQL read the default order off ix_runs_exp_stage_start.
+        keys = [nulls_last_key(column)] if column.nullable and order.key != "start_time" else []
         return source, [*keys, value if order.ascending else value.desc()]
     if order.entity is RunEntity.METRIC:
         lm = schema.latest_metrics.alias(f"order_{n}")
