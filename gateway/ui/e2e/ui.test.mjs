@@ -25,7 +25,12 @@ function onServer(link) {
 before(async () => {
   mkdirSync(resultsDir, { recursive: true });
   server = await startServer();
-  seeded = await seed(server.trackingUri);
+  try {
+    seeded = await seed(server.trackingUri);
+  } catch (error) {
+    error.message += `\n--- server log (tail) ---\n${server.log?.().slice(-4000) ?? ''}`;
+    throw error;
+  }
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('dialog', (dialog) => {
@@ -152,6 +157,30 @@ test('two selected runs compare: parameter diff, metrics, parallel coordinates, 
   assert.ok((await seriesPixels(page, '[data-title=loss] canvas')) > 50, 'first run line drawn');
   assert.ok((await seriesPixels(page, '[data-title=loss] canvas', [0xff, 0x7f, 0x0e])) > 50, 'second run line drawn');
   await shot('compare');
+});
+
+async function rest(path, body) {
+  const response = await fetch(`${server.trackingUri}/api/2.0/mlflow/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  return response.json();
+}
+
+test('the chart of a RUNNING run refreshes by itself', async () => {
+  const { run } = await rest('runs/create', { experiment_id: seeded.experiment_id, run_name: 'live-run', start_time: Date.now() });
+  const runId = run.info.run_id;
+  const points = (from, to) =>
+    Array.from({ length: to - from }, (_, i) => ({ key: 'live', value: 1 / (from + i + 1), timestamp: Date.now(), step: from + i }));
+  await rest('runs/log-batch', { run_id: runId, metrics: points(0, 5) });
+  await at(`#/experiments/${seeded.experiment_id}/runs/${runId}?tab=charts`);
+  await page.waitForFunction(() => document.querySelector('[data-title=live]')?.dataset.points === '5');
+  await rest('runs/log-batch', { run_id: runId, metrics: points(5, 12) });
+  // No reload: the page polls while the run is RUNNING.
+  await page.waitForFunction(() => document.querySelector('[data-title=live]')?.dataset.points === '12', null, { timeout: 20_000 });
+  await rest('runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
 });
 
 test('experiments: search, create, rename, delete and restore', async () => {

@@ -71,5 +71,5 @@ export function MetricChart(props: Props): ReactNode {
     chart.current?.setData(data);
   }, [data]);
 
-  return <div className="metric-chart" ref={host} data-testid="metric-chart" data-title={title} />;
+  return <div className="metric-chart" ref={host} data-testid="metric-chart" data-title={title} data-points={data[0].length} />;
 }
