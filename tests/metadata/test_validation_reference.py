@@ -779,3 +779,71 @@ def test_type_error_message_matches_reference(
     response = reference.client.post(API + path, json={field_name: value})
     assert response.status_code == 400
     assert response.json()["message"] == v.type_error_message(field_name, value)
+
+
+NO_TRUNCATION_PROBES = [
+    post(
+        "param-value",
+        "/runs/log-parameter",
+        {"run_id": "$RID", "key": "p", "value": "v" * 6001},
+        pb.LogParam,
+        v.check_log_param,
+    ),
+    post(
+        "tag-value",
+        "/runs/set-tag",
+        {"run_id": "$RID", "key": "t", "value": "v" * 8001},
+        pb.SetTag,
+        v.check_set_tag,
+    ),
+    post(
+        "batch-tag-value",
+        "/runs/log-batch",
+        {"run_id": "$RID", "tags": [{"key": "a"}, {"key": "t", "value": "v" * 8001}]},
+        pb.LogBatch,
+        v.check_log_batch,
+    ),
+    post(
+        "batch-param-value",
+        "/runs/log-batch",
+        {"run_id": "$RID", "params": [{"key": "a"}, {"key": "p", "value": "v" * 6001}]},
+        pb.LogBatch,
+        v.check_log_batch,
+    ),
+    post(
+        "param-value-6000",
+        "/runs/log-parameter",
+        {"run_id": "$RID", "key": "q", "value": "v" * 6000},
+        pb.LogParam,
+        v.check_log_param,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def reference_without_truncation(
+    reference_server_launcher: Any, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Reference]:
+    database = database_factory.create("sqlite")
+    artifacts = tmp_path_factory.mktemp("validation-ref-notrunc-artifacts")
+    server = reference_server_launcher.launch(
+        database.sqlalchemy_uri, str(artifacts), env={"MLFLOW_TRUNCATE_LONG_VALUES": "false"}
+    )
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        rid = client.post(API + "/runs/create", json={"experiment_id": "0"}).json()["run"]["info"]["run_id"]
+        yield Reference(client, {"$RID": rid})
+
+
+@pytest.mark.parametrize("probe", NO_TRUNCATION_PROBES, ids=[p.id for p in NO_TRUNCATION_PROBES])
+def test_matches_reference_server_without_truncation(
+    reference_without_truncation: Reference, probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRUNCATE_LONG_VALUES", "false")
+    body = reference_without_truncation.fresh(probe)
+    response = reference_without_truncation.client.post(probe.path, json=body)
+    assert response.status_code < 500, response.text[:500]
+    payload = response.json()
+    if response.status_code == 200:
+        assert ours(probe, body) is None
+    else:
+        assert ours(probe, body) == (payload["error_code"], payload["message"])
