@@ -44,6 +44,7 @@ class FakeMetadataServicer(MetadataServiceServicer):
 
     def __init__(self) -> None:
         self.last: dict[str, Any] = {}
+        self.metadata: dict[str, dict[str, str]] = {}
         self.experiments: dict[str, pb.Experiment] = {}
         self.runs: dict[str, pb.Run] = {}
         self.metrics: dict[tuple[str, str], list[pb.Metric]] = {}
@@ -180,6 +181,7 @@ class FakeMetadataServicer(MetadataServiceServicer):
 
     def SearchLoggedModels(self, request: pb.SearchLoggedModels, context: Any) -> Any:
         self._seen("SearchLoggedModels", request)
+        self.metadata["SearchLoggedModels"] = dict(context.invocation_metadata())
         return pb.SearchLoggedModels.Response()
 
 

@@ -191,6 +191,13 @@ def test_path_parameters_query_booleans_and_delete_bodies(gateway_run: Runner, s
         # a literal route wins over the template on the same path
         searched = await client.post("/api/2.0/mlflow/logged-models/search", json={"experiment_ids": ["1"]})
         assert searched.status_code == 200 and searched.json() == {}
+        seen = services.metadata.metadata
+        assert "x-runstash-present-empty" not in seen["SearchLoggedModels"]
+        # `[]` and absent are the same protobuf; the call metadata tells them apart
+        await client.post("/api/2.0/mlflow/logged-models/search", json={"experiment_ids": [], "order_by": []})
+        assert seen["SearchLoggedModels"]["x-runstash-present-empty"] == "experiment_ids,order_by"
+        await client.post("/api/2.0/mlflow/logged-models/search", json={})
+        assert "x-runstash-present-empty" not in seen["SearchLoggedModels"]
 
     gateway_run(body)
 

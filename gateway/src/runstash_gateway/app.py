@@ -45,6 +45,7 @@ _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
 _HTML = b"text/html; charset=utf-8"
 _NO_METADATA: Metadata = ()
+PRESENT_EMPTY_METADATA_KEY = "x-runstash-present-empty"
 
 _NOT_FOUND_HTML = (
     b"<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
@@ -101,6 +102,16 @@ class RouteTarget:
     response_body: str
     check_content_type: bool
     has_headers_field: bool
+
+
+def _present_empty(kwargs: dict[str, Any]) -> Metadata:
+    """Top-level repeated fields the JSON body gave as ``[]``: protobuf cannot tell them from
+    absent ones, MLflow sometimes does (``experiment_ids`` absent is a 400, ``[]`` is not). The
+    service may read them from the ``x-runstash-present-empty`` call metadata (comma-separated)."""
+    names = [name for name, value in kwargs.items() if type(value) is list and not value]
+    if not names:
+        return _NO_METADATA
+    return ((PRESENT_EMPTY_METADATA_KEY, ",".join(names)),)
 
 
 def _without_body(send: Send) -> Send:
@@ -573,7 +584,10 @@ class Gateway:
         if params:
             self._bind_path(codec, kwargs, params)
         request = codec.build(kwargs)
-        response = await target.backend.unary(target.rpc, request, _NO_METADATA)
+        metadata = _NO_METADATA
+        if body_rule == "*":
+            metadata = _present_empty(kwargs)
+        response = await target.backend.unary(target.rpc, request, metadata)
         body = orjson.dumps(target.response_codec.to_dict(response))
         await self._respond(exchange.send, 200, body, _JSON, extra=exchange.cors)
 

@@ -56,7 +56,7 @@ class _BadValue(Exception):
         if self.message is not None:
             return invalid_parameter(self.message)
         where = "".join(self.path).lstrip(".")
-        rendered = json.dumps(self.value, separators=(",", ":"))
+        rendered = json.dumps(self.value, sort_keys=True, separators=(",", ":"))
         return invalid_parameter(
             # Two spaces after "supplied:", as the real server writes it.
             f"Invalid value {rendered} for parameter '{where}' supplied:  Hint: Value was of type "
