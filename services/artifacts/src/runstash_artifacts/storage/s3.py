@@ -12,7 +12,9 @@ import logging
 import mimetypes
 import os
 import urllib.parse
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -44,6 +46,11 @@ _MAX_PART_SIZE = 5 * 1024**3
 # far below that limit (8 MiB parts reach ~8 TB).
 _PARTS_PER_SIZE_STEP = 1000
 _DELETE_BATCH = 1000
+# Parts of one streamed upload on the wire at once: one goes out while the next fills, so memory
+# stays at about three parts per upload. The pool is shared by all uploads (boto3 clients are
+# thread-safe); when it is busy, uploads wait, which is the backpressure.
+_PARTS_IN_FLIGHT = 2
+_PART_SENDERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="s3-part")
 _MIME = mimetypes.MimeTypes()
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _RETRYABLE_CODES = frozenset(
@@ -129,6 +136,68 @@ class _S3ReadHandle(ReadHandle):
         self._body.close()
 
 
+class _PartUploader:
+    """One multipart upload fed part by part: a part goes out while the next one fills."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._upload_id: str | None = None
+        self._in_flight: deque[Future[dict[str, Any]]] = deque()
+        self._done: list[dict[str, Any]] = []
+
+    @property
+    def started(self) -> bool:
+        return self._upload_id is not None
+
+    @property
+    def part_count(self) -> int:
+        return len(self._done) + len(self._in_flight)
+
+    def _upload_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
+        response = self._client.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=upload_id, PartNumber=number, Body=data
+        )
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    def send(self, data: bytes) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)[
+                "UploadId"
+            ]
+        number = self.part_count + 1
+        self._in_flight.append(_PART_SENDERS.submit(self._upload_part, self._upload_id, number, data))
+        while len(self._in_flight) >= _PARTS_IN_FLIGHT:
+            self._done.append(self._in_flight.popleft().result())
+
+    def complete(self) -> None:
+        while self._in_flight:
+            self._done.append(self._in_flight.popleft().result())
+        self._client.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._done},
+        )
+
+    def abort(self) -> None:
+        """Let parts on the wire finish (or fail), then abort so S3 drops every stored part."""
+        for future in self._in_flight:
+            future.cancel()
+        for future in self._in_flight:
+            with contextlib.suppress(BaseException):
+                future.result()
+        self._in_flight.clear()
+        if self._upload_id is None:
+            return
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+        except (BotoCoreError, ClientError) as error:
+            # The store may still be down; S3 lifecycle rules clean up uploads never completed.
+            log.warning("could not abort multipart upload %s of %s: %s", self._upload_id, self._key, error)
+
+
 class S3Storage(ArtifactStorage):
     kind = "s3"
     supports_multipart = True
@@ -178,54 +247,30 @@ class S3Storage(ArtifactStorage):
             raise invalid_parameter(INVALID_PATH)
         key = self._key(path)
         buffer = bytearray()
-        upload_id: str | None = None
-        parts: list[dict[str, Any]] = []
+        upload = _PartUploader(self._client, self._bucket, key)
         total = 0
-
-        def send_part(data: bytes) -> None:
-            nonlocal upload_id
-            if upload_id is None:
-                upload_id = self._client.create_multipart_upload(Bucket=self._bucket, Key=key)["UploadId"]
-            number = len(parts) + 1
-            response = self._client.upload_part(
-                Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
-            )
-            parts.append({"PartNumber": number, "ETag": response["ETag"]})
-
         try:
             with _s3_errors():
                 for chunk in chunks:
                     buffer += chunk
                     total += len(chunk)
-                    part_size = min(
-                        self._part_size * 2 ** (len(parts) // _PARTS_PER_SIZE_STEP), _MAX_PART_SIZE
-                    )
-                    if len(buffer) >= part_size:
+                    step = upload.part_count // _PARTS_PER_SIZE_STEP
+                    if len(buffer) >= min(self._part_size * 2**step, _MAX_PART_SIZE):
                         data = bytes(buffer)
                         buffer.clear()
-                        send_part(data)
+                        upload.send(data)
                         del data
-                if upload_id is None:
+                if not upload.started:
                     self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(buffer))
                 else:
                     if buffer:
-                        send_part(bytes(buffer))
+                        upload.send(bytes(buffer))
                         buffer.clear()
-                    self._client.complete_multipart_upload(
-                        Bucket=self._bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-                    )
+                    upload.complete()
         except BaseException:
-            if upload_id is not None:
-                self._abort_quietly(key, upload_id)
+            upload.abort()
             raise
         return total
-
-    def _abort_quietly(self, key: str, upload_id: str) -> None:
-        try:
-            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
-        except (BotoCoreError, ClientError) as error:
-            # The store may still be down; S3 lifecycle rules clean up uploads never completed.
-            log.warning("could not abort multipart upload %s of %s: %s", upload_id, key, error)
 
     # -- download, list, delete
 
