@@ -863,6 +863,8 @@ class GetArtifactCapabilities(_message.Message):
         MULTIPART_UPLOADS_ENABLED_FIELD_NUMBER: _builtins.int
         MULTIPART_DOWNLOADS_ENABLED_FIELD_NUMBER: _builtins.int
         STORAGE_KIND_FIELD_NUMBER: _builtins.int
+        PRESIGNED_UPLOAD_RUN_ID_SUPPORTED_FIELD_NUMBER: _builtins.int
+        PRESIGNED_UPLOAD_MODEL_ID_SUPPORTED_FIELD_NUMBER: _builtins.int
         multipart_uploads_enabled: _builtins.bool
         """True iff the server enables proxy multipart upload (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD)
         and the destination storage can presign upload parts.
@@ -871,16 +873,23 @@ class GetArtifactCapabilities(_message.Message):
         """Same for MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD and presigned downloads."""
         storage_kind: _builtins.str
         """"local" or "s3"."""
+        presigned_upload_run_id_supported: _builtins.bool
+        """CreatePresignedUploadUrl accepts run_id / model_id (server-info's
+        presigned_upload_run_id_supported / presigned_upload_model_id_supported).
+        """
+        presigned_upload_model_id_supported: _builtins.bool
         def __init__(
             self,
             *,
             multipart_uploads_enabled: _builtins.bool | None = ...,
             multipart_downloads_enabled: _builtins.bool | None = ...,
             storage_kind: _builtins.str | None = ...,
+            presigned_upload_run_id_supported: _builtins.bool | None = ...,
+            presigned_upload_model_id_supported: _builtins.bool | None = ...,
         ) -> None: ...
-        _HasFieldArgType: _TypeAlias = _typing.Literal["multipart_downloads_enabled", b"multipart_downloads_enabled", "multipart_uploads_enabled", b"multipart_uploads_enabled", "storage_kind", b"storage_kind"]  # noqa: Y015
+        _HasFieldArgType: _TypeAlias = _typing.Literal["multipart_downloads_enabled", b"multipart_downloads_enabled", "multipart_uploads_enabled", b"multipart_uploads_enabled", "presigned_upload_model_id_supported", b"presigned_upload_model_id_supported", "presigned_upload_run_id_supported", b"presigned_upload_run_id_supported", "storage_kind", b"storage_kind"]  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["multipart_downloads_enabled", b"multipart_downloads_enabled", "multipart_uploads_enabled", b"multipart_uploads_enabled", "storage_kind", b"storage_kind"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["multipart_downloads_enabled", b"multipart_downloads_enabled", "multipart_uploads_enabled", b"multipart_uploads_enabled", "presigned_upload_model_id_supported", b"presigned_upload_model_id_supported", "presigned_upload_run_id_supported", b"presigned_upload_run_id_supported", "storage_kind", b"storage_kind"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -292,6 +292,8 @@ class ArtifactServicer(ArtifactServiceServicer):
             multipart_uploads_enabled=self._settings.multipart_upload_enabled and presigns,
             multipart_downloads_enabled=self._settings.multipart_download_enabled and presigns,
             storage_kind=self.destination.kind,
+            presigned_upload_run_id_supported=True,
+            presigned_upload_model_id_supported=True,
         )
 
     # ------------------------------------------------------------ helpers
