@@ -6,9 +6,11 @@ constructs (``@compiles``), one place for all of them:
 * ``LIKE`` is case-sensitive. PostgreSQL's is; MySQL/MariaDB's is too because every table uses
   ``utf8mb4_bin`` (store/schema.py). SQLite's LIKE folds ASCII case and the store's engine is not
   ours to set ``PRAGMA case_sensitive_like`` on, so SQLite gets the plain LIKE (cheap prefilter)
-  AND the same LIKE over both sides with every ASCII capital replaced by a private-use character:
-  LIKE cannot fold those, one character stays one character (``_`` still matches exactly one), and
-  no GLOB translation is needed.
+  AND the same LIKE over both sides with the capitals of the pattern's letters replaced by
+  private-use characters (nested ``replace()`` on the column, ``str.translate`` on the pattern):
+  LIKE cannot fold those, and one character stays one character, so ``_`` still matches exactly
+  one. SQLite's parser cannot nest more than ~24 calls, so a pattern naming more than 16 distinct
+  letters falls back to an exact GLOB translation instead.
 * ``ILIKE`` is SQLAlchemy's (native on PostgreSQL, ``lower() LIKE lower()`` elsewhere).
 * A backslash escapes ``%``, ``_`` and itself in patterns on every database (PostgreSQL's and
   MySQL's default; SQLite gets an explicit ESCAPE); a trailing lone backslash is literal.
@@ -50,7 +52,9 @@ def escaped_pattern(pattern: str) -> str:
 
 
 class _case_sensitive_like(FunctionElement[bool]):
-    """(column, pattern, pattern with its letters' capitals moved to private use, letters)"""
+    """(column, escaped pattern, SQLite's second pattern, the capitals it moved): the second
+    pattern is the escaped one with those capitals moved to private use, or its GLOB form when
+    there are too many letters to move."""
 
     name = "case_sensitive_like"
     type = Boolean()
