@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import pytest
-from runstash_gateway import GatewayBackends, GatewayConfig, InProcessBackend
+from runstash_gateway import GatewayBackends, GatewayConfig, InProcessBackend, create_gateway
 from runstash_gateway.app import Gateway
 from runstash_gateway.descriptors import reflect_services
 from runstash_gateway.routing import Match, MethodNotAllowed, Router, TemplateError, compile_template
@@ -101,3 +103,36 @@ def test_route_table_kinds_for_the_artifact_contract() -> None:
     assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts")] == "unary"
     # GetArtifactCapabilities has no rule: found for server-info, never routed
     assert not any("Capabilities" in target.rpc.name for _, _, target in app.router.routes())
+
+
+def test_server_info_takes_flags_from_the_artifact_service(tmp_path: Path) -> None:
+    import httpx
+    from runstash_artifacts.roots import ArtifactRoots, open_destination
+    from runstash_artifacts.servicer import ArtifactServicer
+    from runstash_artifacts.settings import ArtifactSettings
+    from runstash_protos import artifacts_pb2 as apb
+
+    class S3LikeArtifacts(ArtifactServicer):
+        """The real servicer on a folder, reporting what an S3 destination with the flags would."""
+
+        def GetArtifactCapabilities(self, request: Any, context: Any) -> Any:
+            return apb.GetArtifactCapabilities.Response(
+                multipart_uploads_enabled=True, multipart_downloads_enabled=False
+            )
+
+    servicer = S3LikeArtifacts(ArtifactRoots(open_destination(str(tmp_path))), None, ArtifactSettings())
+    backends = GatewayBackends.of(InProcessBackend({"runstash.artifacts.ArtifactService": servicer}))
+
+    async def fetch() -> dict[str, Any]:
+        app = await create_gateway(backends, GatewayConfig(multipart_downloads_enabled=True))
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+                info: dict[str, Any] = (await client.get("/api/3.0/mlflow/server-info")).json()
+                return info
+        finally:
+            await app.close()
+
+    info = asyncio.run(fetch())
+    assert info["multipart_uploads_enabled"] is True
+    assert info["multipart_downloads_enabled"] is False  # the service's answer wins over the config

@@ -255,10 +255,12 @@ class Gateway:
         router.add(binding.http_method, binding.template, target)
 
     async def _read_capabilities(self, router: Router[RouteTarget]) -> None:
-        """Multipart flags for server-info from the artifact service, when it offers them.
+        """server-info flags from the artifact service, when it offers GetArtifactCapabilities.
 
-        GetArtifactCapabilities has no HTTP rule, so it is looked up among the reflected methods.
-        The service's answer wins over the config: it knows both its flags and its storage.
+        The RPC has no HTTP rule, so it is looked up among the reflected methods. Every set field
+        whose name is a server-info key (multipart_uploads_enabled, presigned_*_supported, ...)
+        wins over the config: the service knows both its settings and its storage. A failure
+        here never stops the gateway; server-info then answers from the config.
         """
         capability = self._capability_method
         if capability is None:
@@ -266,13 +268,13 @@ class Gateway:
         backend, rpc = capability
         try:
             response = await backend.unary(rpc, rpc.request_class(), _NO_METADATA)
-        except RunstashError as exc:
+        except Exception as exc:
             log.warning("artifact capabilities unavailable (%s); server-info uses the config", exc)
             return
         info = self._server_info_json()
-        for flag in ("multipart_uploads_enabled", "multipart_downloads_enabled"):
-            if response.DESCRIPTOR.fields_by_name.get(flag) is not None and response.HasField(flag):
-                info[flag] = bool(getattr(response, flag))
+        for field, value in response.ListFields():
+            if field.name in info and type(value) is type(info[field.name]):
+                info[field.name] = value
         self._server_info = orjson.dumps(info)
 
     async def close(self) -> None:
