@@ -14,8 +14,10 @@ Data (experiment 1 is search-grammar.md §5's example set; experiment 2 holds th
            r-gamma  acc 0.5, `my metric` -1.5; lr '0.01'; no model, no team; RUNNING, start 3000,
                     no end_time; user Alice
            r-delta  (deleted) acc 0.99; lr '0.01'; start 4000
-    exp 2  r-eps    start 5000; big +max; model 'RF'; team 'alpha '; note 'a%b_c'
-           r-zeta   start 5000 (tie with r-eps); big -max; model 'rf'; team 'ALPHA'; KILLED
+    exp 2  r-eps    start 5000; big +max; model 'RF'; team 'alpha '; note 'a%b_c';
+                    sentence 'The quick brown fox jumps'
+           r-zeta   start 5000 (tie with r-eps); big -max; model 'rf'; team 'ALPHA'; KILLED;
+                    note 'axb_c'; sentence 'the quick brown fox jumps'
            r-eta    start 6000; acc NaN; model 'r_f'; name 'éta'
 """
 
@@ -108,8 +110,8 @@ TAGS: dict[str, dict[str, str]] = {
     "r-beta": {"team": "beta", "mlflow.source.type": "NOTEBOOK"},
     "r-gamma": {},
     "r-delta": {"team": "Alpha"},
-    "r-eps": {"team": "alpha ", "note": "a%b_c"},
-    "r-zeta": {"team": "ALPHA", "note": "axb_c"},
+    "r-eps": {"team": "alpha ", "note": "a%b_c", "sentence": "The quick brown fox jumps"},
+    "r-zeta": {"team": "ALPHA", "note": "axb_c", "sentence": "the quick brown fox jumps"},
     "r-eta": {},
 }
 # dataset uuid -> (experiment, name, digest); input -> (dataset, run, context)

@@ -114,6 +114,14 @@ def test_filters(search_db: SearchDb, filter_string: str, expected: list[str]) -
         ("run_name ILIKE 'eps'", ["r-eps"]),
         ("run_name LIKE 'eps'", []),
         ("status = 'KILLED'", ["r-zeta"]),
+        # Patterns naming more than 16 letters take SQLite's GLOB fallback; same answers.
+        ("tags.sentence LIKE 'The quick brown fox jumps'", ["r-eps"]),
+        ("tags.sentence LIKE '%quick brown fox jump_'", ["r-zeta", "r-eps"]),
+        ("tags.sentence LIKE 'T% quick brown fox jumps'", ["r-eps"]),
+        ("tags.sentence LIKE 'THE QUICK BROWN FOX JUMPS'", []),
+        ("tags.sentence ILIKE 'THE QUICK BROWN FOX JUMPS'", ["r-zeta", "r-eps"]),
+        ("tags.sentence LIKE 'the quick%'", ["r-zeta"]),
+        ("tags.sentence LIKE '_he%'", ["r-zeta", "r-eps"]),
     ],
 )
 def test_edge_cases(search_db: SearchDb, filter_string: str, expected: list[str]) -> None:
