@@ -519,3 +519,34 @@ def test_search_runs_hydrates_pages(store: SqlTrackingStore, experiment_id: int)
     filtered, _ = store.search_runs([experiment_id], filter_string="metrics.acc > 0.25 and params.i != '4'")
     assert [r.info.run_id for r in filtered] == [ids[3]]
     assert store.search_runs([], max_results=10) == ([], None)
+
+
+def test_search_experiments_hydrates_tags(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+    prefix = unique("sx")
+    ids = [store.create_experiment(f"{prefix}-{i}", tags=[("i", str(i))]) for i in range(3)]
+    store.delete_experiment(int(ids[0]))
+    found, token = store.search_experiments(pb.ACTIVE_ONLY, 1, f"name LIKE '{prefix}-%'", ["name DESC"])
+    assert [e.name for e in found] == [f"{prefix}-2"] and token
+    assert [(t.key, t.value) for t in found[0].tags] == [("i", "2")]
+    rest, token = store.search_experiments(pb.ACTIVE_ONLY, 5, f"name LIKE '{prefix}-%'", ["name DESC"], token)
+    assert [e.name for e in rest] == [f"{prefix}-1"] and token is None
+    everything, _ = store.search_experiments(pb.ALL, 10, f"name LIKE '{prefix}-%'")
+    assert {e.experiment_id for e in everything} == set(ids)
+
+
+def test_search_logged_models(store: SqlTrackingStore, experiment_id: int, run_id: str) -> None:
+    models = [
+        store.create_logged_model(experiment_id, name="model", source_run_id=run_id, tags=[("k", str(i))])
+        for i in range(3)
+    ]
+    store.delete_logged_model(models[0].info.model_id)
+    found, token = store.search_logged_models([experiment_id], filter_string="name = 'model'", max_results=1)
+    assert len(found) == 1 and token is not None
+    more, token = store.search_logged_models(
+        [experiment_id], filter_string="name = 'model'", max_results=1, page_token=token
+    )
+    assert token is None
+    got = {m.info.model_id for m in [*found, *more]}
+    assert got == {models[1].info.model_id, models[2].info.model_id}
+    assert all(m.info.source_run_id == run_id and len(m.info.tags) == 1 for m in [*found, *more])
+    assert store.search_logged_models([]) == ([], None)

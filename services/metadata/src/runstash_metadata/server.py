@@ -32,6 +32,8 @@ def build_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # A second server on a taken port must fail, not silently share it.
+            ("grpc.so_reuseport", 0),
         ],
     )
     metadata_pb2_grpc.add_MetadataServiceServicer_to_server(MetadataServicer(store), server)
