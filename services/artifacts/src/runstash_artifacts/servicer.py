@@ -76,7 +76,7 @@ def _file_infos(entries: list[Entry], base: ArtifactPath | None) -> list[pb.File
     for entry in entries:
         path = posixpath.join(base.posix, entry.name) if base is not None and not base.is_root else entry.name
         info = pb.FileInfo(path=path, is_dir=entry.is_dir)
-        if not entry.is_dir and entry.size is not None:
+        if not entry.is_dir and entry.size:  # MLflow omits the size of empty files
             info.file_size = entry.size
         infos.append(info)
     return infos

@@ -98,6 +98,12 @@ class ArtifactStorage(abc.ABC):
 
     kind: str
     supports_multipart: bool = False
+    # Where this storage sits under the destination root, for messages: a run's storage says
+    # "No such artifact: '1/<run>/artifacts/x'" as MLflow does, not just 'x'.
+    shown_prefix: ArtifactPath = ArtifactPath(())
+
+    def shown(self, path: ArtifactPath) -> ArtifactPath:
+        return self.shown_prefix.join(path)
 
     @abc.abstractmethod
     def uri(self, path: ArtifactPath | None = None) -> str:

@@ -68,9 +68,17 @@ class LocalStorage(ArtifactStorage):
 
     kind = "local"
 
-    def __init__(self, root: str | os.PathLike[str], *, jail: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        jail: str | os.PathLike[str] | None = None,
+        shown_prefix: ArtifactPath | None = None,
+    ) -> None:
         self._root = os.path.abspath(root)
         self._jail = os.path.abspath(jail) if jail is not None else self._root
+        if shown_prefix is not None:
+            self.shown_prefix = shown_prefix
 
     @property
     def root(self) -> str:
@@ -80,7 +88,9 @@ class LocalStorage(ArtifactStorage):
         return os.path.join(self._root, *path.parts) if path else self._root
 
     def scoped(self, prefix: ArtifactPath) -> LocalStorage:
-        return LocalStorage(os.path.join(self._root, *prefix.parts), jail=self._jail)
+        return LocalStorage(
+            os.path.join(self._root, *prefix.parts), jail=self._jail, shown_prefix=self.shown(prefix)
+        )
 
     def _resolve(self, path: ArtifactPath) -> str:
         """The canonical location of ``path``; 400 if symlinks would take it outside the root."""
@@ -93,14 +103,14 @@ class LocalStorage(ArtifactStorage):
     def write(self, path: ArtifactPath, chunks: Iterable[bytes]) -> int:
         if path.is_root:
             raise invalid_parameter(INVALID_PATH)
-        with _os_errors(path):
+        with _os_errors(self.shown(path)):
             target = self._resolve(path)
             parent = os.path.dirname(target)
             os.makedirs(parent, exist_ok=True)
             # makedirs may have followed a symlink created meanwhile: check the result again.
             target = self._resolve(path)
             if os.path.isdir(target):
-                raise is_a_directory(path)
+                raise is_a_directory(self.shown(path))
             temp = os.path.join(parent, f"{TEMP_PREFIX}{secrets.token_hex(8)}")
             fd = os.open(temp, _OPEN_WRITE, 0o666)
             total = 0
@@ -118,24 +128,24 @@ class LocalStorage(ArtifactStorage):
 
     def open_read(self, path: ArtifactPath) -> ReadHandle:
         if path.is_root:
-            raise is_a_directory(path)
-        with _os_errors(path):
+            raise is_a_directory(self.shown(path))
+        with _os_errors(self.shown(path)):
             target = self._resolve(path)
             try:
                 fd = os.open(target, _OPEN_READ)
             except (FileNotFoundError, NotADirectoryError) as error:
-                raise no_such_artifact(path) from error
+                raise no_such_artifact(self.shown(path)) from error
             info = os.fstat(fd)
             if stat.S_ISREG(info.st_mode):
                 os.set_blocking(fd, True)
                 return _LocalReadHandle(fd, info.st_size)
             os.close(fd)
             if stat.S_ISDIR(info.st_mode):
-                raise is_a_directory(path)
-            raise no_such_artifact(path)
+                raise is_a_directory(self.shown(path))
+            raise no_such_artifact(self.shown(path))
 
     def list_dir(self, path: ArtifactPath) -> list[Entry]:
-        with _os_errors(path):
+        with _os_errors(self.shown(path)):
             target = self._resolve(path)
             real_root = os.path.realpath(self._root)
             entries: list[Entry] = []
@@ -161,7 +171,7 @@ class LocalStorage(ArtifactStorage):
     def delete(self, path: ArtifactPath) -> None:
         if path.is_root:
             raise invalid_parameter(INVALID_PATH)
-        with _os_errors(path):
+        with _os_errors(self.shown(path)):
             # Resolve the parent only: a symlink at ``path`` is removed itself, never followed.
             parent = self._resolve(path.parent)
             target = os.path.join(parent, path.name)

@@ -203,7 +203,13 @@ class S3Storage(ArtifactStorage):
     supports_multipart = True
 
     def __init__(
-        self, client: Any, bucket: str, prefix: str = "", *, part_size: int = DEFAULT_PART_SIZE
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "",
+        *,
+        part_size: int = DEFAULT_PART_SIZE,
+        shown_prefix: ArtifactPath | None = None,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 artifact location needs a bucket: s3://<bucket>/<prefix>")
@@ -211,6 +217,8 @@ class S3Storage(ArtifactStorage):
         self._bucket = bucket
         self._prefix = prefix.strip("/")
         self._part_size = part_size
+        if shown_prefix is not None:
+            self.shown_prefix = shown_prefix
 
     @property
     def client(self) -> Any:
@@ -229,7 +237,13 @@ class S3Storage(ArtifactStorage):
         return f"s3://{self._bucket}/{key}" if key else f"s3://{self._bucket}"
 
     def scoped(self, prefix: ArtifactPath) -> S3Storage:
-        return S3Storage(self._client, self._bucket, self._key(prefix), part_size=self._part_size)
+        return S3Storage(
+            self._client,
+            self._bucket,
+            self._key(prefix),
+            part_size=self._part_size,
+            shown_prefix=self.shown(prefix),
+        )
 
     def _key(self, path: ArtifactPath) -> str:
         if not self._prefix or path.is_root:
@@ -280,7 +294,7 @@ class S3Storage(ArtifactStorage):
 
     def open_read(self, path: ArtifactPath) -> ReadHandle:
         if path.is_root:
-            raise is_a_directory(path)
+            raise is_a_directory(self.shown(path))
         with _s3_errors():
             try:
                 response = self._client.get_object(Bucket=self._bucket, Key=self._key(path))
@@ -288,8 +302,8 @@ class S3Storage(ArtifactStorage):
                 if _error_code(error) not in _MISSING_CODES:
                     raise
                 if self._is_dir(path):
-                    raise is_a_directory(path) from error
-                raise no_such_artifact(path) from error
+                    raise is_a_directory(self.shown(path)) from error
+                raise no_such_artifact(self.shown(path)) from error
         return _S3ReadHandle(response["Body"], int(response.get("ContentLength", 0)))
 
     def list_dir(self, path: ArtifactPath) -> list[Entry]:
@@ -402,7 +416,7 @@ class S3Storage(ArtifactStorage):
 
     def presigned_download(self, path: ArtifactPath, expires_in: int) -> PresignedDownload:
         if path.is_root:
-            raise is_a_directory(path)
+            raise is_a_directory(self.shown(path))
         key = self._key(path)
         with _s3_errors():
             try:
@@ -410,7 +424,7 @@ class S3Storage(ArtifactStorage):
             except ClientError as error:
                 if _error_code(error) not in _MISSING_CODES:
                     raise
-                raise no_such_artifact(path) from error
+                raise no_such_artifact(self.shown(path)) from error
             url = self._client.generate_presigned_url(
                 "get_object",
                 Params={
