@@ -112,6 +112,8 @@ def _s3_errors() -> Iterator[None]:
         raise storage_unavailable(str(error)) from error
     except ClientError as error:
         code, status = _error_code(error), _http_status(error)
+        if code == "KeyTooLongError":
+            raise invalid_parameter(INVALID_PATH) from error
         if code in _RETRYABLE_CODES or status >= 500:
             raise storage_unavailable(code or str(status)) from error
         log.error("S3 request failed: %s", error)
