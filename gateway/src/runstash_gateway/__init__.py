@@ -29,8 +29,12 @@ Public API::
     run(GatewayConfig(workers=4, remote_targets=(("127.0.0.1:7001",), ("127.0.0.1:7002",))))
     run(GatewayConfig(workers=4, backends_factory="mypkg.wiring:make_backends"))
 
-Also served: ``/health``, ``/version``, ``/api/3.0/mlflow/server-info`` (+ ajax mirror) and the
+Also served: ``/health``, ``/version``, ``/api/3.0/mlflow/server-info`` (+ ajax mirror; flags from
+the config, overridden by the artifact service's GetArtifactCapabilities when it answers) and the
 built web UI from ``gateway/ui/dist``.
+
+What services may read from a call: the ``x-runstash-present-empty`` metadata entry lists the
+top-level repeated fields a JSON body gave as ``[]`` (protobuf cannot tell them from absent ones).
 """
 
 from .app import Gateway

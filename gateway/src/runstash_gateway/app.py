@@ -529,12 +529,12 @@ class Gateway:
         except orjson.JSONDecodeError:
             try:  # NaN/Infinity literals and huge integers are valid Python JSON, not orjson's
                 value = json.loads(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 raise invalid_parameter(f"Malformed JSON in request body: {exc}") from None
         if type(value) is str:  # legacy clients double-encode the body
             try:
                 value = json.loads(value)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 raise invalid_parameter(f"Malformed JSON in request body: {exc}") from None
         if value is None:  # `null` reads as an empty request, as in MLflow
             return {}
