@@ -1,16 +1,19 @@
 """runs/search as one SQL statement: filters, ordering and paging all happen in the database.
 
-Shape of the statement (one correlated EXISTS per filter clause, one LEFT JOIN per ordering on a
-metric/param/tag):
+Shape of the statement (one uncorrelated IN semi-join per filter clause, one LEFT JOIN per
+ordering on a metric/param/tag):
 
     SELECT runs.run_uuid FROM runs
       LEFT JOIN latest_metrics AS order_1 ON order_1.run_uuid = runs.run_uuid AND order_1.key = :k
     WHERE runs.experiment_id IN (...) AND runs.lifecycle_stage = 'active'
-      AND EXISTS (SELECT 1 FROM latest_metrics WHERE run_uuid = runs.run_uuid AND key = :k
-                  AND value > :v)                       -- ix_latest_metrics_key_value
-      AND EXISTS (SELECT 1 FROM params WHERE run_uuid = runs.run_uuid AND key = :k AND value = :v)
-    ORDER BY <missing last>, order_1.value DESC, runs.start_time DESC, runs.run_uuid
+      AND runs.run_uuid IN (SELECT run_uuid FROM latest_metrics
+                            WHERE key = :k AND value > :v)     -- ix_latest_metrics_key_value
+      AND runs.run_uuid IN (SELECT run_uuid FROM params WHERE key = :k AND value = :v)
+    ORDER BY <NaN/missing last>, order_1.value DESC, runs.start_time DESC, runs.run_uuid
     LIMIT :max_results + 1 OFFSET :offset
+
+Missing keys are false for every comparator because a run without the key is simply not in the
+sub-select; IS NULL is the NOT IN of the key's presence.
 """
 
 from __future__ import annotations
