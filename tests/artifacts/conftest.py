@@ -65,7 +65,7 @@ def local_storage(artifact_dir: Path) -> LocalStorage:
     return LocalStorage(artifact_dir)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def storage(request: pytest.FixtureRequest) -> ArtifactStorage:
     """Each storage test runs on local disk and on SeaweedFS."""
     name = "local_storage" if request.param == "local" else "s3_storage"

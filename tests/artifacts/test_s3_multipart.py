@@ -21,6 +21,8 @@ from runstash_protos.errors import ErrorCode
 from .conftest import Catalog, ServerFactory, s3_env
 from .test_service import download, error_of
 
+pytestmark = pytest.mark.s3
+
 PART = 5 * 1024 * 1024
 
 

@@ -20,6 +20,8 @@ from runstash_protos.errors import ErrorCode, RunstashError, from_rpc_error
 
 from .conftest import SMALL_PART, ServerFactory, s3_env
 
+pytestmark = pytest.mark.s3
+
 P = parse_artifact_path
 
 

@@ -71,7 +71,7 @@ def stub(local_server: RunningServer, stub_for: Callable[[RunningServer], Artifa
     return stub_for(local_server)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 def any_stub(
     request: pytest.FixtureRequest,
     artifact_server: ServerFactory,
@@ -382,6 +382,7 @@ def test_run_roots_outside_the_proxy(
 # ------------------------------------------------------------------ capabilities, health, reflection
 
 
+@pytest.mark.s3
 def test_capabilities_tell_the_truth(
     artifact_dir: Path,
     artifact_server: ServerFactory,
