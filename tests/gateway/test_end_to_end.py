@@ -344,6 +344,9 @@ def test_head_static_prefix_and_disabled_modes(gateway_run: Runner) -> None:
         assert head.status_code == 404 and head.content == b""  # HEAD = GET without the body
         assert (await client.get("/mlflow/health")).text == "OK"
         assert (await client.get("/health")).status_code == 404
+        # the artifact proxy answers with and without the prefix, as MLflow's ASGI routes do
+        assert (await client.get("/mlflow/api/2.0/mlflow-artifacts/artifacts")).status_code == 200
+        assert (await client.get("/api/2.0/mlflow-artifacts/artifacts")).status_code == 200
         created = await client.post("/mlflow/api/2.0/mlflow/experiments/create", json={"name": "p"})
         assert created.status_code == 200
 

@@ -373,10 +373,11 @@ class Gateway:
                     return
 
         if self._prefix:
-            if not path.startswith(self._prefix + "/") and path != self._prefix:
+            if path.startswith(self._prefix + "/") or path == self._prefix:
+                path = path[len(self._prefix) :] or "/"
+            elif not path.startswith(_ARTIFACT_PREFIXES):  # MLflow serves these unprefixed too
                 await self._respond(send, 404, _NOT_FOUND_HTML, _HTML, extra=cors)
                 return
-            path = path[len(self._prefix) :] or "/"
 
         if await self._fixed(method, path, send, cors):
             return
