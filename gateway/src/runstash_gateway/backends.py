@@ -200,13 +200,14 @@ class InProcessBackend:
 
     Their message classes come from the default descriptor pool (the generated modules the
     servicers import), so requests reach them as the exact types they were written for.
+    ``max_threads`` bounds concurrent calls; a streamed transfer holds one thread throughout.
     """
 
     def __init__(
         self,
         servicers: Mapping[str, object],
         *,
-        max_threads: int = 16,
+        max_threads: int = 32,
         label: str = "in-process",
     ) -> None:
         self.label = label
@@ -429,7 +430,7 @@ class GatewayBackends:
         return cls(tuple(backends))
 
     @classmethod
-    def in_process(cls, servicers: Mapping[str, object], *, max_threads: int = 16) -> GatewayBackends:
+    def in_process(cls, servicers: Mapping[str, object], *, max_threads: int = 32) -> GatewayBackends:
         return cls((InProcessBackend(servicers, max_threads=max_threads),))
 
     @classmethod

@@ -37,8 +37,6 @@ class GatewayConfig:
     # Limits. JSON bodies are read whole (bounded); byte-stream uploads are streamed in chunks.
     max_json_body_bytes: int = 32 * 1024 * 1024
     stream_chunk_bytes: int = 1024 * 1024
-    # Thread pool for in-process (sync) servicers.
-    max_threads: int = 16
     # How long start-up waits for remote services to answer reflection.
     startup_timeout_s: float = 60.0
 

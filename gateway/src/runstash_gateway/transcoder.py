@@ -216,7 +216,6 @@ class _Field:
         "is_map",
         "is_message",
         "is_repeated",
-        "is_text",
         "json_name",
         "kind",
         "map_key",
@@ -243,7 +242,6 @@ class _Field:
         self.convert: Converter | None = None
         self.query_convert: Converter | None = None
         self.render: Callable[[Any], Any] | None = None
-        self.is_text = False
         self.is_int64 = False
         self.direct: Converter | None = None
         self.kind = 2
@@ -257,7 +255,6 @@ class _Field:
         else:
             self._scalar(field)
         # Hot-path shortcuts: 0 = plain scalar rendered as is, 1 = scalar with a renderer, 2 = other.
-        self.is_text = self.is_text and not self.is_repeated
         self.direct = self.convert if not (self.is_repeated or self.is_message) else None
         if self.is_repeated or self.is_message:
             self.kind = 2
@@ -271,7 +268,6 @@ class _Field:
                 self.convert, self.query_convert, self.render = _conv_bytes, _q_bytes, _render_bytes
             else:
                 self.convert, self.query_convert = _conv_string, _q_string
-                self.is_text = True
         elif cpp in _INT_BOUNDS:
             self.convert = self.query_convert = _make_int_conv(cpp)
             self.is_int64 = cpp == _FD.CPPTYPE_INT64
@@ -428,7 +424,6 @@ class MessageCodec:
     __slots__ = (
         "_by_key",
         "_by_number",
-        "_camel_of",
         "_parse_table",
         "_render_table",
         "descriptor",
@@ -441,7 +436,6 @@ class MessageCodec:
         self.message_class = message_class
         self._by_key: dict[str, _Field] = {}
         self._by_number: dict[int, _Field] = {}
-        self._camel_of: dict[str, str] = {}
         # JSON key (either spelling) -> (field name, a type accepted as is, converter).
         self._parse_table: dict[str, tuple[str, type | None, Converter]] = {}
         # Keyed by the class's own field descriptors (what ListFields returns): no attribute reads.
@@ -455,7 +449,6 @@ class MessageCodec:
             self._render_table[field] = (entry.name, entry.renderer())
             if entry.json_name != entry.name:
                 self._by_key[entry.json_name] = entry
-                self._camel_of[entry.name] = entry.json_name
         for key, entry in self._by_key.items():
             self._parse_table[key] = (entry.name, entry.passthrough(), entry.direct or entry.parse_json)
 
