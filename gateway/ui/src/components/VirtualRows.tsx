@@ -12,7 +12,7 @@ interface Props {
   onRangeEnd?: (end: number) => void;
 }
 
-const OVERSCAN = 10;
+const OVERSCAN = 6;
 
 /** A scroll box that mounts only the rows in view, so 10,000 rows scroll like 50. */
 export function VirtualRows({ count, rowHeight, width, header, renderRow, onRangeEnd }: Props): ReactNode {
@@ -22,14 +22,18 @@ export function VirtualRows({ count, rowHeight, width, header, renderRow, onRang
   useEffect(() => {
     const element = box.current;
     if (!element) return undefined;
-    const update = (): void => setView({ top: element.scrollTop, height: element.clientHeight });
-    update();
-    const observer = new ResizeObserver(update);
+    // The height comes from the observer, so a scroll only reads scrollTop.
+    let height = element.clientHeight;
+    const onScroll = (): void => setView({ top: element.scrollTop, height });
+    const observer = new ResizeObserver(([entry]) => {
+      height = entry?.contentRect.height ?? height;
+      onScroll();
+    });
     observer.observe(element);
-    element.addEventListener('scroll', update, { passive: true });
+    element.addEventListener('scroll', onScroll, { passive: true });
     return () => {
       observer.disconnect();
-      element.removeEventListener('scroll', update);
+      element.removeEventListener('scroll', onScroll);
     };
   }, []);
 

@@ -1,4 +1,4 @@
-import { useMemo, type ReactNode } from 'react';
+import { useCallback, useMemo, type ReactNode } from 'react';
 import { getExperiment } from '../../api/endpoints';
 import { ErrorBox } from '../../components/ErrorBox';
 import { SearchInput } from '../../components/SearchInput';
@@ -39,10 +39,20 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
   });
   const keys = useMemo(() => availableKeys(pages.runs), [pages.runs]);
   const colsParam = query.get('cols');
-  const columns = colsParam === null ? defaultColumns(keys, experimentIds.length > 1) : decodeColumns(colsParam);
-  const setSelected = (ids: string[]): void => setQuery({ sel: ids.join(',') }, true);
-  const toggle = (id: string): void =>
-    setSelected(selectedSet.has(id) ? selected.filter((s) => s !== id) : [...selected, id]);
+  const multiExperiment = experimentIds.length > 1;
+  // Stable identities let the memoised table rows skip rendering while scrolling.
+  const columns = useMemo(
+    () => (colsParam === null ? defaultColumns(keys, multiExperiment) : decodeColumns(colsParam)),
+    [colsParam, keys, multiExperiment],
+  );
+  const setSelected = useCallback((ids: string[]): void => setQuery({ sel: ids.join(',') }, true), [setQuery]);
+  const toggle = useCallback(
+    (id: string): void => {
+      const ids = selectedKey.split(',').filter(Boolean);
+      setSelected(ids.includes(id) ? ids.filter((s) => s !== id) : [...ids, id]);
+    },
+    [selectedKey, setSelected],
+  );
   const toggleAll = (): void => {
     const all = pages.runs.every((r) => selectedSet.has(r.info.run_id));
     setSelected(all ? [] : pages.runs.map((r) => r.info.run_id));

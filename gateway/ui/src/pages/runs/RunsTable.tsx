@@ -1,4 +1,4 @@
-import { useCallback, useState, type ReactNode } from 'react';
+import { memo, useCallback, useState, type ReactNode } from 'react';
 import type { Run } from '../../api/types';
 import { VirtualRows } from '../../components/VirtualRows';
 import { hrefOf, paths } from '../../routing/route';
@@ -47,6 +47,42 @@ function SortHeader({ column, sort, onSort }: { column: ColumnId; sort: Sort | u
   );
 }
 
+interface RowProps {
+  run: Run;
+  columns: readonly ColumnId[];
+  selected: boolean;
+  onToggle: (runId: string) => void;
+  now: number;
+}
+
+/** Memoised: while scrolling, only rows that come into view render. */
+const RunRow = memo(function RunRow({ run, columns, selected, onToggle, now }: RowProps): ReactNode {
+  const id = run.info.run_id;
+  return (
+    <div className={`run-row ${run.info.lifecycle_stage}`} data-testid="run-row" data-run-id={id}>
+      <div className="cell" style={{ width: CHECK_WIDTH }}>
+        <input type="checkbox" checked={selected} onChange={() => onToggle(id)} aria-label={`Select run ${runName(run)}`} />
+      </div>
+      <div className="cell name" style={{ width: NAME_WIDTH }}>
+        <a href={hrefOf(paths.run(run.info.experiment_id, id))}>{runName(run)}</a>
+      </div>
+      {columns.map((column) => {
+        const value = cellValue(run, column, now);
+        return (
+          <div
+            key={encodeColumn(column)}
+            className={`cell kind-${column.kind}${column.key === 'status' ? ` status-${value}` : ''}`}
+            style={{ width: COLUMN_WIDTH }}
+            title={value}
+          >
+            {value}
+          </div>
+        );
+      })}
+    </div>
+  );
+});
+
 export function RunsTable(props: Props): ReactNode {
   const { runs, columns, sort, onSort, selected, onToggle, onToggleAll, hasMore, loadMore } = props;
   const width = CHECK_WIDTH + NAME_WIDTH + columns.length * COLUMN_WIDTH;
@@ -76,30 +112,7 @@ export function RunsTable(props: Props): ReactNode {
   const renderRow = (index: number): ReactNode => {
     const run = runs[index];
     if (!run) return null;
-    const id = run.info.run_id;
-    return (
-      <div className={`run-row ${run.info.lifecycle_stage}`} data-testid="run-row" data-run-id={id}>
-        <div className="cell" style={{ width: CHECK_WIDTH }}>
-          <input type="checkbox" checked={selected.has(id)} onChange={() => onToggle(id)} aria-label={`Select run ${runName(run)}`} />
-        </div>
-        <div className="cell name" style={{ width: NAME_WIDTH }}>
-          <a href={hrefOf(paths.run(run.info.experiment_id, id))}>{runName(run)}</a>
-        </div>
-        {columns.map((column) => {
-          const value = cellValue(run, column, now);
-          return (
-            <div
-              key={encodeColumn(column)}
-              className={`cell kind-${column.kind}${column.key === 'status' ? ` status-${value}` : ''}`}
-              style={{ width: COLUMN_WIDTH }}
-              title={value}
-            >
-              {value}
-            </div>
-          );
-        })}
-      </div>
-    );
+    return <RunRow run={run} columns={columns} selected={selected.has(run.info.run_id)} onToggle={onToggle} now={now} />;
   };
   return (
     <VirtualRows
