@@ -365,3 +365,17 @@ def test_head_static_prefix_and_disabled_modes(gateway_run: Runner) -> None:
     gateway_run(prefixed, GatewayConfig(static_prefix="/mlflow"))
     gateway_run(artifacts_only, GatewayConfig(artifacts_only=True))
     gateway_run(no_artifacts, GatewayConfig(serve_artifacts=False))
+
+
+def test_json_body_limit_but_streamed_uploads_are_unbounded(gateway_run: Runner, services: Services) -> None:
+    async def body(client: httpx.AsyncClient, app: Gateway) -> None:
+        big = {"name": "x" * 2000}
+        too_large = await client.post("/api/2.0/mlflow/experiments/create", json=big)
+        assert too_large.status_code == 413
+        assert too_large.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert "CreateExperiment" not in services.metadata.last
+        upload = await client.put("/api/2.0/mlflow-artifacts/artifacts/big/file.bin", content=b"y" * 50_000)
+        assert upload.status_code == 200
+        assert (services.artifact_root / "big" / "file.bin").stat().st_size == 50_000
+
+    gateway_run(body, GatewayConfig(max_json_body_bytes=1024, stream_chunk_bytes=4096))
