@@ -1,0 +1,158 @@
+"""Helpers for the security and fault suites: exact-bytes HTTP requests and MLflow error checks.
+
+Attack shapes must reach the server byte for byte: httpx (and browsers) normalise dot segments and
+re-encode ``%``, so requests here go through ``http.client``, which sends the request target as
+given. Each test module starts its own server (one per module) through the session fixtures.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.conftest import DatabaseFactory, RunningServer, ServerLauncher
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: dict[str, str]  # lower-cased names; a repeated header keeps its last value
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def describe(self) -> str:
+        return f"{self.status} {self.content_type} {self.body[:300]!r}"
+
+
+def raw_request(
+    base_url: str,
+    method: str,
+    target: str,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> RawResponse:
+    """Sends ``target`` (path + query, already encoded) exactly as written."""
+    parsed = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=timeout)
+    try:
+        # skip_host lets a test send its own Host header (or none of it twice).
+        send_headers = dict(headers or {})
+        conn.putrequest(method, target, skip_host="Host" in send_headers, skip_accept_encoding=True)
+        for name, value in send_headers.items():
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        data = response.read()
+        return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+def post_json(base_url: str, target: str, document: Any, **kwargs: Any) -> RawResponse:
+    headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+    return raw_request(
+        base_url, "POST", target, body=json.dumps(document).encode(), headers=headers, **kwargs
+    )
+
+
+def is_mlflow_error(response: RawResponse) -> bool:
+    if not response.content_type.startswith("application/json"):
+        return False
+    try:
+        document = response.json()
+    except ValueError:
+        return False
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("error_code"), str)
+        and isinstance(document.get("message"), str)
+    )
+
+
+def assert_mlflow_error(response: RawResponse, status: int, error_code: str | None = None) -> None:
+    assert response.status == status, response.describe()
+    assert is_mlflow_error(response), response.describe()
+    if error_code is not None:
+        assert response.json()["error_code"] == error_code, response.describe()
+
+
+def checked_json(response: RawResponse) -> Any:
+    assert response.status == 200, response.describe()
+    return response.json()
+
+
+def create_experiment(base_url: str, name: str, **fields: Any) -> str:
+    reply = checked_json(post_json(base_url, "/api/2.0/mlflow/experiments/create", {"name": name, **fields}))
+    return str(reply["experiment_id"])
+
+
+def create_run(base_url: str, experiment_id: str) -> dict[str, Any]:
+    reply = checked_json(post_json(base_url, "/api/2.0/mlflow/runs/create", {"experiment_id": experiment_id}))
+    info: dict[str, Any] = reply["run"]["info"]
+    return info
+
+
+def healthy(base_url: str) -> bool:
+    try:
+        response = raw_request(base_url, "GET", "/health", timeout=5)
+    except OSError:
+        return False
+    return response.status == 200 and response.body.strip() == b"OK"
+
+
+def files_under(root: Path, *, skip: Sequence[Path] = ()) -> set[Path]:
+    """Every file and directory below ``root`` (not following links), minus the ``skip`` trees."""
+    found: set[Path] = set()
+    for path in root.rglob("*"):
+        if any(path == s or s in path.parents for s in skip):
+            continue
+        found.add(path)
+    return found
+
+
+@dataclass
+class StartedServer:
+    server: RunningServer
+    artifacts: Path  # --artifacts-destination
+    sandbox: Path  # a directory around it: canaries live here, outside the artifact root
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def start_sqlite_server(
+    label: str,
+    server_launcher: ServerLauncher,
+    database_factory: DatabaseFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_args: Sequence[str] = (),
+) -> Iterator[StartedServer]:
+    """A single-process server on a fresh SQLite DB with its artifact root inside a sandbox dir."""
+    sandbox = tmp_path_factory.mktemp(label)
+    artifacts = sandbox / "root" / "artifacts"
+    artifacts.mkdir(parents=True)
+    db = database_factory.create("sqlite")
+    server = server_launcher.single(db.uri, str(artifacts), extra_args=list(extra_args), label=label)
+    try:
+        yield StartedServer(server, artifacts, sandbox)
+    finally:
+        server_launcher.stop(server)
