@@ -282,8 +282,20 @@ def test_security_headers_hosts_and_cors(gateway_run: Runner) -> None:
             headers={"Origin": "http://127.0.0.1:5000"},
         )
         assert same_origin.status_code == 200
+        # a foreign origin may GET, but without CORS headers the browser keeps the body from it
+        foreign_get = await client.get("/health", headers={"Origin": "http://evil.example"})
+        assert foreign_get.status_code == 200 and "access-control-allow-origin" not in foreign_get.headers
+
+    async def frame_deny(client: httpx.AsyncClient, app: Gateway) -> None:
+        assert (await client.get("/health")).headers["x-frame-options"] == "DENY"
+
+    async def open_door(client: httpx.AsyncClient, app: Gateway) -> None:
+        response = await client.get("/health", headers={"Host": "evil.example.com"})
+        assert response.status_code == 200 and "x-frame-options" not in response.headers
 
     gateway_run(body, GatewayConfig(allowed_hosts=("*.corp",)))
+    gateway_run(frame_deny, GatewayConfig(x_frame_options="DENY"))
+    gateway_run(open_door, GatewayConfig(disable_security_middleware=True, x_frame_options="NONE"))
 
 
 def test_ui_is_served_from_dist_or_explains_it_is_missing(gateway_run: Runner, tmp_path: Path) -> None:
