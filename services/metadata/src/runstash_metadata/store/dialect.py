@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, case, create_engine, event, text, tuple_
-from sqlalchemy.dialects import mysql as mysql_dialect
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
@@ -97,11 +94,18 @@ class Dialect:
 
     def insert(self, table: Table) -> Any:
         """A dialect-specific INSERT construct (supports the on-conflict helpers below)."""
+        # Imported here: each dialect package costs start-up time, and a process needs one.
         if self.name == "postgresql":
-            return pg_dialect.insert(table)
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
         if self.is_mysql:
-            return mysql_dialect.insert(table)
-        return sqlite_dialect.insert(table)
+            from sqlalchemy.dialects import mysql
+
+            return mysql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
     def _batched(self, stmt: Any, table: Table, conflict_columns: Sequence[str]) -> Insert:
         """On PostgreSQL, SQLAlchemy packs an executemany of INSERT .. ON CONFLICT into multi-row
@@ -137,7 +141,9 @@ class Dialect:
                 conn.execute(stmt, rows)
 
             return insert_rows
-        pg = pg_dialect.dialect()  # type: ignore[no-untyped-call]
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.dialect()  # type: ignore[no-untyped-call]
         quote = pg.identifier_preparer.quote
         columns = [c.name for c in table.columns]
         arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
