@@ -3,8 +3,10 @@ import { useAsync, usePoll, type AsyncState } from '../util/useAsync';
 import { groupByRun, type RunSeries } from './series';
 
 /** The server caps a bulk-interval call at 100 runs and 2500 sampled points per run. */
-const RUNS_PER_CALL = 100;
+const MAX_RUNS_PER_CALL = 100;
 const POINTS_PER_RUN = 2500;
+/** Runs are spread over a few parallel calls, which the server answers concurrently. */
+const PARALLEL_CALLS = 4;
 export const POLL_MS = 5000;
 
 export async function loadHistories(
@@ -12,8 +14,9 @@ export async function loadHistories(
   metricKey: string,
   signal: AbortSignal,
 ): Promise<RunSeries[]> {
+  const size = Math.min(MAX_RUNS_PER_CALL, Math.max(1, Math.ceil(runIds.length / PARALLEL_CALLS)));
   const chunks: string[][] = [];
-  for (let i = 0; i < runIds.length; i += RUNS_PER_CALL) chunks.push(runIds.slice(i, i + RUNS_PER_CALL));
+  for (let i = 0; i < runIds.length; i += size) chunks.push(runIds.slice(i, i + size));
   const answers = await Promise.all(
     chunks.map((chunk) => getHistoryBulkInterval(chunk, metricKey, POINTS_PER_RUN, signal)),
   );
