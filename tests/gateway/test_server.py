@@ -159,7 +159,12 @@ def test_remote_replicas_round_robin_and_reflection_over_the_wire(tmp_path: Path
             for _ in range(6):
                 listing = client.get("/api/2.0/mlflow-artifacts/artifacts")
                 assert listing.json() == {"files": [{"path": "a.txt", "is_dir": False, "file_size": 1}]}
-        assert [r.served for r in replicas] == [3, 3]
+            assert [r.served for r in replicas] == [3, 3]
+            # one replica dies: after its channel notices, round-robin steps over it
+            started[0][0].stop(None)
+            statuses = [client.get("/api/2.0/mlflow-artifacts/artifacts").status_code for _ in range(20)]
+            assert statuses.count(503) <= 3, statuses  # blind round-robin would fail every other call
+            assert statuses[-5:] == [200] * 5
     finally:
         for server, _ in started:
             server.stop(None)

@@ -328,7 +328,21 @@ class RemoteBackend:
             await channel.close()
 
     def _channel_index(self) -> int:
-        return next(self._next) % len(self._channels)
+        """Round-robin, stepping over replicas whose channel is known to be down.
+
+        Only the channel's own connectivity state is consulted (no retries of sent calls, which
+        could repeat a non-idempotent write); if every replica looks down, the turn's own is used
+        and the call fails as UNAVAILABLE (503, which clients retry).
+        """
+        count = len(self._channels)
+        first = next(self._next) % count
+        if count == 1:
+            return first
+        for step in range(count):
+            index = (first + step) % count
+            if self._channels[index].get_state(False) != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+                return index
+        return first
 
     async def reflect(
         self, requests: Sequence[reflection_pb2.ServerReflectionRequest]
