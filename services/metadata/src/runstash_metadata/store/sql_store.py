@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -104,6 +105,25 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
 
 def _join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
+
+
+_PG_LOG_METRIC = """
+WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = :rid),
+point AS (
+    INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)
+    SELECT :rid, :key, :value, :is_nan, :ts, :step FROM run WHERE run.lifecycle_stage = 'active'
+    ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING
+),
+latest AS (
+    INSERT INTO latest_metrics AS lm (run_uuid, key, value, is_nan, timestamp, step)
+    SELECT :rid, :key, :value, :is_nan, :ts, :step FROM run WHERE run.lifecycle_stage = 'active'
+    ON CONFLICT (run_uuid, key) DO UPDATE SET
+        value = excluded.value, is_nan = excluded.is_nan,
+        timestamp = excluded.timestamp, step = excluded.step
+    WHERE (lm.step, lm.timestamp, lm.value) < (excluded.step, excluded.timestamp, excluded.value)
+)
+SELECT lifecycle_stage FROM run
+"""
 
 
 def _even_steps(lo: int, hi: int, count: int) -> list[int]:
@@ -221,6 +241,9 @@ class SqlTrackingStore:
             .order_by(*order)
         )
         self._q_window_sample = _window_sample_statement()
+        # Single log-metric is the busiest call: on PostgreSQL the run check, the point and the
+        # latest-metric upsert travel as one statement (data-modifying CTEs), i.e. one round trip.
+        self._pg_log_metric = text(_PG_LOG_METRIC) if d.name == "postgresql" else None
         # MariaDB turns an IN list of 1000+ values into a temporary-table semi-join, 3x slower than
         # a few lists below that threshold.
         self._probe_chunk = 500 if d.is_mysql else _IN_CHUNK
@@ -736,7 +759,29 @@ class SqlTrackingStore:
     # ------------------------------------------------------------------ metrics, params, tags
 
     def log_metric(self, run_id: str, metric: MetricPoint) -> None:
-        self.log_batch(run_id, metrics=[metric])
+        if self._pg_log_metric is None or metric.model_id:
+            self.log_batch(run_id, metrics=[metric])
+            return
+        value, is_nan = stored_value(metric.value)
+        with self._engine.begin() as conn:
+            stage = conn.execute(
+                self._pg_log_metric,
+                {
+                    "rid": run_id,
+                    "key": metric.key,
+                    "value": value,
+                    "is_nan": is_nan,
+                    "ts": metric.timestamp,
+                    "step": metric.step,
+                },
+            ).scalar()
+        # The writes were guarded by the same check, so nothing was written in either case.
+        if stage is None:
+            raise not_found(f"Run with id={run_id} not found")
+        if stage != s.ACTIVE:
+            raise invalid_parameter(
+                f"The run {run_id} must be in the 'active' state. Current state is {stage}."
+            )
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
         p = s.params.c
