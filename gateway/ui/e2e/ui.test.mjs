@@ -22,6 +22,16 @@ function onServer(link) {
   return `${server.url}/${hash}`;
 }
 
+async function rest(path, body) {
+  const response = await fetch(`${server.trackingUri}/api/2.0/mlflow/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  return response.json();
+}
+
 before(async () => {
   mkdirSync(resultsDir, { recursive: true });
   server = await startServer();
@@ -159,16 +169,6 @@ test('two selected runs compare: parameter diff, metrics, parallel coordinates, 
   await shot('compare');
 });
 
-async function rest(path, body) {
-  const response = await fetch(`${server.trackingUri}/api/2.0/mlflow/${path}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.equal(response.status, 200, await response.clone().text());
-  return response.json();
-}
-
 test('the chart of a RUNNING run refreshes by itself', async () => {
   const { run } = await rest('runs/create', { experiment_id: seeded.experiment_id, run_name: 'live-run', start_time: Date.now() });
   const runId = run.info.run_id;
@@ -181,6 +181,41 @@ test('the chart of a RUNNING run refreshes by itself', async () => {
   // No reload: the page polls while the run is RUNNING.
   await page.waitForFunction(() => document.querySelector('[data-title=live]')?.dataset.points === '12', null, { timeout: 20_000 });
   await rest('runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
+});
+
+test('run page edits: rename, add a tag, edit the description', async () => {
+  const runId = seeded.run_ids[0];
+  await at(`#/experiments/${seeded.experiment_id}/runs/${runId}`);
+  await page.getByRole('button', { name: 'Edit Run name' }).click();
+  await page.getByLabel('Run name').fill('renamed-in-ui');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('run-name').getByText('renamed-in-ui').waitFor();
+  await page.getByLabel('New tag key').fill('reviewed');
+  await page.getByLabel('New tag value').fill('yes');
+  await page.getByRole('button', { name: 'Add tag' }).click();
+  await page.getByTestId('tags').getByText('reviewed').waitFor();
+  await page.getByRole('button', { name: 'Edit Description' }).click();
+  await page.getByLabel('Description').fill('## New note\n\n- [docs](https://example.com)\n- [bad](javascript:alert(1))');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('description').locator('h4', { hasText: 'New note' }).waitFor();
+  assert.equal(await page.getByTestId('description').locator('a[href^="javascript"]').count(), 0);
+  assert.equal(await page.getByTestId('description').locator('a[href="https://example.com"]').count(), 1);
+  const response = await fetch(`${server.trackingUri}/api/2.0/mlflow/runs/get?run_id=${runId}`);
+  const { run } = await response.json();
+  assert.equal(run.info.run_name, 'renamed-in-ui');
+  assert.ok(run.data.tags.some((t) => t.key === 'reviewed' && t.value === 'yes'));
+  assert.ok(run.data.tags.some((t) => t.key === 'mlflow.note.content' && t.value.startsWith('## New note')));
+});
+
+test('runs of several experiments in one table', async () => {
+  const { experiment_id: other } = await rest('experiments/create', { name: `second-${Date.now()}` });
+  await rest('runs/create', { experiment_id: other, run_name: 'other-experiment-run', start_time: Date.now() });
+  await at(`#/experiments?sel=${seeded.experiment_id},${other}`);
+  await page.getByRole('link', { name: 'Runs of selected (2)' }).click();
+  await page.getByText('other-experiment-run').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length >= 5);
+  assert.equal(await page.locator('.vheader').getByText('Experiment').count(), 1);
+  await shot('runs-two-experiments');
 });
 
 test('experiments: search, create, rename, delete and restore', async () => {
