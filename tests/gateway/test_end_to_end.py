@@ -391,3 +391,21 @@ def test_json_body_limit_but_streamed_uploads_are_unbounded(gateway_run: Runner,
         assert (services.artifact_root / "big" / "file.bin").stat().st_size == 50_000
 
     gateway_run(body, GatewayConfig(max_json_body_bytes=1024, stream_chunk_bytes=4096))
+
+
+def test_long_histories_are_sent_in_pieces(gateway_run: Runner) -> None:
+    async def body(client: httpx.AsyncClient, app: Gateway) -> None:
+        run = (await client.post("/api/2.0/mlflow/runs/create", json={"experiment_id": "1"})).json()
+        run_id = run["run"]["info"]["run_id"]
+        metrics = [{"key": "m", "value": i / 2, "timestamp": i, "step": i} for i in range(2500)]
+        metrics[7]["value"] = "NaN"
+        logged = await client.post(
+            "/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": metrics}
+        )
+        assert logged.status_code == 200
+        history = await client.get(f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=m")
+        assert history.status_code == 200 and "content-length" not in history.headers  # chunked
+        points = history.json()["metrics"]
+        assert len(points) == 2500 and points[7]["value"] == "NaN" and points[2499]["step"] == 2499
+
+    gateway_run(body, GatewayConfig(stream_json_items=1000))

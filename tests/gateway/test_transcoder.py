@@ -269,3 +269,22 @@ def test_log_batch_of_1000_metrics_transcodes_in_milliseconds() -> None:
     assert len(message.metrics) == 1000 and message.metrics[999].step == 999
     # Budget on a shared 2-core box: ~1-2 ms measured; fail only on a gross regression.
     assert best < 0.010, f"log-batch parse took {best * 1000:.2f} ms"
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 6, 17])
+def test_large_repeated_fields_render_in_pieces_to_the_same_json(count: int) -> None:
+    response = pb.SearchRuns.Response(
+        runs=[pb.Run(info=pb.RunInfo(run_id=f"r{i}", start_time=i)) for i in range(count)],
+        next_page_token="tok",
+    )
+    c = codec(pb.SearchRuns.Response)
+    whole = orjson.dumps(c.to_dict(response))
+    rendered = c.render_json(response, stream_above=5)
+    if count <= 5:
+        assert rendered == whole
+    else:
+        assert not isinstance(rendered, bytes)
+        pieces = list(rendered)
+        assert len(pieces) > 2 and b"".join(pieces) == whole
+    empty = c.render_json(pb.SearchRuns.Response(), stream_above=0)
+    assert empty == b"{}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -591,8 +591,20 @@ class Gateway:
         if body_rule == "*":
             metadata = _present_empty(kwargs)
         response = await target.backend.unary(target.rpc, request, metadata)
-        body = orjson.dumps(target.response_codec.to_dict(response))
-        await self._respond(exchange.send, 200, body, _JSON, extra=exchange.cors)
+        rendered = target.response_codec.render_json(response, self.config.stream_json_items)
+        if isinstance(rendered, bytes):
+            await self._respond(exchange.send, 200, rendered, _JSON, extra=exchange.cors)
+            return
+        await self._send_pieces(exchange, rendered)
+
+    async def _send_pieces(self, exchange: _Exchange, pieces: Iterable[bytes]) -> None:
+        """A large JSON body, chunked: each piece is rendered only when the previous one is sent."""
+        send = exchange.send
+        headers = [(b"content-type", _JSON), *self._base_headers, *(exchange.cors or ())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for piece in pieces:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
     # ------------------------------------------------------------ byte streams
 

@@ -33,9 +33,9 @@ log = logging.getLogger("runstash.gateway")
 MessageFactory = Callable[[Descriptor], type[Message]]
 Metadata = tuple[tuple[str, str], ...]
 
-# Large artifact chunks (~1 MiB) must fit; leave headroom for the other fields.
+# Unpaged metric histories (a million points) arrive as one message; artifact chunks are ~1 MiB.
 _GRPC_OPTIONS = (
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 30_000),
 )

@@ -37,6 +37,8 @@ class GatewayConfig:
     # Limits. JSON bodies are read whole (bounded); byte-stream uploads are streamed in chunks.
     max_json_body_bytes: int = 32 * 1024 * 1024
     stream_chunk_bytes: int = 1024 * 1024
+    # Responses with a repeated field longer than this are rendered and sent in batches of it.
+    stream_json_items: int = 10_000
     # How long start-up waits for remote services to answer reflection.
     startup_timeout_s: float = 60.0
 

@@ -20,9 +20,10 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
+import orjson
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from runstash_protos.errors import RunstashError, invalid_parameter
@@ -569,6 +570,35 @@ class MessageCodec:
             name, render = recipe
             out[name] = value if render is None else render(value)
         return out
+
+    def render_json(self, message: Message, stream_above: int) -> bytes | Iterator[bytes]:
+        """The JSON body: bytes, or pieces when a repeated message field holds more than
+        ``stream_above`` items (a million-point metric history is rendered a batch at a time
+        instead of as a million dicts at once)."""
+        for field, value in message.ListFields():
+            if field.is_repeated and field.cpp_type == _FD.CPPTYPE_MESSAGE and len(value) > stream_above:
+                return self._render_pieces(message, stream_above)
+        return orjson.dumps(self.to_dict(message))
+
+    def _render_pieces(self, message: Message, batch: int) -> Iterator[bytes]:
+        table = self._by_number
+        separator = b"{"
+        for field, value in message.ListFields():
+            entry = table.get(field.number)
+            if entry is None:
+                continue
+            head = separator + orjson.dumps(entry.name) + b":"
+            separator = b","
+            if entry.codec is not None and entry.is_repeated and not entry.is_map:
+                render = entry.codec.to_dict
+                yield head + b"["
+                for start in range(0, len(value), batch):
+                    items = orjson.dumps([render(item) for item in value[start : start + batch]])
+                    yield (b"," if start else b"") + items[1:-1]
+                yield b"]"
+            else:
+                yield head + orjson.dumps(entry.render_value(value))
+        yield b"{}" if separator == b"{" else b"}"
 
     def _recipe_for(self, field: FieldDescriptor) -> tuple[str, Callable[[Any], Any] | None] | None:
         """Fields of an equal message type from another pool: match by number."""
