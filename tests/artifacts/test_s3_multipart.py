@@ -240,7 +240,9 @@ def test_presigned_urls_refused_where_mlflow_refuses_them(catalog_stub: Any) -> 
     assert both.message == "Exactly one of run_id and model_id must be provided."
     too_long = presign_download_error(catalog_stub, run_id="s3run", path="a", expiration=604801)
     assert too_long.message == "expiration must be between 1 and 604800 seconds (got 604801)."
+    # A local run root the server did not mint is never opened (not even to say it can't presign).
     local = presign_upload_error(catalog_stub, run_id="localrun", path="a")
-    assert local.code is ErrorCode.NOT_IMPLEMENTED
+    assert local.code is ErrorCode.INVALID_PARAMETER_VALUE
+    assert "outside this server's artifact roots" in local.message
     traversal = presign_upload_error(catalog_stub, run_id="s3run", path="../x")
     assert (traversal.code, traversal.message) == (ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")

@@ -354,25 +354,42 @@ def test_logged_model_routes(stub: Any) -> None:
 def test_run_roots_outside_the_proxy(
     tmp_path: Path, artifact_dir: Path, artifact_server: ServerFactory, stub_for: Any, catalog: Catalog
 ) -> None:
-    """--no-serve-artifacts style roots (a local path, file://) are read through their own backend;
-    a traversal in a stored URI or an unknown scheme is refused."""
+    """--no-serve-artifacts style roots (a local path, file://) under a trusted local root are read
+    through their own backend; any other local root, a traversal in a stored URI or an unknown
+    scheme is refused."""
     legacy = tmp_path / "mlruns" / "0" / "old" / "artifacts"
     legacy.mkdir(parents=True)
     (legacy / "m.txt").write_text("legacy")
+    elsewhere = tmp_path / "host-dir" / "run" / "artifacts"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "secret.txt").write_text("host file")
     catalog.runs.update(
         {
             "old": str(legacy),
             "old-uri": legacy.as_uri(),
+            "client-chosen": str(elsewhere),
             "evil": "mlflow-artifacts:/1/../../outside",
             "gcs": "gs://bucket/x",
         }
     )
-    stub = stub_for(artifact_server(str(artifact_dir), catalog))
+    server = artifact_server(str(artifact_dir), catalog, trusted_local_roots=(str(tmp_path / "mlruns"),))
+    stub = stub_for(server)
     for run in ("old", "old-uri"):
         _, body = download(stub.GetRunArtifact(pb.GetRunArtifact(run_id=run, path="m.txt")))
         assert body == b"legacy"
         listing = stub.ListRunArtifacts(pb.ListRunArtifacts(run_id=run))
         assert [f.path for f in listing.files] == ["m.txt"]
+    for refused in (
+        lambda: stub.ListRunArtifacts(pb.ListRunArtifacts(run_id="client-chosen")),
+        lambda: download(stub.GetRunArtifact(pb.GetRunArtifact(run_id="client-chosen", path="secret.txt"))),
+        lambda: stub.UploadRunArtifact(
+            iter([pb.UploadRunArtifact(run_uuid="client-chosen", path="w.txt", data=b"w")])
+        ),
+    ):
+        error = error_of(refused)
+        assert error.code is ErrorCode.INVALID_PARAMETER_VALUE
+        assert "outside this server's artifact roots" in error.message
+    assert sorted(os.listdir(elsewhere)) == ["secret.txt"]
     evil = error_of(lambda: stub.ListRunArtifacts(pb.ListRunArtifacts(run_id="evil")))
     assert (evil.code, evil.message) == (ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")
     gcs = error_of(lambda: stub.ListRunArtifacts(pb.ListRunArtifacts(run_id="gcs")))

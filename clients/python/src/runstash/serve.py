@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -48,9 +49,14 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     elif config.metadata_address:
         resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
     if config.serves_artifacts:
-        servicers[ARTIFACT_SERVICE] = build_servicer(
-            config.artifacts_destination, resolver, ArtifactSettings.from_env()
-        )
+        settings = ArtifactSettings.from_env()
+        root = config.artifact_root
+        if "://" not in root and not root.startswith(("mlflow-artifacts:", "s3:")):
+            # The server's own local default root (--no-serve-artifacts setups) is trusted too.
+            settings = dataclasses.replace(
+                settings, trusted_local_roots=(*settings.trusted_local_roots, os.path.abspath(root))
+            )
+        servicers[ARTIFACT_SERVICE] = build_servicer(config.artifacts_destination, resolver, settings)
     return servicers
 
 

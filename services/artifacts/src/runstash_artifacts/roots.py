@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from runstash_protos.errors import ErrorCode, RunstashError
@@ -45,15 +45,33 @@ def open_destination(destination: str, s3_client: Any | None = None) -> Artifact
     return open_local_destination(local)
 
 
+def _within(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
 class ArtifactRoots:
-    """Turns artifact URIs into storages, sharing one S3 client (boto3 clients are thread-safe)."""
+    """Turns artifact URIs into storages, sharing one S3 client (boto3 clients are thread-safe).
+
+    A local artifact URI is only opened under a trusted root: the destination (when it is a local
+    folder) or the server's own local default artifact root. Any client may create an experiment
+    with ``artifact_location=/some/host/dir``; a server that dereferenced it would read and write
+    host files for that client (MLflow's CVE family in security.md §B).
+    """
 
     def __init__(
-        self, destination: ArtifactStorage, s3_client_factory: Callable[[], Any] = make_s3_client
+        self,
+        destination: ArtifactStorage,
+        s3_client_factory: Callable[[], Any] = make_s3_client,
+        *,
+        trusted_local_roots: Sequence[str] = (),
     ) -> None:
         self.destination = destination
         self._s3_client_factory = s3_client_factory
         self._s3_client: Any | None = None
+        roots = list(trusted_local_roots)
+        if isinstance(destination, LocalStorage):
+            roots.append(destination.root)
+        self._trusted_local_roots = tuple(os.path.realpath(r) for r in roots)
 
     def _s3(self) -> Any:
         if self._s3_client is None:
@@ -80,6 +98,13 @@ class ArtifactRoots:
         if local:
             if ".." in local.replace("\\", "/").split("/"):
                 raise RunstashError(ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")
+            real = os.path.realpath(local)
+            if not any(_within(real, root) for root in self._trusted_local_roots):
+                raise RunstashError(
+                    ErrorCode.INVALID_PARAMETER_VALUE,
+                    f"Artifact location {uri!r} is outside this server's artifact roots; "
+                    "the server does not read or write it (clients access such locations directly).",
+                )
             return LocalStorage(os.path.abspath(local))
         raise RunstashError(
             ErrorCode.NOT_IMPLEMENTED, f"Artifact location {uri!r} is not supported by this server"

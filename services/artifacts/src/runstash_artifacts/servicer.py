@@ -323,6 +323,7 @@ def build_servicer(
     from runstash_artifacts.roots import open_destination
 
     storage = open_destination(destination) if isinstance(destination, str) else destination
+    settings = settings if settings is not None else ArtifactSettings.from_env()
     return ArtifactServicer(
-        ArtifactRoots(storage), resolver, settings if settings is not None else ArtifactSettings.from_env()
+        ArtifactRoots(storage, trusted_local_roots=settings.trusted_local_roots), resolver, settings
     )

@@ -23,6 +23,9 @@ class ArtifactSettings:
     presigned_download_ttl_seconds: int = 300
     download_chunk_size: int = DEFAULT_CHUNK_SIZE
     ui_upload_limit: int = UI_UPLOAD_LIMIT
+    # Local folders (besides a local destination) whose run roots the service may open: the
+    # server's own local --default-artifact-root. Env: RUNSTASH_TRUSTED_LOCAL_ROOTS (os.pathsep).
+    trusted_local_roots: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> ArtifactSettings:
@@ -31,5 +34,8 @@ class ArtifactSettings:
             multipart_download_enabled=_flag("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD"),
             presigned_download_ttl_seconds=int(
                 os.environ.get("MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS", "300")
+            ),
+            trusted_local_roots=tuple(
+                p for p in os.environ.get("RUNSTASH_TRUSTED_LOCAL_ROOTS", "").split(os.pathsep) if p
             ),
         )
