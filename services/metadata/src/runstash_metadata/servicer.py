@@ -172,7 +172,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         v.check_log_batch(request)
         self.store.log_batch(
             request.run_id,
-            metrics=[MetricPoint.from_proto(m) for m in request.metrics],
+            metrics=request.metrics,
             params=[(p.key, v.truncate_param_value(p.value)) for p in request.params],
             tags=[
                 (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value")) for i, t in enumerate(request.tags)

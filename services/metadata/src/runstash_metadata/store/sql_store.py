@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
@@ -65,6 +65,8 @@ def now_ms() -> int:
 
 def stored_value(value: float) -> tuple[float, bool]:
     """(value, is_nan) as stored: NaN becomes 0 + flag, +-inf becomes +-max double."""
+    if -MAX_DOUBLE <= value <= MAX_DOUBLE:  # the common case, one comparison chain
+        return value, False
     if math.isnan(value):
         return 0.0, True
     if math.isinf(value):
@@ -177,6 +179,26 @@ def _window_sample_statement() -> Any:
         .where(keep)
         .order_by(numbered.c.step, numbered.c.timestamp, numbered.c.value)
     )
+
+
+class MetricLike(Protocol):
+    """What the store reads from a metric point: a MetricPoint or the contract's Metric message
+    (batches pass the request's messages straight through, no per-point copy)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def step(self) -> int: ...
+    @property
+    def model_id(self) -> str | None: ...
+    @property
+    def dataset_name(self) -> str | None: ...
+    @property
+    def dataset_digest(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -810,7 +832,7 @@ class SqlTrackingStore:
     def log_batch(
         self,
         run_id: str,
-        metrics: Sequence[MetricPoint] = (),
+        metrics: Sequence[MetricLike] = (),
         params: Sequence[tuple[str, str]] = (),
         tags: Sequence[tuple[str, str]] = (),
     ) -> None:
@@ -854,18 +876,18 @@ class SqlTrackingStore:
             conn.execute(self._i_params, new)
 
     def _write_metrics(
-        self, conn: Connection, run_id: str, experiment_id: int, metrics: Sequence[MetricPoint]
+        self, conn: Connection, run_id: str, experiment_id: int, metrics: Sequence[MetricLike]
     ) -> None:
         points: dict[tuple[str, int, int, float, bool], None] = {}
         latest: dict[str, tuple[int, int, float, bool]] = {}
         model_rows: list[dict[str, Any]] = []
         for m in metrics:
+            key, step, timestamp = m.key, m.step, m.timestamp
             value, is_nan = stored_value(m.value)
-            points[(m.key, m.step, m.timestamp, value, is_nan)] = None
-            candidate = (m.step, m.timestamp, value, is_nan)
-            current = latest.get(m.key)
-            if current is None or candidate[:3] > current[:3]:
-                latest[m.key] = candidate
+            points[(key, step, timestamp, value, is_nan)] = None
+            current = latest.get(key)
+            if current is None or (step, timestamp, value) > current[:3]:
+                latest[key] = (step, timestamp, value, is_nan)
             if m.model_id:
                 model_rows.append(
                     {
@@ -878,18 +900,12 @@ class SqlTrackingStore:
                         "experiment_id": experiment_id,
                         "run_id": run_id,
                         "dataset_uuid": None,
-                        "dataset_name": m.dataset_name,
-                        "dataset_digest": m.dataset_digest,
+                        "dataset_name": m.dataset_name or None,
+                        "dataset_digest": m.dataset_digest or None,
                     }
                 )
         # Sorted rows take row locks in one global order, so concurrent batches cannot deadlock.
-        self._insert_metrics(
-            conn,
-            [
-                {"run_uuid": run_id, "key": k, "step": st, "timestamp": ts, "value": v, "is_nan": nan}
-                for (k, st, ts, v, nan) in sorted(points)
-            ],
-        )
+        self._insert_metrics(conn, [(run_id, k, v, nan, ts, st) for (k, st, ts, v, nan) in sorted(points)])
         conn.execute(
             self._u_latest,
             [
