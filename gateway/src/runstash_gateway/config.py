@@ -22,6 +22,8 @@ class GatewayConfig:
     # >1 runs uvicorn worker processes; each builds its own backends (see server.run).
     workers: int = 1
     log_level: str = "info"
+    # uvicorn's per-request access log line (off: it costs more than the gateway's own work).
+    access_log: bool = False
 
     # What /api/3.0/mlflow/server-info advertises, and the mode switches of `mlflow server`.
     serve_artifacts: bool = True
