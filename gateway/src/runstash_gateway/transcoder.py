@@ -162,6 +162,8 @@ def _make_enum_conv(field: FieldDescriptor) -> Converter:
             number = by_name.get(value)
             if number is not None:
                 return number
+            if value.isdigit() and int(value) in numbers:  # "3", as protobuf's JSON parser allows
+                return int(value)
         elif kind is int:
             if value in numbers:
                 return value
