@@ -30,6 +30,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy protos/python/src services/metadata/src services/artifacts/src gateway/src clients/python/src tests
+	$(MAKE) -C gateway/ui lint typecheck
 
 # The stock mlflow client lives in its own venv, apart from the server's.
 client-venv:
@@ -38,10 +39,11 @@ client-venv:
 test-python: install client-venv
 	$(PY) -m pytest
 
-test-ui:
-	$(MAKE) -C gateway/ui test
+# eslint and tsc run in `lint`; here: build, unit tests, browser tests against a real server.
+test-ui: install client-venv
+	$(MAKE) -C gateway/ui build unit e2e
 
-test: install lint check-protos test-python test-ui
+test: install client-venv lint check-protos test-ui test-python
 
 bench: install client-venv
 	$(PY) bench/run_bench.py
