@@ -27,7 +27,7 @@ function optionsOf(props: Props, width: number, onDrawn: () => void): uPlot.Opti
         stroke: colorOf(i),
         width: 1.5,
         spanGaps: true,
-        points: { show: false },
+        // uPlot's default shows points only where they are sparse (e.g. a single value).
       })),
     ],
     legend: { show: props.labels.length <= 12 },

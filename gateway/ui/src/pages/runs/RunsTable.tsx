@@ -8,7 +8,7 @@ import { cellValue, isSortable, runName, titleOf } from './columns';
 const ROW_HEIGHT = 30;
 const CHECK_WIDTH = 36;
 const NAME_WIDTH = 240;
-const COLUMN_WIDTH = 150;
+const COLUMN_WIDTH = 165;
 /** Start fetching the next page this many rows before the end. */
 const PREFETCH_ROWS = 100;
 
