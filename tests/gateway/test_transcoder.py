@@ -182,6 +182,7 @@ def test_query_scalars_are_coerced() -> None:
         and message.view_type == pb.ALL
         and list(message.order_by) == ["name DESC"]
     )
+    assert parse_query(pb.SearchExperiments, [("view_type", "2")]).view_type == pb.DELETED_ONLY
 
 
 @pytest.mark.parametrize(
