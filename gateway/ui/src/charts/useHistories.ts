@@ -9,7 +9,7 @@ const POINTS_PER_RUN = 2500;
 const PARALLEL_CALLS = 4;
 export const POLL_MS = 5000;
 
-export async function loadHistories(
+async function loadHistories(
   runIds: readonly string[],
   metricKey: string,
   signal: AbortSignal,

@@ -22,7 +22,7 @@ export function encodeColumn(column: ColumnId): string {
   return `${SHORT_OF[column.kind]}:${column.key}`;
 }
 
-export function decodeColumn(text: string): ColumnId | undefined {
+function decodeColumn(text: string): ColumnId | undefined {
   const colon = text.indexOf(':');
   if (colon < 0) return undefined;
   const kind = SHORT[text.slice(0, colon)];

@@ -8,7 +8,7 @@ const TEXT = new Set([
 const TEXT_NAMES = new Set(['MLmodel', 'MLproject', 'Dockerfile', 'LICENSE', 'README', 'requirements.txt']);
 const BINARY = new Set(['pkl', 'pickle', 'bin', 'pt', 'pth', 'onnx', 'h5', 'npy', 'npz', 'parquet', 'zip', 'gz', 'tar', 'joblib', 'so', 'whl']);
 
-export function extensionOf(path: string): string {
+function extensionOf(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const dot = name.lastIndexOf('.');
   return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
