@@ -1,0 +1,620 @@
+"""Seeded fuzzing of the tracking routes' JSON bodies and query strings.
+
+hypothesis is not installed in .venv (requested in the security report), so the generator is a
+seeded ``random.Random``: ``RUNSTASH_FUZZ_SEED`` (default fixed) reproduces a run exactly, and
+every failure names the seed, the route and the exact request.
+
+Each example starts from a valid request for the route and applies a few mutations: a field gets
+a value of another type or a hostile string (SQL-injection shapes, quotes, backticks, NUL, RTL,
+huge), a field goes missing, an unknown field appears, or the whole body stops being an object.
+For every response:
+
+* never a 5xx (these are all client mistakes, or valid requests);
+* a non-200 answer is MLflow JSON ``{"error_code": str, "message": str}``, a 200 is a JSON object;
+* a rejected request changed nothing: the SQLite file's tables (row counts and contents) are the
+  same before and after (read directly, outside the server).
+
+Search filters get their own injection check: a filter comparing against a value no run has must
+match zero runs (an injected ``OR 1=1`` would match them all) or be refused with 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.security.support import (
+    RawResponse,
+    StartedServer,
+    checked_json,
+    create_experiment,
+    create_run,
+    is_mlflow_error,
+    post_json,
+    raw_request,
+    start_sqlite_server,
+)
+
+if TYPE_CHECKING:
+    from tests.conftest import DatabaseFactory, ServerLauncher
+
+SEED = int(os.environ.get("RUNSTASH_FUZZ_SEED", "20261127"))
+EXAMPLES = int(os.environ.get("RUNSTASH_FUZZ_EXAMPLES", "120"))
+# The HTTP layer (h11) refuses request lines over 16 KiB with its own plain-text 400 before the
+# app sees them; fuzzed query strings stay below that (test_oversized_url_is_a_clean_4xx covers it).
+MAX_QUERY = 8 * 1024
+
+INJECTIONS = [
+    "' OR 1=1 --",
+    "' OR '1'='1",
+    '" OR "1"="1',
+    "'; DROP TABLE runs; --",
+    "x') UNION SELECT run_uuid, name FROM runs --",
+    "`runs`",
+    "`; DELETE FROM metrics; `",
+    "\\' OR 1=1 #",
+    "%' OR 1=1 --",
+    "1; SELECT pg_sleep(5)",
+    "' || (SELECT sqlite_version()) || '",
+    "$$; DROP TABLE experiments; $$",
+]
+WEIRD = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\u202eRTL",
+    "\ufeffbom",
+    "💥" * 10,
+    "ÿ",
+    "\\",
+    "%",
+    "_",
+    "%00",
+    "%2e%2e%2f",
+    "../../etc/passwd",
+    "null",
+    "NaN",
+    "Infinity",
+    "-0",
+    "1e999",
+    "0x10",
+    "9" * 40,
+    "\n\r\t",
+    "a" * 300,
+    "<script>alert(1)</script>",
+    "{}",
+    "[]",
+    "true",
+    "\U0001d4ca\U0001d4c3\u2134\u212f",  # mathematical script letters
+    "\ud7ff",
+]
+
+
+def random_value(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON value of a random type (the server must cope with any of them in any field)."""
+    kind = rng.randrange(12 if depth < 2 else 9)
+    if kind == 0:
+        return rng.choice(INJECTIONS)
+    if kind == 1:
+        return rng.choice(WEIRD)
+    if kind == 2:
+        return rng.choice([0, 1, -1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, 10**30, 7])
+    if kind == 3:
+        return rng.choice([0.5, -1e308, 1e-320, 3.4e38, 1.7976931348623157e308])
+    if kind == 4:
+        return rng.choice([True, False])
+    if kind == 5:
+        return None
+    if kind == 6:
+        return "".join(rng.choice("abc'\"`;%_-./\\ 0123") for _ in range(rng.randrange(1, 30)))
+    if kind == 7:
+        return rng.choice(
+            ["RUNNING", "FINISHED", "FAILED", "KILLED", "ACTIVE_ONLY", "ALL", "DELETED_ONLY", "BOGUS"]
+        )
+    if kind == 8:
+        return "x" * rng.choice([251, 501, 6001, 8001, 20001, 100_000])
+    if kind == 9:
+        return [random_value(rng, depth + 1) for _ in range(rng.randrange(0, 4))]
+    if kind == 10:
+        return {rng.choice(["key", "value", "a", "step", "name"]): random_value(rng, depth + 1)}
+    return [{"key": random_value(rng, depth + 1), "value": random_value(rng, depth + 1)}]
+
+
+def mutate(rng: random.Random, template: dict[str, Any]) -> Any:
+    """One fuzzed body: 1-3 mutations of a valid one (occasionally not an object at all)."""
+    if rng.random() < 0.03:
+        return rng.choice([[], "text", 1, None, [template], json.dumps(template)])
+    body: dict[str, Any] = json.loads(json.dumps(template))
+    for _ in range(rng.randint(1, 3)):
+        action = rng.random()
+        keys = list(body)
+        if action < 0.5 and keys:
+            key = rng.choice(keys)
+            current = body[key]
+            if isinstance(current, list) and current and isinstance(current[0], dict) and rng.random() < 0.6:
+                item = rng.choice(current)
+                if item:
+                    item[rng.choice(list(item))] = random_value(rng)
+            else:
+                body[key] = random_value(rng)
+        elif action < 0.75 and keys:
+            del body[rng.choice(keys)]
+        elif action < 0.9:
+            body[rng.choice(["extra", "runId", "experimentId", "__proto__", "constructor", "x" * 50])] = (
+                random_value(rng)
+            )
+        # both spellings of one field, or a camelCase twin
+        elif "run_id" in body:
+            body["runId"] = random_value(rng)
+        elif "experiment_id" in body:
+            body["experimentId"] = random_value(rng)
+    return body
+
+
+def query_string(rng: random.Random, template: dict[str, Any]) -> str:
+    """A fuzzed query string: values of any kind, repeated keys, raw/encoded junk."""
+    pairs: list[tuple[str, str]] = []
+    for key, given in template.items():
+        if rng.random() < 0.15:
+            continue
+        value = random_value(rng) if rng.random() < 0.5 else given
+        for _ in range(2 if rng.random() < 0.1 else 1):
+            pairs.append((key, value if isinstance(value, str) else json.dumps(value)))
+    if rng.random() < 0.2:
+        pairs.append(
+            (rng.choice(["extra", "max_results", "view_type", "page_token"]), str(random_value(rng)))
+        )
+    encoded = urllib.parse.urlencode(pairs)
+    if len(encoded) > MAX_QUERY:
+        encoded = encoded[:MAX_QUERY].rsplit("&", 1)[0]
+    if rng.random() < 0.1:
+        encoded += rng.choice(["&%ff=%fe", "&=&&", "&a", "&%00=%00", "&x=%", "&x=%zz"])
+    return encoded
+
+
+# ---------------------------------------------------------------------------------------------
+# the server and the database fingerprint
+
+
+@dataclass
+class World:
+    started: StartedServer
+    db_path: Path
+    experiment_id: str
+    run_id: str
+    other_run_id: str
+    model_id: str
+
+    @property
+    def url(self) -> str:
+        return self.started.url
+
+    def fingerprint(self) -> dict[str, tuple[int, str]]:
+        """Row count and content hash of every table, read from the SQLite file directly."""
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+        try:
+            tables = [
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            ]
+            result = {}
+            for table in tables:
+                rows = sorted(repr(row) for row in conn.execute(f'SELECT * FROM "{table}"'))
+                digest = hashlib.sha256("\n".join(rows).encode("utf-8", "surrogatepass")).hexdigest()
+                result[table] = (len(rows), digest)
+            return result
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def world(
+    server_launcher: ServerLauncher,
+    database_factory: DatabaseFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[World]:
+    for started in start_sqlite_server("sec-fuzz", server_launcher, database_factory, tmp_path_factory):
+        url = started.url
+        experiment_id = create_experiment(url, "fuzz")
+        run_id = str(create_run(url, experiment_id)["run_id"])
+        other_run_id = str(create_run(url, experiment_id)["run_id"])
+        checked_json(
+            post_json(
+                url,
+                "/api/2.0/mlflow/runs/log-batch",
+                {
+                    "run_id": run_id,
+                    "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
+                    "params": [{"key": "p", "value": "v"}],
+                    "tags": [{"key": "t", "value": "v"}],
+                },
+            )
+        )
+        model = checked_json(
+            post_json(url, "/api/2.0/mlflow/logged-models", {"experiment_id": experiment_id})
+        )
+        db_path = Path(started.server.backend_uri.removeprefix("sqlite:///"))
+        assert db_path.exists()
+        yield World(
+            started, db_path, experiment_id, run_id, other_run_id, str(model["model"]["info"]["model_id"])
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# route groups: (method, path, valid template)
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    name: str
+    method: str
+    path: str
+    template: Callable[[World, random.Random], dict[str, Any]]
+
+
+def _metric(rng: random.Random) -> dict[str, Any]:
+    return {
+        "key": rng.choice(["m", "loss", "acc"]),
+        "value": rng.random(),
+        "timestamp": 1,
+        "step": rng.randrange(5),
+    }
+
+
+GROUPS = [
+    RouteGroup(
+        "experiments/create",
+        "POST",
+        "/api/2.0/mlflow/experiments/create",
+        lambda w, r: {"name": f"fz-{r.randrange(10**9)}", "tags": [{"key": "k", "value": "v"}]},
+    ),
+    RouteGroup(
+        "experiments/search",
+        "POST",
+        "/api/2.0/mlflow/experiments/search",
+        lambda w, r: {
+            "max_results": 10,
+            "filter": "name LIKE 'fz%'",
+            "order_by": ["name ASC"],
+            "view_type": "ALL",
+        },
+    ),
+    RouteGroup(
+        "experiments/set-experiment-tag",
+        "POST",
+        "/api/2.0/mlflow/experiments/set-experiment-tag",
+        lambda w, r: {"experiment_id": w.experiment_id, "key": "k", "value": "v"},
+    ),
+    RouteGroup(
+        "experiments/update",
+        "POST",
+        "/api/2.0/mlflow/experiments/update",
+        lambda w, r: {"experiment_id": w.experiment_id, "new_name": "fuzz"},
+    ),
+    RouteGroup(
+        "runs/create",
+        "POST",
+        "/api/2.0/mlflow/runs/create",
+        lambda w, r: {
+            "experiment_id": w.experiment_id,
+            "start_time": 1700000000000,
+            "run_name": "fz",
+            "tags": [{"key": "t", "value": "v"}],
+        },
+    ),
+    RouteGroup(
+        "runs/update",
+        "POST",
+        "/api/2.0/mlflow/runs/update",
+        lambda w, r: {"run_id": w.other_run_id, "status": "RUNNING", "end_time": 1700000000001},
+    ),
+    RouteGroup(
+        "runs/log-metric",
+        "POST",
+        "/api/2.0/mlflow/runs/log-metric",
+        lambda w, r: {"run_id": w.run_id, **_metric(r)},
+    ),
+    RouteGroup(
+        "runs/log-parameter",
+        "POST",
+        "/api/2.0/mlflow/runs/log-parameter",
+        lambda w, r: {"run_id": w.run_id, "key": f"p{r.randrange(1000)}", "value": "v"},
+    ),
+    RouteGroup(
+        "runs/set-tag",
+        "POST",
+        "/api/2.0/mlflow/runs/set-tag",
+        lambda w, r: {"run_id": w.run_id, "key": "t", "value": "v"},
+    ),
+    RouteGroup(
+        "runs/log-batch",
+        "POST",
+        "/api/2.0/mlflow/runs/log-batch",
+        lambda w, r: {
+            "run_id": w.run_id,
+            "metrics": [_metric(r) for _ in range(r.randrange(1, 4))],
+            "params": [{"key": "p", "value": "v"}],
+            "tags": [{"key": "t", "value": "v"}],
+        },
+    ),
+    RouteGroup(
+        "runs/log-inputs",
+        "POST",
+        "/api/2.0/mlflow/runs/log-inputs",
+        lambda w, r: {
+            "run_id": w.run_id,
+            "datasets": [
+                {
+                    "dataset": {"name": "d", "digest": "abc", "source_type": "local", "source": "{}"},
+                    "tags": [{"key": "mlflow.data.context", "value": "train"}],
+                }
+            ],
+        },
+    ),
+    RouteGroup(
+        "runs/search",
+        "POST",
+        "/api/2.0/mlflow/runs/search",
+        lambda w, r: {
+            "experiment_ids": [w.experiment_id],
+            "filter": "metrics.m > 0 and params.p = 'v'",
+            "run_view_type": "ACTIVE_ONLY",
+            "max_results": 10,
+            "order_by": ["metrics.m DESC"],
+        },
+    ),
+    RouteGroup(
+        "logged-models",
+        "POST",
+        "/api/2.0/mlflow/logged-models",
+        lambda w, r: {"experiment_id": w.experiment_id, "name": "model", "source_run_id": w.run_id},
+    ),
+    RouteGroup(
+        "logged-models/search",
+        "POST",
+        "/api/2.0/mlflow/logged-models/search",
+        lambda w, r: {"experiment_ids": [w.experiment_id], "filter": "name = 'model'", "max_results": 5},
+    ),
+    RouteGroup(
+        "GET runs/get",
+        "GET",
+        "/api/2.0/mlflow/runs/get",
+        lambda w, r: {"run_id": w.run_id},
+    ),
+    RouteGroup(
+        "GET metrics/get-history",
+        "GET",
+        "/api/2.0/mlflow/metrics/get-history",
+        lambda w, r: {"run_id": w.run_id, "metric_key": "m", "max_results": "10"},
+    ),
+    RouteGroup(
+        "GET experiments/get-by-name",
+        "GET",
+        "/api/2.0/mlflow/experiments/get-by-name",
+        lambda w, r: {"experiment_name": "fuzz"},
+    ),
+    RouteGroup(
+        "GET experiments/search",
+        "GET",
+        "/api/2.0/mlflow/experiments/search",
+        lambda w, r: {"max_results": "5", "filter": "name = 'fuzz'", "view_type": "ALL"},
+    ),
+    RouteGroup(
+        "GET get-history-bulk-interval",
+        "GET",
+        "/api/2.0/mlflow/metrics/get-history-bulk-interval",
+        lambda w, r: {
+            "run_ids": w.run_id,
+            "metric_key": "m",
+            "max_results": "5",
+            "start_step": "0",
+            "end_step": "3",
+        },
+    ),
+]
+
+
+def _problem(group: RouteGroup, sent: str, response: RawResponse) -> str | None:
+    where = f"[seed {SEED}] {group.method} {group.path} {sent[:400]}"
+    if response.status >= 500:
+        return f"{where}\n  -> 5xx: {response.describe()}"
+    if response.status == 200:
+        try:
+            document = response.json()
+        except ValueError:
+            return f"{where}\n  -> 200 that is not JSON: {response.describe()}"
+        if not isinstance(document, dict):
+            return f"{where}\n  -> 200 that is not a JSON object: {response.describe()}"
+        return None
+    if not is_mlflow_error(response):
+        return f"{where}\n  -> error that is not MLflow JSON: {response.describe()}"
+    return None
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.name)
+def test_fuzzed_requests_never_5xx_and_rejections_change_nothing(world: World, group: RouteGroup) -> None:
+    rng = random.Random(f"{SEED}-{group.name}")
+    problems: list[str] = []
+    for _ in range(EXAMPLES):
+        template = group.template(world, rng)
+        before = world.fingerprint()
+        if group.method == "GET":
+            sent = f"?{query_string(rng, template)}"
+            response = raw_request(world.url, "GET", group.path + sent)
+        else:
+            body = mutate(rng, template)
+            sent = json.dumps(body)
+            response = raw_request(
+                world.url,
+                group.method,
+                group.path,
+                body=sent.encode("utf-8", "surrogatepass"),
+                headers={"Content-Type": "application/json"},
+            )
+        problem = _problem(group, sent, response)
+        if problem is None and response.status != 200 and world.fingerprint() != before:
+            problem = (
+                f"[seed {SEED}] {group.path} {sent[:400]}\n  -> rejected ({response.status}), DB changed"
+            )
+        if problem is not None:
+            problems.append(problem)
+            if len(problems) >= 10:
+                break
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# injection in search filters and order_by
+
+
+FILTER_SHAPES = [
+    "params.p = '{v}'",
+    "tags.t = '{v}'",
+    "attributes.run_name = '{v}'",
+    "params.`{v}` = 'v'",
+    "tags.`{v}` = 'v'",
+    "params.\"{v}\" = 'v'",
+    "metrics.`{v}` > -1",
+    "params.p LIKE '{v}'",
+    "attributes.run_id IN ('{v}')",
+    "params.p != 'v' {v}",
+]
+EXPERIMENT_FILTERS = ["name = '{v}'", "tags.`{v}` = 'x'", "tags.k = '{v}'", "name LIKE '{v}'"]
+
+
+def _escaped(payload: str, shape: str) -> str:
+    """The payload as a literal inside the shape: quotes doubled or backslash-escaped."""
+    if "`{v}`" in shape:
+        return payload.replace("`", "\\`")
+    if '"{v}"' in shape:
+        return payload.replace('"', '\\"')
+    return payload.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _experiment_satisfies(experiment: dict[str, Any], shape: str, payload: str) -> bool:
+    """Does this experiment really match ``shape`` with ``payload`` as the literal value?"""
+    tags = {t["key"]: t["value"] for t in experiment.get("tags", [])}
+    if shape == "name = '{v}'":
+        return bool(experiment["name"] == payload)
+    if shape == "tags.`{v}` = 'x'":
+        return tags.get(payload) == "x"
+    if shape == "tags.k = '{v}'":
+        return tags.get("k") == payload
+    return True  # LIKE patterns: the payloads' % and _ are wildcards, any match may be genuine
+
+
+def test_injection_in_run_filters_matches_nothing_or_is_refused(world: World) -> None:
+    url = world.url
+    # A fresh experiment whose runs hold none of the payloads (the fuzz groups above log them
+    # elsewhere): any run a payload filter returns was matched by injected SQL.
+    experiment_id = create_experiment(url, f"inject-{SEED}-{random.Random(SEED).randrange(10**9)}")
+    for _ in range(2):
+        run_id = str(create_run(url, experiment_id)["run_id"])
+        checked_json(
+            post_json(
+                url,
+                "/api/2.0/mlflow/runs/log-batch",
+                {
+                    "run_id": run_id,
+                    "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
+                    "params": [{"key": "p", "value": "v"}],
+                    "tags": [{"key": "t", "value": "v"}],
+                },
+            )
+        )
+    before = world.fingerprint()
+    problems = []
+    for shape in FILTER_SHAPES:
+        for payload in INJECTIONS:
+            # escaped (a valid string literal), and raw (usually a syntax error)
+            for literal in {_escaped(payload, shape), payload}:
+                text = shape.replace("{v}", literal)
+                response = post_json(
+                    url,
+                    "/api/2.0/mlflow/runs/search",
+                    {"experiment_ids": [experiment_id], "filter": text, "run_view_type": "ALL"},
+                )
+                if response.status == 200:
+                    runs = response.json().get("runs", [])
+                    if runs and "!=" not in shape:
+                        problems.append(f"{text!r} matched {len(runs)} runs (injection?)")
+                elif response.status != 400 or not is_mlflow_error(response):
+                    problems.append(f"{text!r}: {response.describe()}")
+    for shape in EXPERIMENT_FILTERS:
+        for payload in INJECTIONS:
+            text = shape.replace("{v}", _escaped(payload, shape))
+            response = post_json(
+                url,
+                "/api/2.0/mlflow/experiments/search",
+                {"filter": text, "max_results": 1000, "view_type": "ALL"},
+            )
+            if response.status == 200:
+                wrong = [
+                    e["name"]
+                    for e in response.json().get("experiments", [])
+                    if not _experiment_satisfies(e, shape, payload)
+                ]
+                if wrong:
+                    problems.append(
+                        f"experiments {text!r} matched non-matching experiments {wrong[:5]} (injection?)"
+                    )
+            elif response.status != 400 or not is_mlflow_error(response):
+                problems.append(f"experiments {text!r}: {response.describe()}")
+    assert not problems, "\n".join(problems)
+    assert world.fingerprint() == before
+
+
+def test_injection_in_order_by_and_keys_leaves_the_schema_intact(world: World) -> None:
+    url = world.url
+    problems = []
+    for payload in INJECTIONS:
+        for order in (f"metrics.`{payload}` DESC", f"params.{payload}", f"attributes.start_time {payload}"):
+            response = post_json(
+                url,
+                "/api/2.0/mlflow/runs/search",
+                {"experiment_ids": [world.experiment_id], "order_by": [order]},
+            )
+            if response.status >= 500 or (response.status != 200 and not is_mlflow_error(response)):
+                problems.append(f"order_by {order!r}: {response.describe()}")
+        # Keys are data, never SQL: logging them must store them verbatim or refuse them.
+        for route, document in (
+            ("runs/log-metric", {"key": payload, "value": 1.0, "timestamp": 1, "step": 0}),
+            ("runs/log-parameter", {"key": payload, "value": payload}),
+            ("runs/set-tag", {"key": payload, "value": payload}),
+        ):
+            response = post_json(url, f"/api/2.0/mlflow/{route}", {"run_id": world.other_run_id, **document})
+            if response.status != 200 and (response.status >= 500 or not is_mlflow_error(response)):
+                problems.append(f"{route} key {payload!r}: {response.describe()}")
+    assert not problems, "\n".join(problems)
+    tables = set(world.fingerprint())
+    assert {"runs", "metrics", "experiments", "params", "tags"} <= tables
+    # The fixed run still has exactly its own data; nothing was deleted.
+    run = checked_json(raw_request(url, "GET", f"/api/2.0/mlflow/runs/get?run_id={world.run_id}"))["run"]
+    assert any(p["key"] == "p" for p in run["data"]["params"])
+    history = checked_json(
+        raw_request(url, "GET", f"/api/2.0/mlflow/metrics/get-history?run_id={world.run_id}&metric_key=m")
+    )
+    assert history["metrics"]
+
+
+def test_oversized_url_is_a_clean_4xx(world: World) -> None:
+    """Past the HTTP layer's request-line limit the answer may be plain text, but never a 5xx."""
+    for size in (20_000, 200_000, 2_000_000):
+        target = f"/api/2.0/mlflow/runs/get?run_id={world.run_id}&pad={'x' * size}"
+        try:
+            response = raw_request(world.url, "GET", target)
+        except ConnectionResetError:
+            continue  # the HTTP layer may drop a request line it will not read: also fine
+        assert response.status < 500, response.describe()
+    assert raw_request(world.url, "GET", "/health").status == 200
