@@ -11,6 +11,7 @@ from runstash_gateway import GatewayBackends, GatewayConfig, InProcessBackend, c
 from runstash_gateway.app import Gateway
 from runstash_gateway.descriptors import reflect_services
 from runstash_gateway.routing import Match, MethodNotAllowed, Router, TemplateError, compile_template
+from runstash_protos.errors import ErrorCode
 
 
 def test_literal_and_templated_routes() -> None:
@@ -136,3 +137,54 @@ def test_server_info_takes_flags_from_the_artifact_service(tmp_path: Path) -> No
     info = asyncio.run(fetch())
     assert info["multipart_uploads_enabled"] is True
     assert info["multipart_downloads_enabled"] is False  # the service's answer wins over the config
+
+
+def test_download_failing_mid_stream_drops_the_connection(tmp_path: Path) -> None:
+    from runstash_artifacts.roots import ArtifactRoots, open_destination
+    from runstash_artifacts.servicer import ArtifactServicer
+    from runstash_artifacts.settings import ArtifactSettings
+    from runstash_gateway.app import StreamBroken
+    from runstash_protos import artifacts_pb2 as apb
+    from runstash_protos.errors import RunstashError, not_found
+
+    class FlakyDisk(ArtifactServicer):
+        """Sends the headers and one chunk, then the storage fails (or the file is missing)."""
+
+        def DownloadArtifact(self, request: Any, context: Any) -> Any:
+            if request.path == "missing.bin":
+                raise not_found("No such artifact: 'missing.bin'")
+            yield apb.DownloadArtifact.Response(headers={"Content-Type": "application/octet-stream"})
+            yield apb.DownloadArtifact.Response(data=b"first chunk")
+            raise RunstashError(ErrorCode.INTERNAL_ERROR, "disk went away")
+
+    servicer = FlakyDisk(ArtifactRoots(open_destination(str(tmp_path))), None, ArtifactSettings())
+    backends = GatewayBackends.of(InProcessBackend({"runstash.artifacts.ArtifactService": servicer}))
+
+    async def download(path: str) -> list[Any]:
+        app = await create_gateway(backends, GatewayConfig())
+        sent: list[Any] = []
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": f"/api/2.0/mlflow-artifacts/artifacts/{path}",
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1")],
+        }
+        try:
+            await app(scope, receive, send)
+        finally:
+            await app.close()
+        return sent
+
+    with pytest.raises(StreamBroken):  # uvicorn then closes the socket: the client sees a cut body
+        asyncio.run(download("flaky.bin"))
+    missing = asyncio.run(download("missing.bin"))  # before the first message: a normal JSON error
+    assert missing[0]["status"] == 404
+    assert b"RESOURCE_DOES_NOT_EXIST" in missing[1]["body"]
