@@ -52,7 +52,7 @@ async function waitHealthy(url, child, log, timeoutMs) {
  * A runstash server on a free port with a fresh SQLite store and artifact folder.
  * `external` instead points at an already running server (development only).
  */
-export async function startServer(external = process.env.E2E_BASE_URL) {
+export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '' } = {}) {
   if (external) {
     const url = external.replace(/\/$/, '');
     return { url, trackingUri: process.env.E2E_TRACKING_URI ?? url, stop: async () => {} };
@@ -61,11 +61,12 @@ export async function startServer(external = process.env.E2E_BASE_URL) {
   const dir = mkdtempSync(join(tmpdir(), 'runstash-ui-e2e-'));
   const port = await freePort();
   const args = ['server', '--backend-store-uri', `sqlite:///${dir}/db`, '--artifacts-destination', `${dir}/art`, '--host', '127.0.0.1', '--port', String(port)];
+  if (prefix) args.push('--static-prefix', prefix);
   const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}${prefix}`;
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
