@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.compat.scripts import ARTIFACTS, EXPERIMENTS, RUNS, SEARCH, TUTORIAL, compose
 
 if TYPE_CHECKING:
     from tests.conftest import (
         DatabaseFactory,
+        MlflowClientRunner,
         ReferenceServerLauncher,
         RunningServer,
         S3Endpoint,
@@ -90,3 +93,21 @@ def artifact_server(
     server = launcher.launch(deployment, db.uri, destination, env=env, label=f"{deployment}-{storage}")
     yield server, s3, destination
     launcher.stop(server)
+
+
+@pytest.fixture(scope="session")
+def tracking_results(tracking_server: RunningServer, mlflow_client: MlflowClientRunner) -> dict[str, Any]:
+    """One stock-client process per server for the experiments, runs and search tests."""
+    script = compose({"experiments": EXPERIMENTS, "runs": RUNS, "search": SEARCH})
+    result: dict[str, Any] = mlflow_client.run(script, tracking_server.url, timeout=540)
+    return result
+
+
+@pytest.fixture(scope="session")
+def artifact_results(
+    artifact_server: tuple[RunningServer, S3Endpoint | None, str], mlflow_client: MlflowClientRunner
+) -> dict[str, Any]:
+    """One stock-client process per artifact server for the artifact and tutorial tests."""
+    script = compose({"artifacts": ARTIFACTS, "tutorial": TUTORIAL})
+    result: dict[str, Any] = mlflow_client.run(script, artifact_server[0].url, timeout=840)
+    return result

@@ -6,86 +6,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from tests.compat.scripts import section
+
 if TYPE_CHECKING:
-    from tests.conftest import MlflowClientRunner, RunningServer, S3Endpoint
-
-SCRIPT = """
-import os, pathlib, tempfile, uuid
-import numpy as np
-import mlflow
-from mlflow import MlflowClient
-from sklearn.datasets import load_diabetes
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.model_selection import train_test_split
-
-c = MlflowClient()
-exp_name = "tutorial-" + uuid.uuid4().hex[:8]
-mlflow.set_experiment(exp_name)
-
-mlflow.autolog()
-db = load_diabetes()
-X_train, X_test, y_train, y_test = train_test_split(db.data, db.target, random_state=0)
-rf = RandomForestRegressor(n_estimators=20, max_depth=6, max_features=3, random_state=0)
-rf.fit(X_train, y_train)
-predictions = rf.predict(X_test)
-run = mlflow.last_active_run()
-rid = run.info.run_id
-
-out = {}
-r = c.get_run(rid)
-out["run"] = {
-    "status": r.info.status,
-    "params": {k: r.data.params.get(k)
-               for k in ("max_depth", "n_estimators", "max_features", "bootstrap")},
-    "metric_keys": sorted(k for k in r.data.metrics if k.startswith("training_")),
-    "r2_positive": r.data.metrics.get("training_r2_score", 0) > 0,
-    "autolog_tag": r.data.tags.get("mlflow.autologging"),
-    "dataset_contexts": sorted(
-        t.value for d in r.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"
-    ),
-    "n_model_outputs": len(r.outputs.model_outputs) if r.outputs else 0,
-}
-out["run_artifacts"] = sorted(f.path for f in c.list_artifacts(rid))
-
-models = mlflow.search_logged_models(
-    experiment_ids=[run.info.experiment_id], filter_string="name = 'model'", output_format="list"
-)
-out["logged_models"] = [
-    {
-        "name": m.name,
-        "status": str(getattr(m.status, "value", m.status)),
-        "source_run": m.source_run_id == rid,
-        "params_max_depth": m.params.get("max_depth"),
-    }
-    for m in models
-]
-model_id = models[0].model_id if models else None
-if model_id:
-    lm = mlflow.get_logged_model(model_id)
-    out["logged_model_artifact_location"] = lm.artifact_location
-    out["model_outputs_match"] = [o.model_id for o in r.outputs.model_outputs] == [model_id]
-
-local = mlflow.artifacts.download_artifacts(f"runs:/{rid}/model", dst_path=tempfile.mkdtemp())
-out["downloaded"] = sorted(p.name for p in pathlib.Path(local).iterdir())
-loaded = mlflow.sklearn.load_model(local)
-out["local_predict_equal"] = bool(np.allclose(loaded.predict(X_test), predictions))
-direct = mlflow.sklearn.load_model(f"runs:/{rid}/model")
-out["runs_uri_predict_equal"] = bool(np.allclose(direct.predict(X_test), predictions))
-pyfunc = mlflow.pyfunc.load_model(f"models:/{model_id}")
-out["models_uri_predict_equal"] = bool(np.allclose(pyfunc.predict(X_test), predictions))
-out["odd_form"] = error_of(mlflow.artifacts.download_artifacts, f"runs://{rid}/model")
-out["run_id"] = rid
-out["experiment_id"] = run.info.experiment_id
-out["model_id"] = model_id
-emit(out)
-"""
+    from tests.conftest import RunningServer, S3Endpoint
 
 
+@pytest.mark.timeout(900)
 def test_tutorial_autolog_model_roundtrip(
-    artifact_server: tuple[RunningServer, S3Endpoint | None, str], mlflow_client: MlflowClientRunner
+    artifact_server: tuple[RunningServer, S3Endpoint | None, str], artifact_results: dict[str, Any]
 ) -> None:
-    server, s3, destination = artifact_server
-    out: dict[str, Any] = mlflow_client.run(SCRIPT, server.url, timeout=300)
+    _server, s3, destination = artifact_server
+    out: dict[str, Any] = section(artifact_results, "tutorial")
 
     run = out["run"]
     assert run["status"] == "FINISHED"
