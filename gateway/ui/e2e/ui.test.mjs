@@ -215,6 +215,7 @@ test('runs of several experiments in one table', async () => {
   await page.getByText('other-experiment-run').waitFor();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length >= 5);
   assert.equal(await page.locator('.vheader').getByText('Experiment').count(), 1);
+  await page.locator('[data-testid=run-row]', { hasText: 'other-experiment-run' }).getByText(/^second-/).waitFor();
   await shot('runs-two-experiments');
 });
 

@@ -16,14 +16,20 @@ import { useRunPages } from './useRunPages';
 
 const PAGE_SIZE = 500;
 
-function ExperimentTitle({ ids }: { ids: readonly string[] }): ReactNode {
-  const { data } = useAsync(ids.join(','), (signal) => Promise.all(ids.map((id) => getExperiment(id, signal))));
-  const names = data?.map((e) => e.name).join(', ') ?? ids.join(', ');
-  return <h1 data-testid="experiment-title">{names}</h1>;
+const NO_NAMES: ReadonlyMap<string, string> = new Map();
+
+/** Experiment id -> name, empty until the experiments are fetched. */
+function useExperimentNames(ids: readonly string[]): ReadonlyMap<string, string> {
+  const { data } = useAsync(ids.join(','), async (signal) => {
+    const experiments = await Promise.all(ids.map((id) => getExperiment(id, signal)));
+    return new Map(experiments.map((e) => [e.experiment_id, e.name]));
+  });
+  return data ?? NO_NAMES;
 }
 
 export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactNode {
   const { query, setQuery } = useLocation();
+  const experimentNames = useExperimentNames(experimentIds);
   const filter = query.get('q') ?? '';
   const view = viewOf(query.get('view'));
   const sort = decodeSort(query.get('sort'));
@@ -60,7 +66,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
 
   return (
     <section className="runs-page">
-      <ExperimentTitle ids={experimentIds} />
+      <h1 data-testid="experiment-title">{experimentIds.map((id) => experimentNames.get(id) ?? id).join(', ')}</h1>
       <div className="toolbar">
         <SearchInput
           value={filter}
@@ -93,6 +99,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
         onToggleAll={toggleAll}
         hasMore={pages.hasMore}
         loadMore={pages.loadMore}
+        experimentNames={experimentNames}
       />
     </section>
   );

@@ -1,9 +1,9 @@
-import { memo, useCallback, useState, type ReactNode } from 'react';
+import { memo, useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { Run } from '../../api/types';
 import { VirtualRows } from '../../components/VirtualRows';
 import { hrefOf, paths } from '../../routing/route';
 import { encodeColumn, type ColumnId, type Sort } from '../../util/searchKeys';
-import { cellValue, isSortable, runName, titleOf } from './columns';
+import { cellValue, isSortable, runName, titleOf, type CellContext } from './columns';
 
 const ROW_HEIGHT = 30;
 const CHECK_WIDTH = 36;
@@ -22,6 +22,7 @@ interface Props {
   onToggleAll: () => void;
   hasMore: boolean;
   loadMore: () => void;
+  experimentNames: ReadonlyMap<string, string>;
 }
 
 function sameColumn(a: ColumnId, b: ColumnId): boolean {
@@ -52,11 +53,11 @@ interface RowProps {
   columns: readonly ColumnId[];
   selected: boolean;
   onToggle: (runId: string) => void;
-  now: number;
+  context: CellContext;
 }
 
 /** Memoised: while scrolling, only rows that come into view render. */
-const RunRow = memo(function RunRow({ run, columns, selected, onToggle, now }: RowProps): ReactNode {
+const RunRow = memo(function RunRow({ run, columns, selected, onToggle, context }: RowProps): ReactNode {
   const id = run.info.run_id;
   return (
     <div className={`run-row ${run.info.lifecycle_stage}`} data-testid="run-row" data-run-id={id}>
@@ -67,7 +68,7 @@ const RunRow = memo(function RunRow({ run, columns, selected, onToggle, now }: R
         <a href={hrefOf(paths.run(run.info.experiment_id, id))}>{runName(run)}</a>
       </div>
       {columns.map((column) => {
-        const value = cellValue(run, column, now);
+        const value = cellValue(run, column, context);
         return (
           <div
             key={encodeColumn(column)}
@@ -84,9 +85,10 @@ const RunRow = memo(function RunRow({ run, columns, selected, onToggle, now }: R
 });
 
 export function RunsTable(props: Props): ReactNode {
-  const { runs, columns, sort, onSort, selected, onToggle, onToggleAll, hasMore, loadMore } = props;
+  const { runs, columns, sort, onSort, selected, onToggle, onToggleAll, hasMore, loadMore, experimentNames } = props;
   const width = CHECK_WIDTH + NAME_WIDTH + columns.length * COLUMN_WIDTH;
   const [now] = useState(Date.now);
+  const context = useMemo(() => ({ now, experimentNames }), [now, experimentNames]);
   const onRangeEnd = useCallback(
     (end: number) => {
       if (hasMore && end >= runs.length - PREFETCH_ROWS) loadMore();
@@ -112,7 +114,7 @@ export function RunsTable(props: Props): ReactNode {
   const renderRow = (index: number): ReactNode => {
     const run = runs[index];
     if (!run) return null;
-    return <RunRow run={run} columns={columns} selected={selected.has(run.info.run_id)} onToggle={onToggle} now={now} />;
+    return <RunRow run={run} columns={columns} selected={selected.has(run.info.run_id)} onToggle={onToggle} context={context} />;
   };
   return (
     <VirtualRows

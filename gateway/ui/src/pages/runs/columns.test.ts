@@ -13,11 +13,17 @@ const run: Run = {
 
 describe('runs table columns', () => {
   it('reads attributes, latest metrics, params and tags', () => {
-    expect(cellValue(run, { kind: 'attribute', key: 'duration' }, 0)).toBe('3.0s');
-    expect(cellValue(run, { kind: 'attribute', key: 'user_id' }, 0)).toBe('ann');
-    expect(cellValue(run, { kind: 'metric', key: 'acc' }, 0)).toBe('0.5');
-    expect(cellValue(run, { kind: 'param', key: 'lr' }, 0)).toBe('0.1');
-    expect(cellValue(run, { kind: 'tag', key: 'missing' }, 0)).toBe('');
+    const context = { now: 0, experimentNames: new Map([['3', 'iris']]) };
+    expect(cellValue(run, { kind: 'attribute', key: 'duration' }, context)).toBe('3.0s');
+    expect(cellValue(run, { kind: 'attribute', key: 'user_id' }, context)).toBe('ann');
+    expect(cellValue(run, { kind: 'attribute', key: 'experiment_id' }, context)).toBe('iris');
+    expect(cellValue(run, { kind: 'metric', key: 'acc' }, context)).toBe('0.5');
+    expect(cellValue(run, { kind: 'param', key: 'lr' }, context)).toBe('0.1');
+    expect(cellValue(run, { kind: 'tag', key: 'missing' }, context)).toBe('');
+  });
+
+  it('shows the experiment id while names are unknown', () => {
+    expect(cellValue(run, { kind: 'attribute', key: 'experiment_id' }, { now: 0, experimentNames: new Map() })).toBe('3');
   });
 
   it('falls back to the runName tag for the name', () => {

@@ -52,7 +52,7 @@ export function titleOf(column: ColumnId): string {
   return column.key;
 }
 
-function attributeValue(run: Run, key: string, now: number): string {
+function attributeValue(run: Run, key: string, context: CellContext): string {
   const info = run.info;
   switch (key) {
     case 'status':
@@ -62,11 +62,11 @@ function attributeValue(run: Run, key: string, now: number): string {
     case 'end_time':
       return formatTime(info.end_time);
     case 'duration':
-      return formatDuration(runDuration(info.start_time, info.end_time, now));
+      return formatDuration(runDuration(info.start_time, info.end_time, context.now));
     case 'user_id':
       return info.user_id ?? '';
     case 'experiment_id':
-      return info.experiment_id;
+      return context.experimentNames.get(info.experiment_id) ?? info.experiment_id;
     case 'run_id':
       return info.run_id;
     default:
@@ -74,11 +74,17 @@ function attributeValue(run: Run, key: string, now: number): string {
   }
 }
 
-export function cellValue(run: Run, column: ColumnId, now: number): string {
+/** What a cell needs besides its run: the clock for running durations, experiment names. */
+export interface CellContext {
+  now: number;
+  experimentNames: ReadonlyMap<string, string>;
+}
+
+export function cellValue(run: Run, column: ColumnId, context: CellContext): string {
   const lookup = lookupOf(run);
   switch (column.kind) {
     case 'attribute':
-      return attributeValue(run, column.key, now);
+      return attributeValue(run, column.key, context);
     case 'metric':
       return lookup.metrics.get(column.key) ?? '';
     case 'param':
