@@ -3,9 +3,15 @@ import type { Run } from '../../api/types';
 import { ChartControls } from '../../charts/ChartControls';
 import { ChartPanel } from '../../charts/ChartPanel';
 import { useChartOptions } from '../../charts/useChartOptions';
+import { WhenVisible } from '../../components/WhenVisible';
 import { runName } from '../runs/columns';
 
-/** One chart per metric of the run; they refresh themselves while the run is RUNNING. */
+const CHART_HEIGHT = 300;
+
+/**
+ * One chart per metric of the run, fetched when scrolled into view; they refresh themselves
+ * while the run is RUNNING.
+ */
 export function RunCharts({ run }: { run: Run }): ReactNode {
   const [options, setOptions] = useChartOptions();
   const keys = [...new Set((run.data.metrics ?? []).map((m) => m.key))].sort();
@@ -17,14 +23,16 @@ export function RunCharts({ run }: { run: Run }): ReactNode {
       <ChartControls options={options} onChange={setOptions} />
       <div className="chart-grid">
         {keys.map((key) => (
-          <ChartPanel
-            key={key}
-            metricKey={key}
-            runIds={runIds}
-            labels={labels}
-            options={options}
-            live={run.info.status === 'RUNNING'}
-          />
+          <WhenVisible key={key} height={CHART_HEIGHT}>
+            <ChartPanel
+              metricKey={key}
+              runIds={runIds}
+              labels={labels}
+              options={options}
+              live={run.info.status === 'RUNNING'}
+              height={CHART_HEIGHT - 80}
+            />
+          </WhenVisible>
         ))}
       </div>
     </div>

@@ -1,0 +1,27 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+
+interface Props {
+  /** Reserved height until the content mounts, so the page does not jump. */
+  height: number;
+  children: ReactNode;
+}
+
+/** Mounts its children once they scroll near the viewport (then keeps them mounted). */
+export function WhenVisible({ height, children }: Props): ReactNode {
+  const box = useRef<HTMLDivElement>(null);
+  const [visible, setVisible] = useState(false);
+  useEffect(() => {
+    const element = box.current;
+    if (!element || visible) return undefined;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) setVisible(true);
+      },
+      { rootMargin: '200px' },
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [visible]);
+  if (visible) return children;
+  return <div ref={box} className="chart-placeholder" style={{ height }} />;
+}
