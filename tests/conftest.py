@@ -301,7 +301,8 @@ class DatabaseFactory:
                 "password": container.password,
             }
         module = importlib.import_module("testcontainers.mysql")
-        container = stack.enter_context(module.MySqlContainer("mariadb:10.11", username="root"))
+        # MySQL images refuse MYSQL_USER=root; the admin is root with the container's root password.
+        container = stack.enter_context(module.MySqlContainer("mariadb:10.11"))
         return {
             "host": container.get_container_host_ip(),
             "port": int(container.get_exposed_port(3306)),
