@@ -143,23 +143,61 @@ class Dialect:
                 conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
 
             return insert_rows
-        from sqlalchemy.dialects import postgresql
-
-        pg = postgresql.dialect()  # type: ignore[no-untyped-call]
-        quote = pg.identifier_preparer.quote
-        arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
-        names = ", ".join(quote(c) for c in columns)
-        aliases = ", ".join(f"u_{c}" for c in columns)
+        names, source = self.unnest_select(table, columns)
         sql = text(
-            f"INSERT INTO {quote(table.name)} ({names}) "
-            f"SELECT {aliases} FROM unnest({arrays}) AS u({aliases}) "
-            f"ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING"
+            f"INSERT INTO {_pg_quote(table.name)} ({names}) {source} "
+            f"ON CONFLICT ({', '.join(map(_pg_quote, conflict_columns))}) DO NOTHING"
         )
 
         def insert_arrays(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
             conn.execute(sql, dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
 
         return insert_arrays
+
+    def unnest_select(self, table: Table, columns: Sequence[str], prefix: str = "") -> tuple[str, str]:
+        """(column list, ``SELECT .. FROM unnest(<one array parameter per column>)``) for PostgreSQL.
+
+        The bind parameters are named ``prefix + column``; the selected columns ``u_<column>``."""
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.dialect()  # type: ignore[no-untyped-call]
+        arrays = ", ".join(f"CAST(:{prefix}{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
+        aliases = ", ".join(f"u_{c}" for c in columns)
+        names = ", ".join(_pg_quote(c) for c in columns)
+        return names, f"SELECT {aliases} FROM unnest({arrays}) AS {prefix}u({aliases})"
+
+    def bulk_upsert_if_greater(
+        self,
+        table: Table,
+        conflict_columns: Sequence[str],
+        order_columns: Sequence[str],
+        other_columns: Sequence[str],
+    ) -> Callable[[Connection, list[tuple[Any, ...]]], None]:
+        """:meth:`upsert_if_greater` for many rows (tuples in table column order, at most one per
+        key); on PostgreSQL one ``INSERT .. SELECT FROM unnest(..)`` with one array per column."""
+        columns = [c.name for c in table.columns]
+        if self.name != "postgresql":
+            stmt = self.upsert_if_greater(table, conflict_columns, order_columns, other_columns)
+
+            def upsert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+                conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
+
+            return upsert_rows
+        names, source = self.unnest_select(table, columns)
+        q = _pg_quote
+        old = ", ".join(f"t.{q(c)}" for c in order_columns)
+        new = ", ".join(f"excluded.{q(c)}" for c in order_columns)
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in (*order_columns, *other_columns))
+        sql = text(
+            f"INSERT INTO {q(table.name)} AS t ({names}) {source} "
+            f"ON CONFLICT ({', '.join(map(q, conflict_columns))}) DO UPDATE SET {sets} "
+            f"WHERE ({old}) < ({new})"
+        )
+
+        def upsert_arrays(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+            conn.execute(sql, dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
+
+        return upsert_arrays
 
     def upsert(self, table: Table, conflict_columns: Sequence[str], update_columns: Sequence[str]) -> Insert:
         """INSERT that overwrites ``update_columns`` when the key already exists."""
@@ -224,6 +262,13 @@ class Dialect:
     def ilike(self, column: ColumnElement[Any], pattern: Any) -> ColumnElement[bool]:
         """Case-insensitive LIKE (ILIKE on PostgreSQL, lower() LIKE lower() elsewhere)."""
         return column.ilike(pattern)
+
+
+def _pg_quote(name: str) -> str:
+    """PostgreSQL identifier quoting (only where needed), for the hand-written array statements."""
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect().identifier_preparer.quote(name)  # type: ignore[no-untyped-call]
 
 
 def _sqlite_setup(engine: Engine, begin: str) -> None:

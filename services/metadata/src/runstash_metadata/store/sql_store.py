@@ -8,16 +8,13 @@ trip per row), and statements are built once so SQLAlchemy's compiled cache serv
 
 from __future__ import annotations
 
-import base64
-import binascii
 import importlib
 import json
 import math
-import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
@@ -33,7 +30,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union_all,
     update,
 )
@@ -42,90 +38,31 @@ from sqlalchemy.exc import IntegrityError
 from runstash_metadata.names import generate_name
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.metric_batch import MetricBatchWriter, MetricLike
 from runstash_metadata.store.migrate import upgrade_to_head
+from runstash_metadata.store.small_writes import SmallWriter
+from runstash_metadata.store.values import (
+    CUSTOM_VIEW_TAG_PREFIX,
+    DATASET_CONTEXT_TAG,
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    IN_CHUNK,
+    LOG_MODEL_HISTORY_TAG,
+    MAX_DOUBLE,
+    PARAM_VALUE_MAX,
+    RUN_NAME_TAG,
+    TAG_VALUE_MAX,
+    WORKSPACE,
+    chunks,
+    decode_offset_token,
+    encode_offset_token,
+    join_uri,
+    loaded_value,
+    now_ms,
+)
 from runstash_metadata.validation_experiments import check_custom_view_tag_write
 
-MAX_DOUBLE = 1.7976931348623157e308
-PARAM_VALUE_MAX = 6000
-TAG_VALUE_MAX = 8000
-RUN_NAME_TAG = "mlflow.runName"
-LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
-DATASET_CONTEXT_TAG = "mlflow.data.context"
-CUSTOM_VIEW_TAG_PREFIX = "mlflow.customView.view"
-DEFAULT_EXPERIMENT_ID = 0
-DEFAULT_EXPERIMENT_NAME = "Default"
-WORKSPACE = "default"
-# Bind-parameter lists are split so no statement exceeds any driver's parameter limit.
-_IN_CHUNK = 2000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def stored_value(value: float) -> tuple[float, bool]:
-    """(value, is_nan) as stored: NaN becomes 0 + flag, +-inf becomes +-max double."""
-    if -MAX_DOUBLE <= value <= MAX_DOUBLE:  # the common case, one comparison chain
-        return value, False
-    if math.isnan(value):
-        return 0.0, True
-    if math.isinf(value):
-        return (MAX_DOUBLE if value > 0 else -MAX_DOUBLE), False
-    return value, False
-
-
-def _loaded_value(value: float, is_nan: bool) -> float:
-    return math.nan if is_nan else value
-
-
-def encode_offset_token(offset: int) -> str:
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_offset_token(token: str | None) -> int:
-    """Offset from a ``base64({"offset": N})`` token, with MLflow's error messages."""
-    if not token:
-        return 0
-    try:
-        decoded = base64.b64decode(token, validate=False)
-    except (binascii.Error, ValueError) as exc:
-        raise invalid_parameter("Invalid page token, could not base64-decode") from exc
-    try:
-        parsed = json.loads(decoded)
-    except ValueError as exc:
-        raise invalid_parameter(f"Invalid page token, decoded value={decoded!r}") from exc
-    offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise invalid_parameter(f"Invalid page token, parsed value={parsed!r}")
-    return offset
-
-
-def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _join_uri(base: str, *parts: str) -> str:
-    return "/".join([base.rstrip("/"), *parts])
-
-
-_PG_LOG_METRIC = """
-WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = :rid),
-point AS (
-    INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)
-    SELECT :rid, :key, :value, :is_nan, :ts, :step FROM run WHERE run.lifecycle_stage = 'active'
-    ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING
-),
-latest AS (
-    INSERT INTO latest_metrics AS lm (run_uuid, key, value, is_nan, timestamp, step)
-    SELECT :rid, :key, :value, :is_nan, :ts, :step FROM run WHERE run.lifecycle_stage = 'active'
-    ON CONFLICT (run_uuid, key) DO UPDATE SET
-        value = excluded.value, is_nan = excluded.is_nan,
-        timestamp = excluded.timestamp, step = excluded.step
-    WHERE (lm.step, lm.timestamp, lm.value) < (excluded.step, excluded.timestamp, excluded.value)
-)
-SELECT lifecycle_stage FROM run
-"""
+__all__ = ["MAX_DOUBLE", "MetricLike", "MetricPoint", "SqlTrackingStore", "params_of"]
 
 
 def _even_steps(lo: int, hi: int, count: int) -> list[int]:
@@ -181,26 +118,6 @@ def _window_sample_statement() -> Any:
     )
 
 
-class MetricLike(Protocol):
-    """What the store reads from a metric point: a MetricPoint or the contract's Metric message
-    (batches pass the request's messages straight through, no per-point copy)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def value(self) -> float: ...
-    @property
-    def timestamp(self) -> int: ...
-    @property
-    def step(self) -> int: ...
-    @property
-    def model_id(self) -> str | None: ...
-    @property
-    def dataset_name(self) -> str | None: ...
-    @property
-    def dataset_digest(self) -> str | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class MetricPoint:
     """One metric point as the store takes it (value may be NaN or +-inf; the store maps them)."""
@@ -235,6 +152,8 @@ class SqlTrackingStore:
         self._engine, self._read_engine = self.dialect.create_engines()
         upgrade_to_head(self._engine)
         self._build_statements()
+        self._small = SmallWriter(self._engine, self.dialect)
+        self._metric_batch = MetricBatchWriter(self.dialect)
         self._ensure_default_experiment()
 
     def close(self) -> None:
@@ -263,12 +182,9 @@ class SqlTrackingStore:
             .order_by(*order)
         )
         self._q_window_sample = _window_sample_statement()
-        # Single log-metric is the busiest call: on PostgreSQL the run check, the point and the
-        # latest-metric upsert travel as one statement (data-modifying CTEs), i.e. one round trip.
-        self._pg_log_metric = text(_PG_LOG_METRIC) if d.name == "postgresql" else None
         # MariaDB turns an IN list of 1000+ values into a temporary-table semi-join, 3x slower than
         # a few lists below that threshold.
-        self._probe_chunk = 500 if d.is_mysql else _IN_CHUNK
+        self._probe_chunk = 500 if d.is_mysql else IN_CHUNK
         ids: Any = bindparam("ids", expanding=True)
         lm, p, t, o = s.latest_metrics.c, s.params.c, s.tags.c, s.run_outputs.c
         self._q_runs = select(s.runs).where(s.runs.c.run_uuid.in_(ids))
@@ -337,7 +253,7 @@ class SqlTrackingStore:
             pass  # another replica created it concurrently
 
     def _default_location(self, experiment_id: int) -> str:
-        return _join_uri(self.default_artifact_root, str(experiment_id))
+        return join_uri(self.default_artifact_root, str(experiment_id))
 
     # ------------------------------------------------------------------ experiments
 
@@ -398,7 +314,7 @@ class SqlTrackingStore:
         e = s.experiments.c
         t = s.experiment_tags.c
         by_id: dict[int, pb.Experiment] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             for row in conn.execute(select(s.experiments).where(e.experiment_id.in_(chunk))):
                 exp = pb.Experiment(
                     experiment_id=str(row.experiment_id),
@@ -559,7 +475,7 @@ class SqlTrackingStore:
         run_uuid = uuid.uuid4().hex
         with self._engine.begin() as conn:
             exp = self._require_active_experiment(conn, experiment_id)
-            artifact_uri = _join_uri(exp.artifact_location or "", run_uuid, "artifacts")
+            artifact_uri = join_uri(exp.artifact_location or "", run_uuid, "artifacts")
             conn.execute(
                 insert(s.runs).values(
                     run_uuid=run_uuid,
@@ -662,7 +578,7 @@ class SqlTrackingStore:
     def _load_runs(self, conn: Connection, run_ids: Sequence[str], model_inputs: bool) -> list[pb.Run]:
         """Runs in the order of ``run_ids``, hydrated with one query per child table."""
         by_id: dict[str, pb.Run] = {}
-        for chunk in _chunks(list(dict.fromkeys(run_ids))):
+        for chunk in chunks(list(dict.fromkeys(run_ids))):
             ids = {"ids": list(chunk)}
             data_of: dict[str, pb.RunData] = {}
             for row in conn.execute(self._q_runs, ids):
@@ -736,7 +652,7 @@ class SqlTrackingStore:
                 if row.dataset_profile is not None:
                     ds.profile = row.dataset_profile
                 inputs_by_uuid[row.input_uuid] = dataset_input
-            for chunk in _chunks(list(inputs_by_uuid)):
+            for chunk in chunks(list(inputs_by_uuid)):
                 for input_uuid, tag_name, tag_value in conn.execute(
                     select(it.input_uuid, it.name, it.value)
                     .where(it.input_uuid.in_(chunk))
@@ -781,45 +697,17 @@ class SqlTrackingStore:
     # ------------------------------------------------------------------ metrics, params, tags
 
     def log_metric(self, run_id: str, metric: MetricPoint) -> None:
-        if self._pg_log_metric is None or metric.model_id:
+        """One point, group-committed with concurrent single writes (see :mod:`.small_writes`)."""
+        if metric.model_id:
             self.log_batch(run_id, metrics=[metric])
             return
-        value, is_nan = stored_value(metric.value)
-        with self._engine.begin() as conn:
-            stage = conn.execute(
-                self._pg_log_metric,
-                {
-                    "rid": run_id,
-                    "key": metric.key,
-                    "value": value,
-                    "is_nan": is_nan,
-                    "ts": metric.timestamp,
-                    "step": metric.step,
-                },
-            ).scalar()
-        # The writes were guarded by the same check, so nothing was written in either case.
-        if stage is None:
-            raise not_found(f"Run with id={run_id} not found")
-        if stage != s.ACTIVE:
-            raise invalid_parameter(
-                f"The run {run_id} must be in the 'active' state. Current state is {stage}."
-            )
+        self._small.log_metric(run_id, metric.key, metric.value, metric.timestamp, metric.step)
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
-        p = s.params.c
-        value = value[:PARAM_VALUE_MAX]
-        with self._engine.begin() as conn:
-            self._require_active_run(conn, run_id)
-            conn.execute(self._i_params, {"run_uuid": run_id, "key": key, "value": value})
-            old = conn.execute(select(p.value).where(p.run_uuid == run_id, p.key == key)).scalar_one()
-            if old != value:
-                raise invalid_parameter(
-                    f"Changing param values is not allowed. Param with key='{key}' was already logged "
-                    f"with value='{old}' for run ID='{run_id}'. Attempted logging new value '{value}'."
-                )
+        self._small.log_param(run_id, key, value)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
-        self.log_batch(run_id, tags=[(key, value)])
+        self._small.set_tag(run_id, key, value)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         t = s.tags.c
@@ -854,7 +742,7 @@ class SqlTrackingStore:
         p = s.params.c
         wanted = {k: v[:PARAM_VALUE_MAX] for k, v in params}
         existing: dict[str, str] = {}
-        for chunk in _chunks(list(wanted)):
+        for chunk in chunks(list(wanted)):
             for key, value in conn.execute(
                 select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(chunk))
             ):
@@ -878,46 +766,7 @@ class SqlTrackingStore:
     def _write_metrics(
         self, conn: Connection, run_id: str, experiment_id: int, metrics: Sequence[MetricLike]
     ) -> None:
-        points: dict[tuple[str, int, int, float, bool], None] = {}
-        latest: dict[str, tuple[int, int, float, bool]] = {}
-        model_rows: list[dict[str, Any]] = []
-        for m in metrics:
-            key, step, timestamp = m.key, m.step, m.timestamp
-            value, is_nan = stored_value(m.value)
-            points[(key, step, timestamp, value, is_nan)] = None
-            current = latest.get(key)
-            if current is None or (step, timestamp, value) > current[:3]:
-                latest[key] = (step, timestamp, value, is_nan)
-            if m.model_id:
-                model_rows.append(
-                    {
-                        "model_id": m.model_id,
-                        "metric_name": m.key,
-                        "metric_timestamp_ms": m.timestamp,
-                        "metric_step": m.step,
-                        "metric_value": value,
-                        "is_nan": is_nan,
-                        "experiment_id": experiment_id,
-                        "run_id": run_id,
-                        "dataset_uuid": None,
-                        "dataset_name": m.dataset_name or None,
-                        "dataset_digest": m.dataset_digest or None,
-                    }
-                )
-        # Sorted rows take row locks in one global order, so concurrent batches cannot deadlock.
-        self._insert_metrics(conn, [(run_id, k, v, nan, ts, st) for (k, st, ts, v, nan) in sorted(points)])
-        conn.execute(
-            self._u_latest,
-            [
-                {"run_uuid": run_id, "key": k, "step": st, "timestamp": ts, "value": v, "is_nan": nan}
-                for k, (st, ts, v, nan) in sorted(latest.items())
-            ],
-        )
-        if model_rows:
-            try:
-                conn.execute(self._i_model_metrics, model_rows)
-            except IntegrityError as exc:
-                raise RunstashError(ErrorCode.BAD_REQUEST, str(exc.orig)) from exc
+        self._metric_batch.write(conn, run_id, experiment_id, metrics)
 
     def _write_tags(self, conn: Connection, run_id: str, tags: Sequence[tuple[str, str]]) -> None:
         wanted = {k: v[:TAG_VALUE_MAX] for k, v in tags}
@@ -965,7 +814,7 @@ class SqlTrackingStore:
             rows = rows[:max_results]
             token = encode_offset_token(offset + max_results)
         return [
-            pb.Metric(key=key, value=_loaded_value(v, nan), timestamp=ts, step=st) for v, nan, ts, st in rows
+            pb.Metric(key=key, value=loaded_value(v, nan), timestamp=ts, step=st) for v, nan, ts, st in rows
         ], token
 
     def get_metric_history_bulk_interval(
@@ -997,7 +846,7 @@ class SqlTrackingStore:
                 if hi - lo + 1 > max_results:
                     targets = _even_steps(lo, hi, max_results)
                     rows: list[Any] = []
-                    for chunk in _chunks(targets, self._probe_chunk):
+                    for chunk in chunks(targets, self._probe_chunk):
                         rows.extend(
                             conn.execute(
                                 self._q_points_at_steps, {"rid": run_id, "key": key, "steps": list(chunk)}
@@ -1014,7 +863,7 @@ class SqlTrackingStore:
                 per_run[run_id] = [
                     pb.MetricWithRunId(
                         key=key,
-                        value=_loaded_value(value, is_nan),
+                        value=loaded_value(value, is_nan),
                         timestamp=timestamp,
                         step=step,
                         run_id=run_id,
@@ -1066,7 +915,7 @@ class SqlTrackingStore:
         with self._read_engine.connect() as conn:
             return [
                 pb.MetricWithRunId(
-                    key=key, value=_loaded_value(v, nan), timestamp=ts, step=st, run_id=run_uuid
+                    key=key, value=loaded_value(v, nan), timestamp=ts, step=st, run_id=run_uuid
                 )
                 for run_uuid, v, nan, ts, st in conn.execute(stmt)
             ]
@@ -1105,7 +954,7 @@ class SqlTrackingStore:
                 )
                 names = sorted({name for name, _ in wanted})
                 uuids: dict[tuple[str, str], str] = {}
-                for chunk in _chunks(names):
+                for chunk in chunks(names):
                     for row in conn.execute(
                         select(d.dataset_uuid, d.name, d.digest).where(
                             d.experiment_id == experiment_id, d.name.in_(chunk)
@@ -1219,7 +1068,7 @@ class SqlTrackingStore:
                     model_id=model_id,
                     experiment_id=experiment_id,
                     name=name or generate_name(),
-                    artifact_location=_join_uri(exp.artifact_location or "", "models", model_id, "artifacts"),
+                    artifact_location=join_uri(exp.artifact_location or "", "models", model_id, "artifacts"),
                     status=pb.LOGGED_MODEL_PENDING,
                     lifecycle_stage=s.ACTIVE,
                     model_type=model_type or "",
@@ -1353,7 +1202,7 @@ class SqlTrackingStore:
         t = s.logged_model_tags.c
         mm = s.logged_model_metrics.c
         by_id: dict[str, pb.LoggedModel] = {}
-        for chunk in _chunks(list(dict.fromkeys(model_ids))):
+        for chunk in chunks(list(dict.fromkeys(model_ids))):
             for row in conn.execute(select(s.logged_models).where(lm.model_id.in_(chunk))):
                 model = pb.LoggedModel()
                 info = model.info
@@ -1387,7 +1236,7 @@ class SqlTrackingStore:
             ):
                 by_id[row.model_id].data.metrics.add(
                     key=row.metric_name,
-                    value=_loaded_value(row.metric_value, row.is_nan),
+                    value=loaded_value(row.metric_value, row.is_nan),
                     timestamp=row.metric_timestamp_ms,
                     step=row.metric_step,
                     dataset_name=row.dataset_name,
