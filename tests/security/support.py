@@ -7,8 +7,14 @@ given. Each test module starts its own server (one per module) through the sessi
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
+import signal
+import socket
+import subprocess
+import time
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from tests.conftest import DatabaseFactory, RunningServer, ServerLauncher
+    from tests.conftest import DatabaseFactory, ServerLauncher
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,10 @@ def raw_request(
     headers: Mapping[str, str] | None = None,
     timeout: float = 30.0,
 ) -> RawResponse:
-    """Sends ``target`` (path + query, already encoded) exactly as written."""
+    """Sends ``target`` (path + query, already encoded) exactly as written, after the base URL's
+    own path (a --static-prefix)."""
     parsed = urllib.parse.urlsplit(base_url)
+    target = parsed.path.rstrip("/") + target
     conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=timeout)
     try:
         # skip_host lets a test send its own Host header (or none of it twice).
@@ -130,13 +138,11 @@ def files_under(root: Path, *, skip: Sequence[Path] = ()) -> set[Path]:
 
 @dataclass
 class StartedServer:
-    server: RunningServer
+    url: str
+    backend_uri: str
     artifacts: Path  # --artifacts-destination
     sandbox: Path  # a directory around it: canaries live here, outside the artifact root
-
-    @property
-    def url(self) -> str:
-        return self.server.url
+    prefix: str = ""  # --static-prefix, if the server was started with one
 
 
 def start_sqlite_server(
@@ -153,6 +159,87 @@ def start_sqlite_server(
     db = database_factory.create("sqlite")
     server = server_launcher.single(db.uri, str(artifacts), extra_args=list(extra_args), label=label)
     try:
-        yield StartedServer(server, artifacts, sandbox)
+        yield StartedServer(server.url, server.backend_uri, artifacts, sandbox)
     finally:
         server_launcher.stop(server)
+
+
+@dataclass
+class OwnServer:
+    """A runstash server this suite starts itself (the session launcher polls an unprefixed
+    /health, so it cannot start a --static-prefix server)."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+def start_prefixed_server(
+    label: str,
+    prefix: str,
+    *,
+    database_factory: DatabaseFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_args: Sequence[str] = (),
+    start_timeout: float = 60.0,
+) -> Iterator[StartedServer]:
+    """Like :func:`start_sqlite_server`, for a server run with ``--static-prefix prefix``."""
+    sandbox = tmp_path_factory.mktemp(label)
+    artifacts = sandbox / "root" / "artifacts"
+    artifacts.mkdir(parents=True)
+    db = database_factory.create("sqlite")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    executable = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "runstash"
+    argv = [
+        str(executable),
+        "server",
+        "--backend-store-uri",
+        db.uri,
+        "--default-artifact-root",
+        "mlflow-artifacts:/",
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--static-prefix",
+        prefix,
+        *extra_args,
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "PYTHONPATH")}
+    log_path = sandbox / "server.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    own = OwnServer(f"http://127.0.0.1:{port}", proc, log_path)
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not healthy(own.url + prefix):
+            if not own.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"prefixed server did not start:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.1)
+        yield StartedServer(own.url, db.uri, artifacts, sandbox, prefix)
+    finally:
+        own.stop()

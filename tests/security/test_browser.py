@@ -24,6 +24,7 @@ from tests.security.support import (
     create_run,
     post_json,
     raw_request,
+    start_prefixed_server,
     start_sqlite_server,
 )
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 REBINDING = b"Invalid Host header - possible DNS rebinding attack detected"
 CORS_BLOCKED = b"Cross-origin request blocked"
 SCRIPT = "<script>alert(document.domain)</script>"
+PREFIX = "/rs"  # the configured server runs with --static-prefix
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +48,15 @@ def default_server(
 
 @pytest.fixture(scope="module")
 def configured_server(
-    server_launcher: ServerLauncher,
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[StartedServer]:
-    yield from start_sqlite_server(
+    # Not through server_launcher: it polls an unprefixed /health, which a prefixed server lacks.
+    yield from start_prefixed_server(
         "sec-browser-configured",
-        server_launcher,
-        database_factory,
-        tmp_path_factory,
+        PREFIX,
+        database_factory=database_factory,
+        tmp_path_factory=tmp_path_factory,
         extra_args=[
             "--allowed-hosts",
             "tracking.example.com,*.corp.example",
@@ -129,7 +131,7 @@ def test_allowed_hosts_flag_admits_exactly_the_configured_names(configured_serve
         "a.corp.example",
     ):
         response = raw_request(
-            url, "GET", "/api/2.0/mlflow/experiments/search?max_results=1", headers={"Host": host}
+            url, "GET", PREFIX + "/api/2.0/mlflow/experiments/search?max_results=1", headers={"Host": host}
         )
         assert response.status == 200, f"{host}: {response.describe()}"
     for host in (
@@ -138,9 +140,9 @@ def test_allowed_hosts_flag_admits_exactly_the_configured_names(configured_serve
         "corp.example.evil",
         "xtracking.example.com",
     ):
-        _assert_rebinding_refused(raw_request(url, "GET", "/health", headers={"Host": host}))
+        _assert_rebinding_refused(raw_request(url, "GET", PREFIX + "/health", headers={"Host": host}))
     # Loopback stays allowed next to the configured names.
-    assert raw_request(url, "GET", "/health", headers={"Host": "127.0.0.1"}).status == 200
+    assert raw_request(url, "GET", PREFIX + "/health", headers={"Host": "127.0.0.1"}).status == 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ def test_preflight_from_an_allowed_origin(
         response = raw_request(
             server.url,
             "OPTIONS",
-            "/api/2.0/mlflow/runs/log-batch",
+            server.prefix + "/api/2.0/mlflow/runs/log-batch",
             headers={
                 "Origin": origin,
                 "Access-Control-Request-Method": "POST",
@@ -218,7 +220,7 @@ def test_preflight_from_an_allowed_origin(
         # ...and the real request from that origin goes through with the grant.
         created = post_json(
             server.url,
-            "/api/2.0/mlflow/experiments/create",
+            server.prefix + "/api/2.0/mlflow/experiments/create",
             {"name": f"cors-{secrets.token_hex(4)}"},
             headers={"Origin": origin},
         )
@@ -237,7 +239,7 @@ def test_preflight_from_a_foreign_origin_gets_no_grant(
         response = raw_request(
             server.url,
             "OPTIONS",
-            "/api/2.0/mlflow/experiments/create",
+            server.prefix + "/api/2.0/mlflow/experiments/create",
             headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
         )
         assert response.status in (403, 404, 405), response.describe()
@@ -253,13 +255,13 @@ def test_security_headers_on_every_kind_of_response(
     default_server: StartedServer, configured_server: StartedServer
 ) -> None:
     for server, frame in ((default_server, "SAMEORIGIN"), (configured_server, "DENY")):
-        url = server.url
+        url, p = server.url, server.prefix
         responses = {
-            "health": raw_request(url, "GET", "/health"),
-            "json": raw_request(url, "GET", "/api/2.0/mlflow/experiments/search?max_results=1"),
-            "error": raw_request(url, "GET", "/api/2.0/mlflow/experiments/get?experiment_id=987654"),
-            "404": raw_request(url, "GET", "/api/2.0/mlflow/no-such-route"),
-            "ui": raw_request(url, "GET", "/"),
+            "health": raw_request(url, "GET", p + "/health"),
+            "json": raw_request(url, "GET", p + "/api/2.0/mlflow/experiments/search?max_results=1"),
+            "error": raw_request(url, "GET", p + "/api/2.0/mlflow/experiments/get?experiment_id=987654"),
+            "404": raw_request(url, "GET", p + "/api/2.0/mlflow/no-such-route"),
+            "ui": raw_request(url, "GET", p + "/"),
         }
         for what, response in responses.items():
             assert response.headers.get("x-content-type-options") == "nosniff", (what, response.headers)
@@ -399,3 +401,65 @@ def test_script_in_params_tags_and_names_comes_back_as_json(default_server: Star
     run = checked_json(raw_request(url, "GET", f"/api/2.0/mlflow/runs/get?run_id={run_id}"))["run"]
     assert {p["key"]: p["value"] for p in run["data"]["params"]}["p"] == hostile
     assert {t["key"]: t["value"] for t in run["data"]["tags"]}["t"] == hostile
+
+
+# ---------------------------------------------------------------------------------------------
+# protocol-level Host confusion and the static prefix
+
+
+def _raw_exchange(url: str, raw: bytes) -> bytes:
+    """Sends bytes as they are (http.client refuses to send a request with two Host headers)."""
+    import socket
+    import urllib.parse
+
+    parsed = urllib.parse.urlsplit(url)
+    with socket.create_connection((parsed.hostname or "", parsed.port or 80), timeout=10) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_two_host_headers_are_refused(default_server: StartedServer) -> None:
+    """RFC 9112 §3.2: more than one Host field -> 400. A proxy that routes on the first copy while
+    the app checks the last would let a foreign Host through the allow-list."""
+    for first, second in (("evil.example", "127.0.0.1"), ("127.0.0.1", "evil.example")):
+        raw = (
+            f"GET /api/2.0/mlflow/experiments/search?max_results=1 HTTP/1.1\r\nHost: {first}\r\n"
+            f"Host: {second}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        status_line = _raw_exchange(default_server.url, raw).split(b"\r\n", 1)[0]
+        assert status_line.split()[1] in (b"400", b"403"), (first, second, status_line)
+
+
+def test_static_prefix_cannot_be_climbed_out_of(configured_server: StartedServer) -> None:
+    url = configured_server.url
+    experiment_id = create_experiment(url + PREFIX, f"prefix-{secrets.token_hex(3)}")
+    run_id = str(create_run(url + PREFIX, experiment_id)["run_id"])
+    (configured_server.sandbox / "root" / "canary.txt").write_text("prefix-canary")
+    # Tracking routes exist only under the prefix; dot segments do not bring them back.
+    for target in (
+        "/api/2.0/mlflow/experiments/search?max_results=1",
+        PREFIX + "/../api/2.0/mlflow/experiments/search?max_results=1",
+        PREFIX + "%2f..%2fapi/2.0/mlflow/experiments/search?max_results=1",
+        PREFIX + "x/api/2.0/mlflow/experiments/search?max_results=1",
+        PREFIX + "/%2e%2e/api/2.0/mlflow/experiments/search?max_results=1",
+    ):
+        response = raw_request(url, "GET", target)
+        assert response.status == 404, f"{target}: {response.describe()}"
+    # Artifact paths under the prefix get the same checks as without it.
+    for path in (
+        "../../canary.txt",
+        "%2e%2e%2f%2e%2e%2fcanary.txt",
+        "..%5c..%5ccanary.txt",
+        "%252e%252e%252f",
+    ):
+        for target in (
+            f"{PREFIX}/get-artifact?run_id={run_id}&path={path}",
+            f"{PREFIX}/api/2.0/mlflow-artifacts/artifacts/{path}",
+            f"/api/2.0/mlflow-artifacts/artifacts/{path}",
+        ):
+            response = raw_request(url, "GET", target)
+            assert b"prefix-canary" not in response.body, target
+            assert_mlflow_error(response, 400, "INVALID_PARAMETER_VALUE")

@@ -244,7 +244,7 @@ def world(
         model = checked_json(
             post_json(url, "/api/2.0/mlflow/logged-models", {"experiment_id": experiment_id})
         )
-        db_path = Path(started.server.backend_uri.removeprefix("sqlite:///"))
+        db_path = Path(started.backend_uri.removeprefix("sqlite:///"))
         assert db_path.exists()
         yield World(
             started, db_path, experiment_id, run_id, other_run_id, str(model["model"]["info"]["model_id"])
