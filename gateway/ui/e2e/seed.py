@@ -62,6 +62,10 @@ def main() -> None:
                 write_artifacts(Path(tmp), lr)
                 mlflow.log_artifacts(tmp)
             model = mlflow.initialize_logged_model(name=f"model-{index}", source_run_id=run.info.run_id)
+            with tempfile.TemporaryDirectory() as tmp:
+                (Path(tmp) / "MLmodel").write_text(f"model_id: {model.model_id}\nflavors:\n  python_function: {{}}\n")
+                (Path(tmp) / "conda.yaml").write_text("dependencies:\n- python=3.11\n")
+                mlflow.MlflowClient().log_model_artifacts(model.model_id, tmp)
             mlflow.finalize_logged_model(model.model_id, "READY")
             runs.append(run.info.run_id)
     print(json.dumps({"experiment_id": experiment_id, "run_ids": runs}), flush=True)

@@ -122,7 +122,7 @@ test('a run opened from the table draws its metric charts', async () => {
   await shot('run-charts');
 });
 
-test('artifacts: tree, text, JSON, CSV and image previews, download link', async () => {
+test('artifacts: tree, text, JSON, CSV and image previews, download link, logged-model MLmodel', async () => {
   await page.getByTestId('tab-artifacts').click();
   await page.getByTestId('artifact-tree').waitFor();
   await page.locator('[data-testid=artifact-file][data-path="notes.txt"]').click();
@@ -147,6 +147,12 @@ test('artifacts: tree, text, JSON, CSV and image previews, download link', async
   await page.waitForFunction(() => document.querySelector('[data-testid=image-preview]')?.naturalWidth === 16);
   assert.match(page.url(), /path=plot\.png/);
   await shot('run-artifacts');
+
+  await page.getByTestId('artifact-source').selectOption({ label: 'logged model model-1' });
+  await page.locator('[data-testid=artifact-file][data-path="MLmodel"]').click();
+  await text.getByText('python_function').waitFor();
+  assert.match(page.url(), /model=m-/);
+  await shot('model-artifacts');
 });
 
 test('two selected runs compare: parameter diff, metrics, parallel coordinates, chart', async () => {

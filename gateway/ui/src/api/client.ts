@@ -65,14 +65,17 @@ export function artifactUrl(runId: string, path: string): string {
   return `get-artifact${queryString({ run_id: runId, path })}`;
 }
 
-/** Reads at most `maxBytes` of an artifact, cancelling the download after that. */
-export async function fetchArtifactBytes(
-  runId: string,
-  path: string,
+export function loggedModelArtifactUrl(modelId: string, path: string): string {
+  return `${API}logged-models/${encodeURIComponent(modelId)}/artifacts/files${queryString({ artifact_file_path: path })}`;
+}
+
+/** Reads at most `maxBytes` of a download, cancelling it after that. */
+export async function fetchBytes(
+  url: string,
   maxBytes: number,
   signal?: AbortSignal,
 ): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const response = await fetch(artifactUrl(runId, path), { signal, credentials: 'same-origin' });
+  const response = await fetch(url, { signal, credentials: 'same-origin' });
   if (!response.ok) throw await errorFrom(response);
   if (!response.body) return { bytes: new Uint8Array(await response.arrayBuffer()), truncated: false };
   const reader = response.body.getReader();

@@ -111,6 +111,15 @@ export async function listArtifacts(runId: string, path: string, signal?: AbortS
   return body.files ?? [];
 }
 
+export async function listLoggedModelArtifacts(modelId: string, path: string, signal?: AbortSignal): Promise<FileInfo[]> {
+  const body = await apiGet<{ files?: FileInfo[] }>(
+    `logged-models/${encodeURIComponent(modelId)}/artifacts/directories`,
+    { artifact_directory_path: path || undefined },
+    signal,
+  );
+  return body.files ?? [];
+}
+
 /** Server-side downsampled history of one metric for up to 100 runs. */
 export async function getHistoryBulkInterval(
   runIds: readonly string[],

@@ -1,13 +1,11 @@
 import type { ReactNode } from 'react';
-import { searchLoggedModels } from '../../api/endpoints';
 import type { Run } from '../../api/types';
 import { formatTime } from '../../util/format';
-import { useAsync } from '../../util/useAsync';
+import { useRunModels } from './useRunModels';
 
 /** Models this run logged (source_run_id) plus any recorded as its inputs or outputs. */
 export function LoggedModels({ run }: { run: Run }): ReactNode {
-  const { run_id: runId, experiment_id: experimentId } = run.info;
-  const { data, error } = useAsync(runId, (signal) => searchLoggedModels(experimentId, runId, signal));
+  const { data, error } = useRunModels(run);
   const known = new Set(data?.map((m) => m.info.model_id));
   const linked = [
     ...(run.outputs?.model_outputs ?? []).map((m) => ({ id: m.model_id, role: `output (step ${m.step})` })),

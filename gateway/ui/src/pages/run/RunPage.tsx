@@ -102,7 +102,13 @@ export function RunPage({ experimentId, runId }: { experimentId: string; runId: 
       {tab === 'overview' && <OverviewTab run={run} reload={reload} />}
       {tab === 'charts' && <RunCharts run={run} />}
       {tab === 'artifacts' && (
-        <ArtifactBrowser runId={runId} selected={query.get('path') ?? ''} onSelect={(path) => setQuery({ path }, true)} />
+        <ArtifactBrowser
+          run={run}
+          modelId={query.get('model') ?? ''}
+          selected={query.get('path') ?? ''}
+          onSelect={(path) => setQuery({ path }, true)}
+          onModel={(model) => setQuery({ model, path: undefined }, true)}
+        />
       )}
     </section>
   );

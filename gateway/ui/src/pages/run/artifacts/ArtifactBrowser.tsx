@@ -1,21 +1,48 @@
-import type { ReactNode } from 'react';
+import { useMemo, type ReactNode } from 'react';
+import type { Run } from '../../../api/types';
+import { useRunModels } from '../useRunModels';
 import { ArtifactPreview } from './ArtifactPreview';
 import { ArtifactTree } from './ArtifactTree';
+import { modelSource, runSource } from './source';
 
 interface Props {
-  runId: string;
+  run: Run;
+  /** '' for the run's own artifacts, else a logged model id. */
+  modelId: string;
   selected: string;
   onSelect: (path: string) => void;
+  onModel: (modelId: string) => void;
 }
 
-export function ArtifactBrowser({ runId, selected, onSelect }: Props): ReactNode {
+/** A folder tree and a preview pane, over the run's artifacts or one of its logged models. */
+export function ArtifactBrowser({ run, modelId, selected, onSelect, onModel }: Props): ReactNode {
+  const runId = run.info.run_id;
+  const models = useRunModels(run).data ?? [];
+  const source = useMemo(() => (modelId ? modelSource(modelId) : runSource(runId)), [modelId, runId]);
   return (
-    <div className="artifacts">
-      <div className="artifact-tree">
-        <ArtifactTree runId={runId} path="" selected={selected} onSelect={onSelect} />
-      </div>
-      <div className="artifact-pane">
-        {selected ? <ArtifactPreview runId={runId} path={selected} /> : <p className="muted">Select a file to preview it.</p>}
+    <div>
+      {models.length > 0 && (
+        <div className="toolbar">
+          <label>
+            browse{' '}
+            <select value={modelId} onChange={(e) => onModel(e.target.value)} data-testid="artifact-source">
+              <option value="">run artifacts</option>
+              {models.map(({ info }) => (
+                <option key={info.model_id} value={info.model_id}>
+                  logged model {info.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      )}
+      <div className="artifacts">
+        <div className="artifact-tree">
+          <ArtifactTree key={source.id} source={source} path="" selected={selected} onSelect={onSelect} />
+        </div>
+        <div className="artifact-pane">
+          {selected ? <ArtifactPreview source={source} path={selected} /> : <p className="muted">Select a file to preview it.</p>}
+        </div>
       </div>
     </div>
   );

@@ -1,9 +1,10 @@
 import type { ReactNode } from 'react';
-import { artifactUrl, fetchArtifactBytes } from '../../../api/client';
+import { fetchBytes } from '../../../api/client';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { parseCsv } from '../../../util/csv';
 import { useAsync } from '../../../util/useAsync';
 import { looksLikeText, prettyJson, previewKindOf, type PreviewKind } from './previewKind';
+import type { ArtifactSource } from './source';
 
 const MAX_PREVIEW_BYTES = 1024 * 1024;
 const MAX_CSV_ROWS = 500;
@@ -14,10 +15,10 @@ interface Loaded {
   truncated: boolean;
 }
 
-async function load(runId: string, path: string, signal: AbortSignal): Promise<Loaded> {
+async function load(url: string, path: string, signal: AbortSignal): Promise<Loaded> {
   const named = previewKindOf(path);
   if (named === 'binary' || named === 'image') return { kind: 'binary', text: '', truncated: false };
-  const { bytes, truncated } = await fetchArtifactBytes(runId, path, MAX_PREVIEW_BYTES, signal);
+  const { bytes, truncated } = await fetchBytes(url, MAX_PREVIEW_BYTES, signal);
   if (named === 'unknown' && !looksLikeText(bytes)) return { kind: 'binary', text: '', truncated };
   const text = new TextDecoder().decode(bytes);
   return { kind: named === 'unknown' ? 'text' : named, text, truncated };
@@ -59,8 +60,8 @@ function Body({ loaded, path }: { loaded: Loaded; path: string }): ReactNode {
   }
 }
 
-function TextPreview({ runId, path }: { runId: string; path: string }): ReactNode {
-  const { data, error } = useAsync(`${runId}/${path}`, (signal) => load(runId, path, signal));
+function TextPreview({ url, path }: { url: string; path: string }): ReactNode {
+  const { data, error } = useAsync(url, (signal) => load(url, path, signal));
   if (error) return <ErrorBox error={error} />;
   if (!data) return <p>Loading…</p>;
   return (
@@ -71,9 +72,9 @@ function TextPreview({ runId, path }: { runId: string; path: string }): ReactNod
   );
 }
 
-/** Shows a run artifact as text, a table or an image — never as HTML. */
-export function ArtifactPreview({ runId, path }: { runId: string; path: string }): ReactNode {
-  const url = artifactUrl(runId, path);
+/** Shows an artifact as text, a table or an image — never as HTML. */
+export function ArtifactPreview({ source, path }: { source: ArtifactSource; path: string }): ReactNode {
+  const url = source.fileUrl(path);
   const name = path.slice(path.lastIndexOf('/') + 1);
   return (
     <div className="artifact-preview" data-testid="artifact-preview">
@@ -86,7 +87,7 @@ export function ArtifactPreview({ runId, path }: { runId: string; path: string }
       {previewKindOf(path) === 'image' ? (
         <img src={url} alt={path} className="image-preview" data-testid="image-preview" />
       ) : (
-        <TextPreview runId={runId} path={path} />
+        <TextPreview url={url} path={path} />
       )}
     </div>
   );

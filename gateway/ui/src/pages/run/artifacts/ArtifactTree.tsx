@@ -1,10 +1,10 @@
 import { useState, type ReactNode } from 'react';
-import { listArtifacts } from '../../../api/endpoints';
 import { formatBytes } from '../../../util/format';
 import { useAsync } from '../../../util/useAsync';
+import type { ArtifactSource } from './source';
 
 interface Props {
-  runId: string;
+  source: ArtifactSource;
   path: string;
   selected: string;
   onSelect: (path: string) => void;
@@ -14,21 +14,21 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-function Folder({ runId, path, selected, onSelect }: Props): ReactNode {
+function Folder({ source, path, selected, onSelect }: Props): ReactNode {
   const [open, setOpen] = useState(selected.startsWith(`${path}/`));
   return (
     <li>
       <button type="button" className="tree-node folder" onClick={() => setOpen(!open)} aria-expanded={open}>
         {open ? '▾' : '▸'} {baseName(path)}
       </button>
-      {open && <ArtifactTree runId={runId} path={path} selected={selected} onSelect={onSelect} />}
+      {open && <ArtifactTree source={source} path={path} selected={selected} onSelect={onSelect} />}
     </li>
   );
 }
 
-/** One folder level, listed lazily from artifacts/list; sub-folders load when opened. */
-export function ArtifactTree({ runId, path, selected, onSelect }: Props): ReactNode {
-  const { data, error } = useAsync(`${runId}/${path}`, (signal) => listArtifacts(runId, path, signal));
+/** One folder level, listed lazily; sub-folders load when opened. */
+export function ArtifactTree({ source, path, selected, onSelect }: Props): ReactNode {
+  const { data, error } = useAsync(`${source.id}/${path}`, (signal) => source.list(path, signal));
   if (error) return <p className="error">{error.message}</p>;
   if (!data) return <p className="muted">Loading…</p>;
   if (data.length === 0 && !path) return <p className="muted">No artifacts.</p>;
@@ -37,7 +37,7 @@ export function ArtifactTree({ runId, path, selected, onSelect }: Props): ReactN
     <ul className="tree" data-testid={path ? undefined : 'artifact-tree'}>
       {sorted.map((file) =>
         file.is_dir ? (
-          <Folder key={file.path} runId={runId} path={file.path} selected={selected} onSelect={onSelect} />
+          <Folder key={file.path} source={source} path={file.path} selected={selected} onSelect={onSelect} />
         ) : (
           <li key={file.path}>
             <button
