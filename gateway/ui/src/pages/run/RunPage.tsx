@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { getRun, renameRun } from '../../api/endpoints';
+import { getExperiment, getRun, renameRun } from '../../api/endpoints';
 import type { Run } from '../../api/types';
 import { POLL_MS } from '../../charts/useHistories';
 import { EditableText } from '../../components/EditableText';
@@ -28,6 +28,16 @@ const TABS: readonly { id: Tab; title: string }[] = [
 
 function tabOf(text: string | null): Tab {
   return TABS.find((t) => t.id === text)?.id ?? 'overview';
+}
+
+function Crumbs({ experimentId }: { experimentId: string }): ReactNode {
+  const { data } = useAsync(experimentId, (signal) => getExperiment(experimentId, signal));
+  return (
+    <p className="crumbs">
+      <a href={hrefOf(paths.experiments())}>Experiments</a> /{' '}
+      <a href={hrefOf(paths.experiment(experimentId))}>{data?.name ?? `experiment ${experimentId}`}</a>
+    </p>
+  );
 }
 
 function OverviewTab({ run, reload }: { run: Run; reload: () => void }): ReactNode {
@@ -80,10 +90,7 @@ export function RunPage({ experimentId, runId }: { experimentId: string; runId: 
   if (!run) return <p>Loading run…</p>;
   return (
     <section className="run-page">
-      <p className="crumbs">
-        <a href={hrefOf(paths.experiments())}>Experiments</a> /{' '}
-        <a href={hrefOf(paths.experiment(run.info.experiment_id || experimentId))}>experiment {run.info.experiment_id}</a>
-      </p>
+      <Crumbs experimentId={run.info.experiment_id || experimentId} />
       <h1 data-testid="run-name">
         <EditableText
           value={runName(run)}
