@@ -150,14 +150,21 @@ def start_sqlite_server(
     server_launcher: ServerLauncher,
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
+    *,
     extra_args: Sequence[str] = (),
+    deployment: str = "single",
 ) -> Iterator[StartedServer]:
-    """A single-process server on a fresh SQLite DB with its artifact root inside a sandbox dir."""
+    """A server (single process, or the split deployment) on a fresh SQLite DB with its artifact
+    root inside a sandbox dir."""
     sandbox = tmp_path_factory.mktemp(label)
     artifacts = sandbox / "root" / "artifacts"
     artifacts.mkdir(parents=True)
     db = database_factory.create("sqlite")
-    server = server_launcher.single(db.uri, str(artifacts), extra_args=list(extra_args), label=label)
+    if deployment == "single":
+        server = server_launcher.single(db.uri, str(artifacts), extra_args=list(extra_args), label=label)
+    else:
+        assert not extra_args, "the split launcher takes no extra flags"
+        server = server_launcher.split(db.uri, str(artifacts), label=f"{label}-split")
     try:
         yield StartedServer(server.url, server.backend_uri, artifacts, sandbox)
     finally:

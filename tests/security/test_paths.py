@@ -60,11 +60,16 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(
+    deployment: str,
     server_launcher: ServerLauncher,
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Target]:
-    for started in start_sqlite_server("sec-paths", server_launcher, database_factory, tmp_path_factory):
+    """One server per deployment (--deployments): the split one sends every request through the
+    gateway to the artifact service over gRPC."""
+    for started in start_sqlite_server(
+        "sec-paths", server_launcher, database_factory, tmp_path_factory, deployment=deployment
+    ):
         url = started.url
         experiment_id = create_experiment(url, "paths")
         run_id = str(create_run(url, experiment_id)["run_id"])
@@ -398,10 +403,14 @@ def test_legitimate_paths_still_work(target: Target) -> None:
 # experiment artifact_location
 
 
-def location_shapes(outside: Path) -> dict[str, str]:
-    """artifact_location values aimed at ``outside`` (a host directory the server must not touch)."""
+def location_shapes(outside: Path, artifacts: Path) -> dict[str, str]:
+    """artifact_location values aimed at ``outside`` (a host directory the server must not touch)
+    or at siblings of the artifact root whose names merely start like it."""
     o = str(outside)
     return {
+        "sibling-prefix": f"{artifacts}-evil",
+        "sibling-prefix-file": f"file://{artifacts}-evil",
+        "sibling-prefix-slash": f"{artifacts}/../artifacts-evil",
         "cve-2024-1594": "http:///#/../../../../" + o.lstrip("/") + "/",
         "fragment-file": "file:///#/../../../.." + o,
         "query-file": "file://" + o + "?x=/../..",
@@ -437,7 +446,7 @@ def test_artifact_location_is_rejected_or_never_dereferenced(target: Target) -> 
     outside = t.started.sandbox / "outside"
     outside.mkdir(exist_ok=True)
     failures = []
-    for shape, location in location_shapes(outside).items():
+    for shape, location in location_shapes(outside, t.started.artifacts).items():
         created = post_json(
             t.url,
             "/api/2.0/mlflow/experiments/create",
@@ -453,7 +462,8 @@ def test_artifact_location_is_rejected_or_never_dereferenced(target: Target) -> 
         run = create_run(t.url, experiment_id)
         run_id, uri = str(run["run_id"]), str(run["artifact_uri"])
         host_dir = _host_dir_of(uri)
-        if host_dir is not None and outside in [host_dir, *host_dir.parents]:
+        root = t.started.artifacts
+        if host_dir is not None and root not in [host_dir, *host_dir.parents]:
             # Plant what a dereferencing server would find there.
             host_dir.mkdir(parents=True, exist_ok=True)
             (host_dir / "canary.txt").write_text(CANARY)
@@ -475,7 +485,11 @@ def test_artifact_location_is_rejected_or_never_dereferenced(target: Target) -> 
                 failures.append(f"{where}: listed a host directory: {response.describe()}")
             elif response.status >= 500 and response.status != 501:
                 failures.append(f"{where}: {response.describe()}")
-        written = [p for p in files_under(outside) if p.name.startswith("escaped")]
+        written = [
+            p
+            for p in files_under(t.started.sandbox, skip=[t.started.artifacts])
+            if p.name.startswith("escaped")
+        ]
         if written:
             failures.append(f"{shape} ({location!r}) upload: wrote host files {written}")
             for p in written:
