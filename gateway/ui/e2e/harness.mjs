@@ -62,7 +62,11 @@ export async function startServer(external = process.env.E2E_BASE_URL, { prefix 
   const port = await freePort();
   const args = ['server', '--backend-store-uri', `sqlite:///${dir}/db`, '--artifacts-destination', `${dir}/art`, '--host', '127.0.0.1', '--port', String(port)];
   if (prefix) args.push('--static-prefix', prefix);
-  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Serve this checkout's build, whichever tree the server package was installed from.
+  const uiDist = join(uiRoot, 'dist');
+  require(join(uiDist, 'index.html'), 'built UI (make build)');
+  const env = { ...process.env, RUNSTASH_UI_DIR: uiDist };
+  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
