@@ -277,6 +277,21 @@ def test_duplicate_points_are_ignored(store: SqlTrackingStore, run_id: str) -> N
     assert sum(math.isnan(m.value) for m in history) == 1
 
 
+def test_resent_batch_is_stored_once(store: SqlTrackingStore, run_id: str) -> None:
+    """A batch overlapping stored points (a client retry) keeps every point once, with its
+    params and tags, and the latest value follows the newest point."""
+    first = [MetricPoint("r", float(i), 100 + i, i) for i in range(50)]
+    store.log_batch(run_id, metrics=first, params=[("p", "1")], tags=[("t", "a")])
+    resent = [*first[25:], *(MetricPoint("r", float(i), 100 + i, i) for i in range(50, 60))]
+    store.log_batch(run_id, metrics=resent, params=[("p", "1"), ("q", "2")], tags=[("t", "b")])
+    history, _ = store.get_metric_history(run_id, "r")
+    assert [m.step for m in history] == list(range(60))
+    data = store.get_run(run_id).data
+    assert {p.key: p.value for p in data.params} == {"p": "1", "q": "2"}
+    assert {t.key: t.value for t in data.tags}["t"] == "b"
+    assert _latest(store, run_id)["r"].step == 59
+
+
 def test_metric_history_order_and_paging(store: SqlTrackingStore, run_id: str) -> None:
     points = [MetricPoint("h", float(i), 100 - i, i) for i in range(5)]  # timestamps descending
     store.log_batch(run_id, metrics=points)

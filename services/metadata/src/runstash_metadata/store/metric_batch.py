@@ -5,6 +5,11 @@ server's array input, instead of a 1000-row VALUES list or 5000 bound constants)
 the points insert (sorted in SQL, so concurrent batches lock rows in one order) and the
 latest-metric upsert (``DISTINCT ON (key)`` picks each key's greatest (step, timestamp, value)).
 SQLite / MySQL: one multi-row insert-ignore plus one multi-row latest upsert.
+
+On PostgreSQL the points first go in with a plain INSERT: ``ON CONFLICT DO NOTHING`` costs a
+speculative insertion per row (an extra index probe and WAL record; ~30% more server time for a
+1000-row batch), and re-sent points are rare. A batch that does hit an existing point raises
+:class:`DuplicatePoints`; the caller rolls the transaction back and writes it again with ``dedupe``.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ WITH u AS (
 point AS (
     INSERT INTO metrics (run_uuid, key, value, is_nan, "timestamp", step)
     SELECT :rid, key, value, is_nan, "timestamp", step FROM u ORDER BY key, step, "timestamp", value
-    ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING
+    {on_conflict}
 )
 INSERT INTO latest_metrics AS t (run_uuid, key, value, is_nan, "timestamp", step)
 SELECT DISTINCT ON (key) :rid, key, value, is_nan, "timestamp", step FROM u
@@ -77,11 +82,21 @@ def pg_number_array(items: Sequence[float] | Sequence[int]) -> str:
     return "{" + ",".join(map(repr, items)) + "}"
 
 
+class DuplicatePoints(Exception):
+    """The optimistic insert met an existing point: retry the transaction with ``dedupe=True``."""
+
+
 class MetricBatchWriter:
     """Writes one run's batch of metric points (and logged-model metrics) inside a transaction."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self._pg_batch: TextClause | None = text(_PG_BATCH) if dialect.name == "postgresql" else None
+        is_pg = dialect.name == "postgresql"
+        self._pg_plain: TextClause | None = text(_PG_BATCH.format(on_conflict="")) if is_pg else None
+        self._pg_dedupe = text(
+            _PG_BATCH.format(
+                on_conflict='ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING'
+            )
+        )
         self._insert_metrics = dialect.bulk_insert_ignore(
             s.metrics, ["run_uuid", "key", "step", "timestamp", "value", "is_nan"]
         )
@@ -93,24 +108,42 @@ class MetricBatchWriter:
             ["model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id"],
         )
 
-    def write(self, conn: Connection, run_id: str, experiment_id: int, metrics: Sequence[MetricLike]) -> None:
+    def write(
+        self,
+        conn: Connection,
+        run_id: str,
+        experiment_id: int,
+        metrics: Sequence[MetricLike],
+        *,
+        dedupe: bool = False,
+    ) -> None:
         cols = _columns(metrics)
-        if self._pg_batch is not None:
-            conn.execute(
-                self._pg_batch,
-                {
-                    "rid": run_id,
-                    "keys": pg_text_array(cols.keys),
-                    "values": pg_number_array(cols.values),
-                    "nans": "{" + ",".join(["t" if n else "f" for n in cols.nans]) + "}",
-                    "timestamps": pg_number_array(cols.timestamps),
-                    "steps": pg_number_array(cols.steps),
-                },
-            )
+        if self._pg_plain is not None:
+            statement = self._pg_dedupe if dedupe else self._pg_plain
+            try:
+                self._execute_pg(conn, statement, run_id, cols)
+            except IntegrityError as exc:
+                if dedupe:
+                    raise
+                raise DuplicatePoints from exc
         else:
             self._write_rows(conn, run_id, cols)
         if cols.has_model_ids:
             self._write_model_metrics(conn, run_id, experiment_id, metrics, cols)
+
+    @staticmethod
+    def _execute_pg(conn: Connection, statement: TextClause, run_id: str, cols: _Columns) -> None:
+        conn.execute(
+            statement,
+            {
+                "rid": run_id,
+                "keys": pg_text_array(cols.keys),
+                "values": pg_number_array(cols.values),
+                "nans": "{" + ",".join(["t" if n else "f" for n in cols.nans]) + "}",
+                "timestamps": pg_number_array(cols.timestamps),
+                "steps": pg_number_array(cols.steps),
+            },
+        )
 
     def _write_rows(self, conn: Connection, run_id: str, cols: _Columns) -> None:
         unique = dict.fromkeys(

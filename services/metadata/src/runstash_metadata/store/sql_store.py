@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from runstash_metadata.names import generate_name
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.dialect import Dialect
-from runstash_metadata.store.metric_batch import MetricBatchWriter, MetricLike
+from runstash_metadata.store.metric_batch import DuplicatePoints, MetricBatchWriter, MetricLike
 from runstash_metadata.store.migrate import upgrade_to_head
 from runstash_metadata.store.small_writes import SmallWriter
 from runstash_metadata.store.values import (
@@ -727,14 +727,28 @@ class SqlTrackingStore:
         """Params, metrics, model metrics and tags in ONE transaction: all or nothing.
 
         Statement count is independent of the batch size: a run check, one select of existing
-        params, then one bulk statement per table (insertmanyvalues packs the rows).
+        params, then one bulk statement per table (see :mod:`.metric_batch` for the metrics).
         """
+        try:
+            self._log_batch(run_id, metrics, params, tags, dedupe=False)
+        except DuplicatePoints:  # nothing was committed; write again, skipping existing points
+            self._log_batch(run_id, metrics, params, tags, dedupe=True)
+
+    def _log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[MetricLike],
+        params: Sequence[tuple[str, str]],
+        tags: Sequence[tuple[str, str]],
+        *,
+        dedupe: bool,
+    ) -> None:
         with self._engine.begin() as conn:
             experiment_id = self._require_active_run(conn, run_id)
             if params:
                 self._write_params(conn, run_id, params)
             if metrics:
-                self._write_metrics(conn, run_id, experiment_id, metrics)
+                self._metric_batch.write(conn, run_id, experiment_id, metrics, dedupe=dedupe)
             if tags:
                 self._write_tags(conn, run_id, tags)
 
@@ -762,11 +776,6 @@ class SqlTrackingStore:
         ]
         if new:
             conn.execute(self._i_params, new)
-
-    def _write_metrics(
-        self, conn: Connection, run_id: str, experiment_id: int, metrics: Sequence[MetricLike]
-    ) -> None:
-        self._metric_batch.write(conn, run_id, experiment_id, metrics)
 
     def _write_tags(self, conn: Connection, run_id: str, tags: Sequence[tuple[str, str]]) -> None:
         wanted = {k: v[:TAG_VALUE_MAX] for k, v in tags}
