@@ -578,8 +578,20 @@ def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+class PortInUseError(RuntimeError):
+    """A server lost the race for a port picked as free (another process bound it first)."""
+
+
+PORT_CONFLICT_MARKERS = ("address already in use", "failed to bind", "errno 98")
+
+
 class ServerLauncher:
-    """Starts runstash deployments; stop_all() ends whatever is still running."""
+    """Starts runstash deployments; stop_all() ends whatever is still running.
+
+    Ports are picked free just before start; on a shared machine another process can take one in
+    between, so a start that dies of a port conflict is retried on new ports (twice)."""
+
+    START_ATTEMPTS = 3
 
     def __init__(self, workdir: Path) -> None:
         self._workdir = workdir
@@ -600,6 +612,55 @@ class ServerLauncher:
         env: Mapping[str, str] | None = None,
         extra_args: Sequence[str] = (),
         label: str = "single",
+    ) -> RunningServer:
+        """`runstash server` (gateway + both services in one process)."""
+        return self._retrying(
+            functools.partial(self._single_once, backend_uri, artifacts_destination, env, extra_args, label)
+        )
+
+    def split(
+        self,
+        backend_uri: str,
+        artifacts_destination: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        artifact_replicas: int = 2,
+        label: str = "split",
+    ) -> RunningServer:
+        """`runstash metadata` + `artifact_replicas` x `runstash artifacts` + `runstash gateway`."""
+        return self._retrying(
+            functools.partial(
+                self._split_once, backend_uri, artifacts_destination, env, artifact_replicas, label
+            )
+        )
+
+    def _retrying(self, start: Callable[[], RunningServer]) -> RunningServer:
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            try:
+                return start()
+            except PortInUseError:
+                if attempt == self.START_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _failed(self, server: RunningServer, exc: Exception) -> Exception:
+        """The exception for a failed start; stops what did start."""
+        logs = server.log_tail()
+        died = not server.alive()
+        server.stop()
+        if server in self._servers:
+            self._servers.remove(server)
+        if died and any(m in logs.lower() for m in PORT_CONFLICT_MARKERS):
+            return PortInUseError(f"{exc}\n{logs}")
+        return RuntimeError(f"{exc}\n{logs}")
+
+    def _single_once(
+        self,
+        backend_uri: str,
+        artifacts_destination: str,
+        env: Mapping[str, str] | None,
+        extra_args: Sequence[str],
+        label: str,
     ) -> RunningServer:
         d = self._dir(label)
         port = free_port()
@@ -627,14 +688,13 @@ class ServerLauncher:
         self._await_http(server, start)
         return server
 
-    def split(
+    def _split_once(
         self,
         backend_uri: str,
         artifacts_destination: str,
-        *,
-        env: Mapping[str, str] | None = None,
-        artifact_replicas: int = 2,
-        label: str = "split",
+        env: Mapping[str, str] | None,
+        artifact_replicas: int,
+        label: str,
     ) -> RunningServer:
         d = self._dir(label)
         full_env = server_env(env)
@@ -701,7 +761,7 @@ class ServerLauncher:
                     alive=proc.alive,
                 )
             except (RuntimeError, TimeoutError) as exc:
-                raise RuntimeError(f"{exc}\n{server.log_tail()}") from None
+                raise self._failed(server, exc) from None
 
         gw_port = free_port()
         gateway = ManagedProcess.start(
@@ -727,8 +787,7 @@ class ServerLauncher:
         self._await_http(server, start)
         return server
 
-    @staticmethod
-    def _await_http(server: RunningServer, start: float) -> None:
+    def _await_http(self, server: RunningServer, start: float) -> None:
         try:
             wait_until(
                 lambda: http_ok(server.url + "/health", "OK"),
@@ -737,7 +796,7 @@ class ServerLauncher:
                 alive=server.alive,
             )
         except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(f"{exc}\n{server.log_tail()}") from None
+            raise self._failed(server, exc) from None
         server.started_in_s = time.monotonic() - start
 
     def launch(
