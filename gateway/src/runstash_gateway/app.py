@@ -349,6 +349,11 @@ class Gateway:
             if name == b"content-type":
                 content_type = value
             elif name == b"host":
+                if host is not None:
+                    # RFC 9112 §3.2: more than one Host field is a 400. Checking only one copy
+                    # invites Host confusion behind proxies that route on the other.
+                    await self._respond(send, 400, b"Bad Request: more than one Host header", _TEXT)
+                    return
                 host = value
             elif name == b"origin":
                 origin = value
