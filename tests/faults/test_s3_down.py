@@ -10,6 +10,7 @@ is back; and the same server process serves artifacts again after the restart.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import random
 import secrets
@@ -24,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
+import httpx
 import pytest
+from botocore.config import Config
 
 from tests.security.support import (
     RawResponse,
@@ -91,7 +95,6 @@ class Weed:
                 pass
         except OSError:
             return False
-        import httpx
 
         try:
             return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
@@ -145,8 +148,6 @@ class Weed:
             time.sleep(0.1)
 
     def client(self) -> Any:
-        import boto3
-        from botocore.config import Config
 
         return boto3.client(
             "s3",
@@ -294,8 +295,6 @@ def test_upload_cut_by_s3_dying_leaves_no_object(s3_restored: S3Server) -> None:
             sent += len(chunk)
             yield chunk
 
-    import http.client
-
     parsed = urllib.parse.urlsplit(s.url)
     conn = http.client.HTTPConnection(parsed.hostname or "", parsed.port, timeout=CALL_BOUND_S + 30)
     status: int | None = None
@@ -319,3 +318,37 @@ def test_upload_cut_by_s3_dying_leaves_no_object(s3_restored: S3Server) -> None:
     assert s.key(name) not in keys, "a cut-short upload left an object behind"
     got = raw_request(s.url, "GET", s.run_path(name))
     assert got.status == 404, got.describe()
+
+
+def test_client_vanishing_mid_upload_leaves_no_object_and_no_open_upload(s3_restored: S3Server) -> None:
+    """S3 stays up, the *client* goes away after 20 of 40 MiB: no object, and the multipart
+    upload holding the parts already sent is aborted (bounded wait: the abort is asynchronous)."""
+    s = s3_restored
+    name = "vanished.bin"
+
+    def open_uploads() -> list[str]:
+        uploads = s.weed.client().list_multipart_uploads(Bucket=s.bucket, Prefix=s.prefix + "/")
+        return [u["Key"] for u in uploads.get("Uploads", []) if u["Key"] == s.key(name)]
+
+    parsed = urllib.parse.urlsplit(s.url)
+    total = 40 * 1024 * 1024
+    with socket.create_connection((parsed.hostname or "", parsed.port or 80), timeout=30) as sock:
+        sock.sendall(
+            f"PUT {s.run_path(name)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {total}\r\n\r\n".encode()
+        )
+        piece = b"v" * (1024 * 1024)
+        for _ in range(20):
+            sock.sendall(piece)
+        # Parts are on S3 now (8 MiB each): the upload is open when the client vanishes.
+        deadline = time.monotonic() + 15
+        while not open_uploads():
+            assert time.monotonic() < deadline, "the server never started streaming to S3"
+            time.sleep(0.1)
+
+    deadline = time.monotonic() + 15
+    while open_uploads():
+        assert time.monotonic() < deadline, "the multipart upload of a vanished client was never aborted"
+        time.sleep(0.2)
+    assert s.key(name) not in s.stored_keys(), "a cut-short upload left an object behind"
+    assert raw_request(s.url, "GET", s.run_path(name)).status == 404
+    assert healthy(s.url)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
+import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -69,10 +71,9 @@ def configured_server(
 
 
 def _experiment_exists(url: str, name: str) -> bool:
-    from urllib.parse import quote
 
     response = raw_request(
-        url, "GET", f"/api/2.0/mlflow/experiments/get-by-name?experiment_name={quote(name)}"
+        url, "GET", f"/api/2.0/mlflow/experiments/get-by-name?experiment_name={urllib.parse.quote(name)}"
     )
     return response.status == 200
 
@@ -338,7 +339,6 @@ def _disposition_filename(header: str) -> str | None:
 
 
 def test_html_and_svg_artifacts_are_served_as_attachments(default_server: StartedServer) -> None:
-    from urllib.parse import quote
 
     url = default_server.url
     experiment_id = create_experiment(url, f"xss-{secrets.token_hex(4)}")
@@ -347,7 +347,7 @@ def test_html_and_svg_artifacts_are_served_as_attachments(default_server: Starte
     model_id = str(model["model"]["info"]["model_id"])
     model_root = f"{experiment_id}/models/{model_id}/artifacts"
     for name, content in ACTIVE_CONTENT.items():
-        q = quote(name)
+        q = urllib.parse.quote(name)
         for root in (f"{experiment_id}/{run_id}/artifacts", model_root):
             put = raw_request(url, "PUT", f"/api/2.0/mlflow-artifacts/artifacts/{root}/{q}", body=content)
             assert put.status == 200, put.describe()
@@ -409,8 +409,6 @@ def test_script_in_params_tags_and_names_comes_back_as_json(default_server: Star
 
 def _raw_exchange(url: str, raw: bytes) -> bytes:
     """Sends bytes as they are (http.client refuses to send a request with two Host headers)."""
-    import socket
-    import urllib.parse
 
     parsed = urllib.parse.urlsplit(url)
     with socket.create_connection((parsed.hostname or "", parsed.port or 80), timeout=10) as sock:

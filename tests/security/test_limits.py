@@ -7,9 +7,11 @@ clients retry for minutes), nothing is written, and the server keeps serving.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -246,8 +248,6 @@ def test_json_body_over_the_limit_is_413_and_the_server_lives(server: StartedSer
 
 def test_json_body_over_the_limit_without_content_length(server: StartedServer) -> None:
     """Chunked transfer: the limit must be enforced while reading, not from the header."""
-    import http.client
-    import urllib.parse
 
     parsed = urllib.parse.urlsplit(server.url)
     conn = http.client.HTTPConnection(parsed.hostname or "", parsed.port, timeout=60)
@@ -388,7 +388,6 @@ def test_huge_numbers_are_client_errors(server: StartedServer, run: tuple[str, s
 
 
 def _open(url: str) -> socket.socket:
-    import urllib.parse
 
     parsed = urllib.parse.urlsplit(url)
     return socket.create_connection((parsed.hostname or "", parsed.port or 80), timeout=10)

@@ -11,6 +11,7 @@ stored, never dereferenced by the server (no read, list or write of host files t
 
 from __future__ import annotations
 
+import json
 import secrets
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -207,7 +208,6 @@ def _query(name: str, method: str, make: Callable[[Target, str], str], body: byt
 
 def _mpu(kind: str, in_body: bool) -> Route:
     def build(t: Target, p: str) -> tuple[str, bytes | None, dict[str, str]]:
-        import json
 
         fields: dict[str, object] = {"path": "escaped.bin", "upload_id": "u", "num_parts": 1}
         if kind == "complete":
@@ -225,7 +225,6 @@ def _mpu(kind: str, in_body: bool) -> Route:
 
 def _presigned(kind: str) -> Route:
     def build(t: Target, p: str) -> tuple[str, bytes | None, dict[str, str]]:
-        import json
 
         document = {"run_id": t.run_id, "path": urllib.parse.unquote(p), "expiration": 60}
         target = f"/api/2.0/mlflow/artifacts/presigned-{kind}-url"
