@@ -305,6 +305,18 @@ out["pandas"] = {
 out["fluent_list"] = names(mlflow.search_runs([exp], filter_string="params.idx = '3'", output_format="list"))
 out["fluent_by_name"] = len(mlflow.search_runs(experiment_names=[p], output_format="list"))
 
+# the fluent API pages internally (NUM_RUNS_PER_PAGE_PANDAS per request): make it page by 2
+import mlflow.tracking.fluent as fluent
+
+saved_page_size = fluent.NUM_RUNS_PER_PAGE_PANDAS
+fluent.NUM_RUNS_PER_PAGE_PANDAS = 2
+try:
+    paged_df = mlflow.search_runs([exp], order_by=["metrics.m0 ASC"])
+    out["fluent_paged"] = list(paged_df["tags.mlflow.runName"])
+    out["fluent_paged_limited"] = len(mlflow.search_runs([exp], max_results=5, output_format="list"))
+finally:
+    fluent.NUM_RUNS_PER_PAGE_PANDAS = saved_page_size
+
 c.delete_run(ids["r6"])
 out["view_active"] = len(search())
 out["view_deleted"] = search(run_view_type=ViewType.DELETED_ONLY)

@@ -39,6 +39,8 @@ def test_search_and_history_via_stock_client(
     assert out["pandas"] == {"rows": 5, "has_columns": True, "first_m0": 0.6}
     assert out["fluent_list"] == ["r3"]
     assert out["fluent_by_name"] == 7
+    assert out["fluent_paged"] == [f"r{i}" for i in range(7)]
+    assert out["fluent_paged_limited"] == 5
 
     assert out["view_active"] == 6
     assert out["view_deleted"] == ["r6"]
