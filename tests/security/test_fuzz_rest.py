@@ -14,8 +14,10 @@ For every response:
 * a rejected request changed nothing: the SQLite file's tables (row counts and contents) are the
   same before and after (read directly, outside the server).
 
-Search filters get their own injection check: a filter comparing against a value no run has must
-match zero runs (an injected ``OR 1=1`` would match them all) or be refused with 400.
+Search filters, order_by and keys get their own injection checks, on every database kind selected
+(--dbs: SQLite, PostgreSQL, MariaDB quote differently): a filter comparing against a value no run
+has must match zero runs (an injected ``OR 1=1`` would match them all) or be refused with 400, and
+nothing stored changes.
 """
 
 from __future__ import annotations
@@ -514,26 +516,79 @@ def _experiment_satisfies(experiment: dict[str, Any], shape: str, payload: str) 
     return True  # LIKE patterns: the payloads' % and _ are wildcards, any match may be genuine
 
 
-def test_injection_in_run_filters_matches_nothing_or_is_refused(world: World) -> None:
-    url = world.url
-    # A fresh experiment whose runs hold none of the payloads (the fuzz groups above log them
-    # elsewhere): any run a payload filter returns was matched by injected SQL.
-    experiment_id = create_experiment(url, f"inject-{SEED}-{random.Random(SEED).randrange(10**9)}")
-    for _ in range(2):
-        run_id = str(create_run(url, experiment_id)["run_id"])
-        checked_json(
+@dataclass
+class InjectionTarget:
+    """A server on one database kind with one experiment of two runs holding none of the payloads."""
+
+    url: str
+    db_kind: str
+    experiment_id: str
+    run_ids: list[str]
+
+    def snapshot(self) -> str:
+        """Everything the API shows about the stored data (runs with their data, experiments)."""
+        runs = checked_json(
             post_json(
-                url,
-                "/api/2.0/mlflow/runs/log-batch",
-                {
-                    "run_id": run_id,
-                    "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
-                    "params": [{"key": "p", "value": "v"}],
-                    "tags": [{"key": "t", "value": "v"}],
-                },
+                self.url,
+                "/api/2.0/mlflow/runs/search",
+                {"experiment_ids": [self.experiment_id], "run_view_type": "ALL", "max_results": 1000},
             )
-        )
-    before = world.fingerprint()
+        ).get("runs", [])
+        experiments = checked_json(
+            post_json(
+                self.url, "/api/2.0/mlflow/experiments/search", {"max_results": 1000, "view_type": "ALL"}
+            )
+        ).get("experiments", [])
+        histories = [
+            checked_json(
+                raw_request(
+                    self.url, "GET", f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=m"
+                )
+            )
+            for run_id in self.run_ids
+        ]
+        return json.dumps([runs, experiments, histories], sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def injection_target(
+    db_kind: str,
+    server_launcher: ServerLauncher,
+    database_factory: DatabaseFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[InjectionTarget]:
+    """SQL injection must be tried on every SQL dialect (--dbs): quoting and LIKE escapes differ."""
+    db = database_factory.create(db_kind)
+    server = server_launcher.single(
+        db.uri, str(tmp_path_factory.mktemp(f"inject-{db_kind}")), label=f"sec-inject-{db_kind}"
+    )
+    try:
+        experiment_id = create_experiment(server.url, "inject")
+        run_ids = []
+        for _ in range(2):
+            run_id = str(create_run(server.url, experiment_id)["run_id"])
+            run_ids.append(run_id)
+            checked_json(
+                post_json(
+                    server.url,
+                    "/api/2.0/mlflow/runs/log-batch",
+                    {
+                        "run_id": run_id,
+                        "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
+                        "params": [{"key": "p", "value": "v"}],
+                        "tags": [{"key": "t", "value": "v"}],
+                    },
+                )
+            )
+        yield InjectionTarget(server.url, db_kind, experiment_id, run_ids)
+    finally:
+        server_launcher.stop(server)
+
+
+def test_injection_in_filters_matches_nothing_or_is_refused(injection_target: InjectionTarget) -> None:
+    t = injection_target
+    url = t.url
+    before = t.snapshot()
     problems = []
     for shape in FILTER_SHAPES:
         for payload in INJECTIONS:
@@ -543,10 +598,11 @@ def test_injection_in_run_filters_matches_nothing_or_is_refused(world: World) ->
                 response = post_json(
                     url,
                     "/api/2.0/mlflow/runs/search",
-                    {"experiment_ids": [experiment_id], "filter": text, "run_view_type": "ALL"},
+                    {"experiment_ids": [t.experiment_id], "filter": text, "run_view_type": "ALL"},
                 )
                 if response.status == 200:
                     runs = response.json().get("runs", [])
+                    # No run holds any payload: a match can only come from injected SQL.
                     if runs and "!=" not in shape:
                         problems.append(f"{text!r} matched {len(runs)} runs (injection?)")
                 elif response.status != 400 or not is_mlflow_error(response):
@@ -571,41 +627,51 @@ def test_injection_in_run_filters_matches_nothing_or_is_refused(world: World) ->
                     )
             elif response.status != 400 or not is_mlflow_error(response):
                 problems.append(f"experiments {text!r}: {response.describe()}")
-    assert not problems, "\n".join(problems)
-    assert world.fingerprint() == before
+    assert not problems, f"[{t.db_kind}]\n" + "\n".join(problems)
+    assert t.snapshot() == before, "a search changed the stored data"
 
 
-def test_injection_in_order_by_and_keys_leaves_the_schema_intact(world: World) -> None:
-    url = world.url
+def test_injection_in_order_by_and_keys_leaves_data_intact(injection_target: InjectionTarget) -> None:
+    t = injection_target
+    url = t.url
+    before = t.snapshot()
     problems = []
     for payload in INJECTIONS:
         for order in (f"metrics.`{payload}` DESC", f"params.{payload}", f"attributes.start_time {payload}"):
             response = post_json(
-                url,
-                "/api/2.0/mlflow/runs/search",
-                {"experiment_ids": [world.experiment_id], "order_by": [order]},
+                url, "/api/2.0/mlflow/runs/search", {"experiment_ids": [t.experiment_id], "order_by": [order]}
             )
             if response.status >= 500 or (response.status != 200 and not is_mlflow_error(response)):
                 problems.append(f"order_by {order!r}: {response.describe()}")
-        # Keys are data, never SQL: logging them must store them verbatim or refuse them.
+    assert t.snapshot() == before, "an order_by changed the stored data"
+    # Keys and values are data, never SQL: they are stored verbatim or refused.
+    scratch = str(create_run(url, t.experiment_id)["run_id"])
+    for payload in INJECTIONS:
         for route, document in (
             ("runs/log-metric", {"key": payload, "value": 1.0, "timestamp": 1, "step": 0}),
             ("runs/log-parameter", {"key": payload, "value": payload}),
             ("runs/set-tag", {"key": payload, "value": payload}),
         ):
-            response = post_json(url, f"/api/2.0/mlflow/{route}", {"run_id": world.other_run_id, **document})
+            response = post_json(url, f"/api/2.0/mlflow/{route}", {"run_id": scratch, **document})
             if response.status != 200 and (response.status >= 500 or not is_mlflow_error(response)):
                 problems.append(f"{route} key {payload!r}: {response.describe()}")
-    assert not problems, "\n".join(problems)
-    tables = set(world.fingerprint())
-    assert {"runs", "metrics", "experiments", "params", "tags"} <= tables
-    # The fixed run still has exactly its own data; nothing was deleted.
-    run = checked_json(raw_request(url, "GET", f"/api/2.0/mlflow/runs/get?run_id={world.run_id}"))["run"]
-    assert any(p["key"] == "p" for p in run["data"]["params"])
-    history = checked_json(
-        raw_request(url, "GET", f"/api/2.0/mlflow/metrics/get-history?run_id={world.run_id}&metric_key=m")
-    )
-    assert history["metrics"]
+    assert not problems, f"[{t.db_kind}]\n" + "\n".join(problems)
+    stored = checked_json(raw_request(url, "GET", f"/api/2.0/mlflow/runs/get?run_id={scratch}"))["run"][
+        "data"
+    ]
+    for item in stored.get("params", []) + stored.get("tags", []):
+        if item["key"] in INJECTIONS:
+            assert item["value"] == item["key"], item  # verbatim round trip
+    # The other runs are untouched (nothing deleted or rewritten by a key).
+    runs = checked_json(
+        post_json(
+            url, "/api/2.0/mlflow/runs/search", {"experiment_ids": [t.experiment_id], "run_view_type": "ALL"}
+        )
+    )["runs"]
+    assert {r["info"]["run_id"] for r in runs} >= set(t.run_ids)
+    for run in runs:
+        if run["info"]["run_id"] in t.run_ids:
+            assert {p["key"]: p["value"] for p in run["data"]["params"]} == {"p": "v"}
 
 
 def test_oversized_url_is_a_clean_4xx(world: World) -> None:
