@@ -225,6 +225,36 @@ test('runs of several experiments in one table', async () => {
   await shot('runs-two-experiments');
 });
 
+test('the runs table follows page tokens as it scrolls (150 runs, first page 100)', async () => {
+  const { experiment_id: id } = await rest('experiments/create', { name: `paged-${Date.now()}` });
+  const t0 = Date.now();
+  for (let i = 0; i < 150; i += 1) {
+    await rest('runs/create', { experiment_id: id, run_name: `paged-${String(i).padStart(3, '0')}`, start_time: t0 + i });
+  }
+  await at(`#/experiments/${id}`);
+  await page.getByTestId('runs-count').getByText(/^100 runs loaded, more on the server/).waitFor();
+  await page.waitForFunction(() => {
+    const box = document.querySelector('[data-testid=runs-scroll]');
+    box.scrollTop = box.scrollHeight;
+    return document.querySelector('[data-testid=runs-count]')?.textContent?.startsWith('150 runs');
+  });
+  // Every run exactly once across the page boundary, newest first (start_time DESC).
+  const names = await page.evaluate(async () => {
+    const box = document.querySelector('[data-testid=runs-scroll]');
+    const seen = new Map();
+    for (let top = 0; top <= box.scrollHeight; top += box.clientHeight / 2) {
+      box.scrollTop = top;
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      for (const row of document.querySelectorAll('[data-testid=run-row]')) {
+        seen.set(Number(row.parentElement.style.top.replace('px', '')), row.querySelector('.name').textContent);
+      }
+    }
+    return [...seen].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+  });
+  const expected = Array.from({ length: 150 }, (_, i) => `paged-${String(149 - i).padStart(3, '0')}`);
+  assert.deepEqual(names, expected);
+});
+
 test('experiments: search, create, rename, delete and restore', async () => {
   await at('#/experiments');
   await page.getByTestId('experiment-row').first().waitFor();

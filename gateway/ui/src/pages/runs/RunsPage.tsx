@@ -14,7 +14,8 @@ import { RunActions } from './RunActions';
 import { RunsTable } from './RunsTable';
 import { useRunPages } from './useRunPages';
 
-const PAGE_SIZE = 500;
+const FIRST_PAGE_SIZE = 100;
+const PAGE_SIZE = 1000;
 
 const NO_NAMES: ReadonlyMap<string, string> = new Map();
 
@@ -42,7 +43,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
     orderBy: orderByOf(sort),
     viewType: VIEW_TYPE[view],
     pageSize: PAGE_SIZE,
-  });
+  }, FIRST_PAGE_SIZE);
   const keys = useMemo(() => availableKeys(pages.runs), [pages.runs]);
   const colsParam = query.get('cols');
   const multiExperiment = experimentIds.length > 1;

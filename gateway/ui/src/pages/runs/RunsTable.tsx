@@ -10,7 +10,7 @@ const CHECK_WIDTH = 36;
 const NAME_WIDTH = 240;
 const COLUMN_WIDTH = 165;
 /** Start fetching the next page this many rows before the end. */
-const PREFETCH_ROWS = 100;
+const PREFETCH_ROWS = 50;
 
 interface Props {
   runs: readonly Run[];

@@ -23,12 +23,17 @@ interface Pages {
 
 type Search = Omit<RunSearch, 'pageToken'>;
 
+const NO_RUNS: Run[] = [];
+
 function errorOf(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Runs of a search, fetched a page at a time by following the server's page tokens. */
-export function useRunPages(search: Search): RunPages {
+/**
+ * Runs of a search, fetched a page at a time by following the server's page tokens. The first
+ * page is small so rows show quickly; the tokens carry an offset, so later pages may be larger.
+ */
+export function useRunPages(search: Search, firstPageSize: number): RunPages {
   // The key is the search itself, so callbacks can rebuild the search from it.
   const key = JSON.stringify(search);
   const [generation, setGeneration] = useState(0);
@@ -36,7 +41,7 @@ export function useRunPages(search: Search): RunPages {
 
   useEffect(() => {
     const controller = new AbortController();
-    searchRuns(JSON.parse(key) as Search, controller.signal).then(
+    searchRuns({ ...(JSON.parse(key) as Search), pageSize: firstPageSize }, controller.signal).then(
       (page) => {
         if (controller.signal.aborted) return;
         setPages({ key, generation, runs: page.runs, token: page.nextPageToken, fetchingMore: false });
@@ -47,7 +52,7 @@ export function useRunPages(search: Search): RunPages {
       },
     );
     return () => controller.abort();
-  }, [key, generation]);
+  }, [key, generation, firstPageSize]);
 
   const current = pages !== undefined && pages.key === key && pages.generation === generation;
   const loadMore = useCallback(() => {
@@ -64,7 +69,7 @@ export function useRunPages(search: Search): RunPages {
   }, [current, pages, key, generation]);
 
   return {
-    runs: current ? pages.runs : [],
+    runs: current ? pages.runs : NO_RUNS,
     hasMore: current && pages.token !== undefined,
     loading: !current || pages.fetchingMore,
     error: current ? pages.error : undefined,
