@@ -93,6 +93,17 @@ def test_foreign_s3_locations_are_rejected_or_never_dereferenced(s3_target: S3Ta
                 f"/ajax-api/2.0/mlflow/upload-artifact?run_uuid={run_id}&path=written.txt",
                 body=b"written by a client through the server",
             ),
+            # A presigned URL for the foreign key is the same read/write access, handed out.
+            "presigned-download": post_json(
+                t.url,
+                "/api/2.0/mlflow/artifacts/presigned-download-url",
+                {"run_id": run_id, "path": "secret.txt"},
+            ),
+            "presigned-upload": post_json(
+                t.url,
+                "/api/2.0/mlflow/artifacts/presigned-upload-url",
+                {"run_id": run_id, "path": "written2.txt"},
+            ),
         }
         for probe, response in probes.items():
             where = f"{shape} ({location}) {probe}"
@@ -100,6 +111,8 @@ def test_foreign_s3_locations_are_rejected_or_never_dereferenced(s3_target: S3Ta
                 failures.append(f"{where}: served an object outside the server's root: {response.describe()}")
             elif probe == "list" and b"secret.txt" in response.body:
                 failures.append(f"{where}: listed outside the server's root: {response.describe()}")
+            elif probe.startswith("presigned") and response.status == 200:
+                failures.append(f"{where}: signed a URL outside the server's root: {response.describe()}")
             elif response.status >= 500 and response.status != 501:
                 failures.append(f"{where}: {response.describe()}")
         if f"{run_prefix}/written.txt" in _keys(client, bucket, run_prefix):
