@@ -276,5 +276,23 @@ for _table in (params, tags):
             mysql_length={"value": 255},
         ).ddl_if(dialect=_mysql_family)
     Index(f"ix_{_name}_value_hash", _table.c.value, postgresql_using="hash").ddl_if(dialect="postgresql")
+    # Key-leading lookups on PostgreSQL (the hash index above matches a value under any key).
+    Index(f"ix_{_name}_key_run_uuid", _table.c.key, _table.c.run_uuid).ddl_if(dialect="postgresql")
+
+# Ordering by a metric: a LEFT JOIN on (run_uuid, key) served index-only (migration 0002).
+Index(
+    "ix_latest_metrics_key_run_uuid",
+    latest_metrics.c.key,
+    latest_metrics.c.run_uuid,
+    postgresql_include=["value", "is_nan"],
+).ddl_if(dialect="postgresql")
+for _family in ("sqlite", "mysql", "mariadb"):
+    Index(
+        "ix_latest_metrics_key_run_uuid",
+        latest_metrics.c.key,
+        latest_metrics.c.run_uuid,
+        latest_metrics.c.value,
+        latest_metrics.c.is_nan,
+    ).ddl_if(dialect=_family)
 
 ALL_TABLES = tuple(metadata.sorted_tables)
