@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
+import secrets
 import sqlite3
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -684,3 +686,94 @@ def test_oversized_url_is_a_clean_4xx(world: World) -> None:
             continue  # the HTTP layer may drop a request line it will not read: also fine
         assert response.status < 500, response.describe()
     assert raw_request(world.url, "GET", "/health").status == 200
+
+
+def _as_number(value: Any) -> float:
+    return float(value) if not isinstance(value, str) else float(value.replace("Infinity", "inf"))
+
+
+def test_log_batch_stores_hostile_keys_and_values_verbatim(injection_target: InjectionTarget) -> None:
+    """Batches may be written with hand-built statements (array literals, multi-row VALUES): keys
+    and values full of quoting characters must come back exactly, each under its own key."""
+    t = injection_target
+    url = t.url
+    run_id = str(create_run(url, t.experiment_id)["run_id"])
+    keys = ["a b", "x/y:z", "k.1-2_3", " lead", "trail ", "NULL", "null", "a-b", "caf\u00e9", "\u952e"]
+    values = [0.1, float("nan"), 5e-324, -0.0, 1.7976931348623157e308, -2.5, 1e-300, 3.0, 7.25, -1e308]
+    points = [
+        (key, value, 1700000000000 + i, i * 1000)
+        for i, (key, value) in enumerate(zip(keys, values, strict=True))
+    ]
+    metrics = [{"key": k, "value": v, "timestamp": ts, "step": step} for k, v, ts, step in points]
+    hostile = ['{"a","b"}', "\\", '\\"', "NULL", "'; DROP TABLE params; --", "a,b", "{}", "line\nbreak", "\t"]
+    params = [{"key": f"p{i}", "value": value} for i, value in enumerate(hostile)]
+    tags = [{"key": f"t{i}", "value": value} for i, value in enumerate(reversed(hostile))]
+    response = post_json(
+        url,
+        "/api/2.0/mlflow/runs/log-batch",
+        {"run_id": run_id, "metrics": metrics, "params": params, "tags": tags},
+    )
+    assert response.status == 200, f"[{t.db_kind}] {response.describe()}"
+    for key, value, timestamp, step in points:
+        quoted = urllib.parse.quote(key)
+        history = checked_json(
+            raw_request(
+                url, "GET", f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key={quoted}"
+            )
+        ).get("metrics", [])
+        assert len(history) == 1, (t.db_kind, key, history)
+        point = history[0]
+        got = _as_number(point["value"])
+        assert (math.isnan(got) and math.isnan(value)) or got == value, (t.db_kind, key, value, point)
+        assert point["step"] == step and point["timestamp"] == timestamp, (t.db_kind, point)
+    data = checked_json(raw_request(url, "GET", f"/api/2.0/mlflow/runs/get?run_id={run_id}"))["run"]["data"]
+    assert {p["key"]: p["value"] for p in data.get("params", [])} == {p["key"]: p["value"] for p in params}
+    stored_tags = {x["key"]: x["value"] for x in data.get("tags", []) if not x["key"].startswith("mlflow.")}
+    assert stored_tags == {x["key"]: x["value"] for x in tags}
+
+
+def test_nul_characters_are_stored_or_refused_never_5xx(injection_target: InjectionTarget) -> None:
+    """A NUL inside any stored string: kept exactly or refused with 400 (PostgreSQL text cannot hold
+    it, so the check must happen before the database says so with an exception)."""
+    t = injection_target
+    url = t.url
+    run_id = str(create_run(url, t.experiment_id)["run_id"])
+    nul = "a\u0000b"
+    requests: list[tuple[str, dict[str, Any]]] = [
+        ("runs/log-batch", {"run_id": run_id, "params": [{"key": "nul-batch", "value": nul}]}),
+        ("runs/log-batch", {"run_id": run_id, "tags": [{"key": "nul-batch", "value": nul}]}),
+        ("runs/log-parameter", {"run_id": run_id, "key": "nul-param", "value": nul}),
+        ("runs/set-tag", {"run_id": run_id, "key": "nul-tag", "value": nul}),
+        ("runs/update", {"run_id": run_id, "run_name": nul}),
+        ("runs/create", {"experiment_id": t.experiment_id, "run_name": nul}),
+        ("experiments/create", {"name": f"nul-{secrets.token_hex(3)}-{nul}"}),
+        ("experiments/set-experiment-tag", {"experiment_id": t.experiment_id, "key": "nul", "value": nul}),
+        ("logged-models", {"experiment_id": t.experiment_id, "tags": [{"key": "nul", "value": nul}]}),
+    ]
+    problems = []
+    for route, document in requests:
+        response = post_json(url, f"/api/2.0/mlflow/{route}", document)
+        if response.status != 200 and (response.status >= 500 or not is_mlflow_error(response)):
+            problems.append(f"POST /api/2.0/mlflow/{route} {json.dumps(document)}: {response.describe()}")
+    # ...and in what reads compare against stored strings.
+    for target in (
+        "/api/2.0/mlflow/experiments/get-by-name?experiment_name=a%00b",
+        "/api/2.0/mlflow/runs/get?run_id=a%00b",
+        f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=a%00b",
+        f"/get-artifact?run_id={run_id}%00&path=a.txt",
+    ):
+        response = raw_request(url, "GET", target)
+        if response.status >= 500 or (response.status != 200 and not is_mlflow_error(response)):
+            problems.append(f"GET {target}: {response.describe()}")
+    response = post_json(
+        url,
+        "/api/2.0/mlflow/runs/search",
+        {"experiment_ids": [t.experiment_id], "filter": f"params.p = '{nul}'"},
+    )
+    if response.status >= 500 or (response.status != 200 and not is_mlflow_error(response)):
+        problems.append(f"runs/search filter with NUL: {response.describe()}")
+    assert not problems, f"[{t.db_kind}]\n" + "\n".join(problems)
+    data = checked_json(raw_request(url, "GET", f"/api/2.0/mlflow/runs/get?run_id={run_id}"))["run"]["data"]
+    for item in data.get("params", []) + data.get("tags", []):
+        if item["key"].startswith("nul"):
+            assert item["value"] == nul, item  # stored means stored exactly
