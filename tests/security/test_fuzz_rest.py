@@ -732,13 +732,21 @@ def test_log_batch_stores_hostile_keys_and_values_verbatim(injection_target: Inj
     assert stored_tags == {x["key"]: x["value"] for x in tags}
 
 
-def test_nul_characters_are_stored_or_refused_never_5xx(injection_target: InjectionTarget) -> None:
-    """A NUL inside any stored string: kept exactly or refused with 400 (PostgreSQL text cannot hold
-    it, so the check must happen before the database says so with an exception)."""
+@pytest.mark.parametrize(
+    "odd",
+    ["a\u0000b", "a\ud800b", "\udfff"],
+    ids=["nul", "lone-high-surrogate", "lone-low-surrogate"],
+)
+def test_unstorable_characters_are_stored_or_refused_never_5xx(
+    injection_target: InjectionTarget, odd: str
+) -> None:
+    """A NUL or a lone UTF-16 surrogate (valid JSON escapes, not storable UTF-8 / PostgreSQL text)
+    inside any stored string: kept exactly or refused with 400, never an exception from the
+    database driver."""
     t = injection_target
     url = t.url
     run_id = str(create_run(url, t.experiment_id)["run_id"])
-    nul = "a\u0000b"
+    nul = odd
     requests: list[tuple[str, dict[str, Any]]] = [
         ("runs/log-batch", {"run_id": run_id, "params": [{"key": "nul-batch", "value": nul}]}),
         ("runs/log-batch", {"run_id": run_id, "tags": [{"key": "nul-batch", "value": nul}]}),
@@ -756,11 +764,12 @@ def test_nul_characters_are_stored_or_refused_never_5xx(injection_target: Inject
         if response.status != 200 and (response.status >= 500 or not is_mlflow_error(response)):
             problems.append(f"POST /api/2.0/mlflow/{route} {json.dumps(document)}: {response.describe()}")
     # ...and in what reads compare against stored strings.
+    encoded = urllib.parse.quote(odd, errors="surrogatepass")
     for target in (
-        "/api/2.0/mlflow/experiments/get-by-name?experiment_name=a%00b",
-        "/api/2.0/mlflow/runs/get?run_id=a%00b",
-        f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=a%00b",
-        f"/get-artifact?run_id={run_id}%00&path=a.txt",
+        f"/api/2.0/mlflow/experiments/get-by-name?experiment_name={encoded}",
+        f"/api/2.0/mlflow/runs/get?run_id={encoded}",
+        f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key={encoded}",
+        f"/get-artifact?run_id={run_id}{encoded}&path=a.txt",
     ):
         response = raw_request(url, "GET", target)
         if response.status >= 500 or (response.status != 200 and not is_mlflow_error(response)):
