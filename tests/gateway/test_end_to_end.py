@@ -312,6 +312,9 @@ def test_ui_is_served_from_dist_or_explains_it_is_missing(gateway_run: Runner, t
         assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
         assert (await client.get("/../../etc/passwd")).status_code == 404
         assert (await client.get("/assets/nope.js")).status_code == 404
+        # A rebuilt UI is served without a restart: index.html is read again, not cached.
+        (dist / "index.html").write_text("<html>rebuilt</html>")
+        assert (await client.get("/")).text == "<html>rebuilt</html>"
 
     async def missing(client: httpx.AsyncClient, app: Gateway) -> None:
         index = await client.get("/")
@@ -355,6 +358,9 @@ def test_head_static_prefix_and_disabled_modes(gateway_run: Runner) -> None:
         head = await client.head("/mlflow/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")
         assert head.status_code == 404 and head.content == b""  # HEAD = GET without the body
         assert (await client.get("/mlflow/health")).text == "OK"
+        # `/mlflow` without the slash would resolve the UI's relative paths against `/`.
+        bare = await client.get("/mlflow?x=1")
+        assert bare.status_code == 308 and bare.headers["location"] == "/mlflow/?x=1"
         assert (await client.get("/health")).status_code == 404
         # the artifact proxy answers with and without the prefix, as MLflow's ASGI routes do
         assert (await client.get("/mlflow/api/2.0/mlflow-artifacts/artifacts")).status_code == 200

@@ -378,6 +378,12 @@ class Gateway:
                     return
 
         if self._prefix:
+            if path == self._prefix and method in SAFE_METHODS:
+                # The UI's asset and API paths are relative: they only resolve under `/prefix/`.
+                query = scope.get("query_string", b"")
+                location = (self._prefix + "/").encode() + (b"?" + query if query else b"")
+                await self._respond(send, 308, b"", _TEXT, extra=[(b"location", location), *(cors or ())])
+                return
             if path.startswith(self._prefix + "/") or path == self._prefix:
                 path = path[len(self._prefix) :] or "/"
             elif not path.startswith(_ARTIFACT_PREFIXES):  # MLflow serves these unprefixed too

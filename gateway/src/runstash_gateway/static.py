@@ -24,22 +24,26 @@ class StaticFile:
 
 
 class StaticUI:
-    """Serves files from one folder; never outside it. Files are small and cached after first read."""
+    """Serves files from one folder; never outside it."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
-        self._cache: dict[str, StaticFile | None] = {}
+        self._cache: dict[str, StaticFile] = {}
 
     @property
     def built(self) -> bool:
         return (self.root / "index.html").is_file()
 
     def lookup(self, path: str) -> StaticFile | None:
-        """URL path (already percent-decoded) -> file, or None."""
-        if path in self._cache:
-            return self._cache[path]
+        """URL path (already percent-decoded) -> file, or None.
+
+        Only content-hashed assets are cached: they never change under their name, while
+        index.html must follow a rebuild of the UI without a server restart."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached
         found = self._load(path)
-        if len(self._cache) < 4096:
+        if found is not None and found.cache_control.endswith("immutable") and len(self._cache) < 4096:
             self._cache[path] = found
         return found
 
