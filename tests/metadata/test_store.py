@@ -178,6 +178,20 @@ def test_create_run_unknown_experiment(store: SqlTrackingStore) -> None:
     )
 
 
+def test_create_run_tags_round_trip_any_text(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+    exp = int(store.create_experiment(unique("odd"), artifact_location="s3://b/p/"))
+    odd = {"q": 'say "hi"', "bs": "a\\b\\", "braces": "{a,b}", "empty": "", "uni": "héllo ✓", "NULL": "NULL"}
+    run = store.create_run(exp, user_id="u", start_time=5, tags=sorted(odd.items()))
+    assert run.info.artifact_uri == f"s3://b/p/{run.info.run_id}/artifacts"
+    stored = store.get_run(run.info.run_id)
+    assert stored.info.artifact_uri == run.info.artifact_uri
+    assert {t.key: t.value for t in stored.data.tags} == {**odd, "mlflow.runName": run.info.run_name}
+    store.delete_experiment(exp)
+    err = _error(lambda: store.create_run(exp))
+    assert err.code == ErrorCode.INVALID_PARAMETER_VALUE and "must be in the 'active' state" in err.message
+    assert _error(lambda: store.create_run(987654321)).code == ErrorCode.RESOURCE_DOES_NOT_EXIST
+
+
 def test_update_run(store: SqlTrackingStore, run_id: str) -> None:
     info = store.update_run(run_id, status="FINISHED", end_time=2000)
     assert (info.status, info.end_time) == (pb.FINISHED, 2000)
@@ -328,6 +342,24 @@ def test_bulk_interval_sampling(store: SqlTrackingStore, experiment_id: int) -> 
     assert (windowed[0].step, windowed[-1].step) == (10, 20)
     assert len(windowed) == 5
     assert store.get_metric_history_bulk_interval([a], "s", max_results=1)[0].step == 0
+
+
+@pytest.mark.parametrize("steps", [25, 70, 300])
+def test_bulk_interval_read_paths_agree_with_the_definition(
+    store: SqlTrackingStore, run_id: str, steps: int
+) -> None:
+    """Range scan (up to 8x more steps than points wanted) and index probes (more) both return
+    the even sample of the points at evenly spaced steps; a step may hold several points."""
+    points = [MetricPoint("d", float(i), 100 + i, i) for i in range(steps)]
+    points += [MetricPoint("d", -1.0, 7, i) for i in range(0, steps, 4)]  # second point at some steps
+    store.log_batch(run_id, metrics=points)
+    count = 10
+    span = steps - 1
+    targets = {(i * span) // (count - 1) for i in range(count)}
+    ordered = sorted((p.step, p.timestamp, p.value) for p in points if p.step in targets)
+    expected = [ordered[(i * (len(ordered) - 1)) // (count - 1)] for i in range(count)]
+    got = store.get_metric_history_bulk_interval([run_id], "d", max_results=count)
+    assert [(m.step, m.timestamp, m.value) for m in got] == expected
 
 
 def test_bulk_interval_many_points_per_step(store: SqlTrackingStore, run_id: str) -> None:

@@ -138,15 +138,19 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
 
     def SearchRuns(self, request: pb.SearchRuns, context: Any) -> pb.SearchRuns.Response:
         v.check_search_runs(request)
-        runs, token = self.store.search_runs(
+        response = pb.SearchRuns.Response()
+        _, token = self.store.search_runs(
             v.parse_experiment_ids(request.experiment_ids),
             filter_string=request.filter,
             view_type=request.run_view_type,
             max_results=request.max_results,
             order_by=list(request.order_by),
             page_token=request.page_token or None,
+            out=response.runs,
         )
-        return pb.SearchRuns.Response(runs=runs, next_page_token=token)
+        if token is not None:
+            response.next_page_token = token
+        return response
 
     def LogMetric(self, request: pb.LogMetric, context: Any) -> pb.LogMetric.Response:
         v.check_log_metric(request)
@@ -216,7 +220,8 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
     ) -> pb.GetMetricHistoryBulkInterval.Response:
         v.check_get_metric_history_bulk_interval(request)
         has_steps = request.HasField("start_step") and request.HasField("end_step")
-        metrics = self.store.get_metric_history_bulk_interval(
+        response = pb.GetMetricHistoryBulkInterval.Response()
+        self.store.get_metric_history_bulk_interval(
             list(request.run_ids),
             request.metric_key,
             max_results=request.max_results
@@ -224,8 +229,9 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
             else DEFAULT_BULK_INTERVAL_RESULTS,
             start_step=request.start_step if has_steps else None,
             end_step=request.end_step if has_steps else None,
+            out=response.metrics,
         )
-        return pb.GetMetricHistoryBulkInterval.Response(metrics=metrics)
+        return response
 
     def GetMetricHistoryBulk(
         self, request: pb.GetMetricHistoryBulk, context: Any

@@ -264,6 +264,21 @@ class Dialect:
         return column.ilike(pattern)
 
 
+def _quote_element(key: str) -> str:
+    """``key`` as one element of a PostgreSQL array literal (always double-quoted)."""
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pg_text_array(items: Sequence[str]) -> str:
+    quoted = {k: _quote_element(k) for k in set(items)}  # a batch repeats a few keys
+    return "{" + ",".join([quoted[k] for k in items]) + "}"
+
+
+def pg_number_array(items: Sequence[float] | Sequence[int]) -> str:
+    # repr() of a float round-trips exactly; PostgreSQL's float8 input reads it back bit for bit.
+    return "{" + ",".join(map(repr, items)) + "}"
+
+
 def _pg_quote(name: str) -> str:
     """PostgreSQL identifier quoting (only where needed), for the hand-written array statements."""
     from sqlalchemy.dialects import postgresql

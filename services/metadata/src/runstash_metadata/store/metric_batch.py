@@ -22,7 +22,7 @@ from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata.store import schema as s
-from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.dialect import Dialect, pg_number_array, pg_text_array
 from runstash_metadata.store.values import MAX_DOUBLE, stored_value
 
 
@@ -65,21 +65,6 @@ ON CONFLICT (run_uuid, key) DO UPDATE SET
     value = excluded.value, is_nan = excluded.is_nan, "timestamp" = excluded."timestamp", step = excluded.step
 WHERE (t.step, t."timestamp", t.value) < (excluded.step, excluded."timestamp", excluded.value)
 """
-
-
-def _quote_element(key: str) -> str:
-    """``key`` as one element of a PostgreSQL array literal (always double-quoted)."""
-    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def pg_text_array(items: Sequence[str]) -> str:
-    quoted = {k: _quote_element(k) for k in set(items)}  # a batch repeats a few keys
-    return "{" + ",".join([quoted[k] for k in items]) + "}"
-
-
-def pg_number_array(items: Sequence[float] | Sequence[int]) -> str:
-    # repr() of a float round-trips exactly; PostgreSQL's float8 input reads it back bit for bit.
-    return "{" + ",".join(map(repr, items)) + "}"
 
 
 class DuplicatePoints(Exception):

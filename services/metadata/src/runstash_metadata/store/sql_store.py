@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,33 +19,30 @@ from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
 from sqlalchemy import (
     Connection,
-    Integer,
-    Row,
     and_,
     bindparam,
     delete,
-    func,
     insert,
-    literal,
-    or_,
     select,
-    union_all,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata.names import generate_name
 from runstash_metadata.store import schema as s
-from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.dialect import Dialect, pg_text_array
+from runstash_metadata.store.history import MetricHistory
+from runstash_metadata.store.hydration import RunHydrator, run_info
 from runstash_metadata.store.metric_batch import DuplicatePoints, MetricBatchWriter, MetricLike
 from runstash_metadata.store.migrate import upgrade_to_head
 from runstash_metadata.store.small_writes import SmallWriter
+from runstash_metadata.store.stats import StatsRefresher
 from runstash_metadata.store.values import (
     CUSTOM_VIEW_TAG_PREFIX,
     DATASET_CONTEXT_TAG,
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
-    IN_CHUNK,
     LOG_MODEL_HISTORY_TAG,
     MAX_DOUBLE,
     PARAM_VALUE_MAX,
@@ -54,8 +50,6 @@ from runstash_metadata.store.values import (
     TAG_VALUE_MAX,
     WORKSPACE,
     chunks,
-    decode_offset_token,
-    encode_offset_token,
     join_uri,
     loaded_value,
     now_ms,
@@ -63,59 +57,6 @@ from runstash_metadata.store.values import (
 from runstash_metadata.validation_experiments import check_custom_view_tag_write
 
 __all__ = ["MAX_DOUBLE", "MetricLike", "MetricPoint", "SqlTrackingStore", "params_of"]
-
-
-def _even_steps(lo: int, hi: int, count: int) -> list[int]:
-    """``count`` step values spread evenly over [lo, hi], both ends included."""
-    if count == 1:
-        return [lo]
-    span = hi - lo
-    return sorted({lo + (i * span) // (count - 1) for i in range(count)})
-
-
-def _even_sample(rows: Sequence[Any], count: int) -> list[Any]:
-    """At most ``count`` rows evenly spread over ``rows``, first and last kept."""
-    n = len(rows)
-    if n <= count:
-        return list(rows)
-    if count == 1:
-        return [rows[0]]
-    return [rows[(i * (n - 1)) // (count - 1)] for i in range(count)]
-
-
-def _window_sample_statement() -> Any:
-    """The even sample of one run's points within [lo, hi], computed in SQL.
-
-    With rn the 0-based position over (step, timestamp, value) and n the count, row rn is kept
-    when ``floor(rn*k/(n-1))`` steps up from ``floor((rn-1)*k/(n-1))`` (k = m - 1): that keeps
-    exactly m rows, positions 0 and n-1 included.
-    """
-    m = s.metrics.c
-    order = (m.step, m.timestamp, m.value)
-    numbered = (
-        select(
-            m.step,
-            m.timestamp,
-            m.value,
-            m.is_nan,
-            (func.row_number().over(order_by=order) - 1).label("rn"),
-            func.count().over().label("n"),
-        )
-        .where(
-            m.run_uuid == bindparam("rid"),
-            m.key == bindparam("key"),
-            m.step.between(bindparam("lo"), bindparam("hi")),
-        )
-        .subquery()
-    )
-    rn, n = numbered.c.rn, numbered.c.n
-    k = bindparam("m", type_=Integer) - 1
-    keep = or_(n <= bindparam("m", type_=Integer), rn == 0, (rn * k) // (n - 1) > ((rn - 1) * k) // (n - 1))
-    return (
-        select(numbered.c.step, numbered.c.timestamp, numbered.c.value, numbered.c.is_nan)
-        .where(keep)
-        .order_by(numbered.c.step, numbered.c.timestamp, numbered.c.value)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +84,35 @@ class MetricPoint:
         )
 
 
+_PG_CREATE_RUN = """
+WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
+run AS (
+    INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, end_time,
+                      lifecycle_stage, artifact_uri)
+    SELECT :rid, :name, :eid, :user_id, 'RUNNING', :start_time, NULL, 'active',
+           rtrim(coalesce(exp.artifact_location, ''), '/') || '/' || :rid || '/artifacts'
+    FROM exp WHERE exp.lifecycle_stage = 'active'
+    RETURNING run_uuid
+),
+tag AS (
+    INSERT INTO tags (run_uuid, key, value)
+    SELECT run.run_uuid, u.key, u.value
+    FROM run, unnest(CAST(:keys AS VARCHAR(250)[]), CAST(:values AS VARCHAR(8000)[])) AS u(key, value)
+)
+SELECT lifecycle_stage, artifact_location FROM exp
+"""
+
+
+_PG_INSERT_PARAMS = """
+INSERT INTO params (run_uuid, key, value)
+SELECT :rid, u.key, u.value
+FROM unnest(CAST(:keys AS VARCHAR(250)[]), CAST(:values AS VARCHAR(6000)[])) AS u(key, value)
+ORDER BY u.key
+ON CONFLICT (run_uuid, key) DO NOTHING
+RETURNING key
+"""
+
+
 class SqlTrackingStore:
     """One SQL implementation of the tracking store for SQLite, PostgreSQL and MySQL/MariaDB."""
 
@@ -154,6 +124,9 @@ class SqlTrackingStore:
         self._build_statements()
         self._small = SmallWriter(self._engine, self.dialect)
         self._metric_batch = MetricBatchWriter(self.dialect)
+        self._history = MetricHistory(self._read_engine, self.dialect)
+        self._hydrator = RunHydrator(self.dialect)
+        self._stats = StatsRefresher(self._engine) if self.dialect.name == "postgresql" else None
         self._ensure_default_experiment()
 
     def close(self) -> None:
@@ -170,40 +143,19 @@ class SqlTrackingStore:
         self._insert_metrics = d.bulk_insert_ignore(
             s.metrics, ["run_uuid", "key", "step", "timestamp", "value", "is_nan"]
         )
-        m = s.metrics.c
-        order = (m.step, m.timestamp, m.value)
-        self._q_points_at_steps = (
-            select(m.step, m.timestamp, m.value, m.is_nan)
-            .where(
-                m.run_uuid == bindparam("rid"),
-                m.key == bindparam("key"),
-                m.step.in_(bindparam("steps", expanding=True)),
-            )
-            .order_by(*order)
+        self._i_run = insert(s.runs).values(
+            run_uuid=bindparam("rid"),
+            name=bindparam("name"),
+            experiment_id=bindparam("eid"),
+            user_id=bindparam("user_id"),
+            status="RUNNING",
+            start_time=bindparam("start_time"),
+            end_time=None,
+            lifecycle_stage=s.ACTIVE,
+            artifact_uri=bindparam("artifact_uri"),
         )
-        self._q_window_sample = _window_sample_statement()
-        # MariaDB turns an IN list of 1000+ values into a temporary-table semi-join, 3x slower than
-        # a few lists below that threshold.
-        self._probe_chunk = 500 if d.is_mysql else IN_CHUNK
-        ids: Any = bindparam("ids", expanding=True)
-        lm, p, t, o = s.latest_metrics.c, s.params.c, s.tags.c, s.run_outputs.c
-        self._q_runs = select(s.runs).where(s.runs.c.run_uuid.in_(ids))
-        self._q_run_metrics = (
-            select(lm.run_uuid, lm.key, lm.value, lm.is_nan, lm.timestamp, lm.step)
-            .where(lm.run_uuid.in_(ids))
-            .order_by(lm.run_uuid, lm.key)
-        )
-        self._q_run_params = (
-            select(p.run_uuid, p.key, p.value).where(p.run_uuid.in_(ids)).order_by(p.run_uuid, p.key)
-        )
-        self._q_run_tags = (
-            select(t.run_uuid, t.key, t.value).where(t.run_uuid.in_(ids)).order_by(t.run_uuid, t.key)
-        )
-        self._q_run_outputs = (
-            select(o.run_uuid, o.model_id, o.step)
-            .where(o.run_uuid.in_(ids))
-            .order_by(o.run_uuid, o.step, o.model_id)
-        )
+        self._pg_create_run = text(_PG_CREATE_RUN) if d.name == "postgresql" else None
+        self._pg_insert_params = text(_PG_INSERT_PARAMS) if d.name == "postgresql" else None
         self._u_latest = d.upsert_if_greater(
             s.latest_metrics,
             ["run_uuid", "key"],
@@ -473,25 +425,41 @@ class SqlTrackingStore:
         name = run_name or tag_name or generate_name()
         tag_map[RUN_NAME_TAG] = name
         run_uuid = uuid.uuid4().hex
+        values = {
+            "rid": run_uuid,
+            "name": name,
+            "eid": experiment_id,
+            "user_id": user_id,
+            "start_time": start_time,
+        }
         with self._engine.begin() as conn:
-            exp = self._require_active_experiment(conn, experiment_id)
-            artifact_uri = join_uri(exp.artifact_location or "", run_uuid, "artifacts")
-            conn.execute(
-                insert(s.runs).values(
-                    run_uuid=run_uuid,
-                    name=name,
-                    experiment_id=experiment_id,
-                    user_id=user_id,
-                    status="RUNNING",
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage=s.ACTIVE,
-                    artifact_uri=artifact_uri,
+            if self._pg_create_run is not None:
+                # One round trip: experiment check, run row and its tags (data-modifying CTEs).
+                exp = conn.execute(
+                    self._pg_create_run,
+                    {
+                        **values,
+                        "keys": pg_text_array(list(tag_map)),
+                        "values": pg_text_array(list(tag_map.values())),
+                    },
+                ).first()
+                if exp is None:
+                    raise not_found(f"No Experiment with id={experiment_id} exists")
+                if exp.lifecycle_stage != s.ACTIVE:
+                    raise invalid_parameter(
+                        f"The experiment {experiment_id} must be in the 'active' state. "
+                        f"Current state is {exp.lifecycle_stage}."
+                    )
+                artifact_uri = join_uri(exp.artifact_location or "", run_uuid, "artifacts")
+            else:
+                exp = self._require_active_experiment(conn, experiment_id)
+                artifact_uri = join_uri(exp.artifact_location or "", run_uuid, "artifacts")
+                conn.execute(self._i_run, {**values, "artifact_uri": artifact_uri})
+                conn.execute(
+                    self._u_tags, [{"run_uuid": run_uuid, "key": k, "value": v} for k, v in tag_map.items()]
                 )
-            )
-            conn.execute(
-                self._u_tags, [{"run_uuid": run_uuid, "key": k, "value": v} for k, v in tag_map.items()]
-            )
+        if self._stats is not None:
+            self._stats.wrote()
         run = pb.Run()
         info = run.info
         info.run_id = run_uuid
@@ -531,7 +499,7 @@ class SqlTrackingStore:
             if run_name:
                 conn.execute(self._u_tags, {"run_uuid": run_id, "key": RUN_NAME_TAG, "value": run_name})
             row = conn.execute(select(s.runs).where(r.run_uuid == run_id)).one()
-        return self._run_info(row)
+        return run_info(row)
 
     def delete_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, s.DELETED)
@@ -553,123 +521,10 @@ class SqlTrackingStore:
 
     def get_run(self, run_id: str) -> pb.Run:
         with self._read_engine.connect() as conn:
-            runs = self._load_runs(conn, [run_id], model_inputs=True)
+            runs = self._hydrator.load(conn, [run_id], model_inputs=True)
         if not runs:
             raise not_found(f"Run with id={run_id} not found")
         return runs[0]
-
-    @staticmethod
-    def _run_info(row: Row[Any], info: pb.RunInfo | None = None) -> pb.RunInfo:
-        info = pb.RunInfo() if info is None else info
-        info.run_id = row.run_uuid
-        info.run_uuid = row.run_uuid
-        info.run_name = row.name or ""
-        info.experiment_id = str(row.experiment_id)
-        info.user_id = row.user_id or ""
-        info.status = pb.RunStatus.Value(row.status)
-        if row.start_time is not None:
-            info.start_time = row.start_time
-        if row.end_time is not None:
-            info.end_time = row.end_time
-        info.artifact_uri = row.artifact_uri or ""
-        info.lifecycle_stage = row.lifecycle_stage
-        return info
-
-    def _load_runs(self, conn: Connection, run_ids: Sequence[str], model_inputs: bool) -> list[pb.Run]:
-        """Runs in the order of ``run_ids``, hydrated with one query per child table."""
-        by_id: dict[str, pb.Run] = {}
-        for chunk in chunks(list(dict.fromkeys(run_ids))):
-            ids = {"ids": list(chunk)}
-            data_of: dict[str, pb.RunData] = {}
-            for row in conn.execute(self._q_runs, ids):
-                run = pb.Run()
-                self._run_info(row, run.info)
-                data = run.data
-                data.SetInParent()
-                run.inputs.SetInParent()
-                run.outputs.SetInParent()
-                by_id[row.run_uuid] = run
-                data_of[row.run_uuid] = data
-            if not data_of:
-                continue
-            # Local container references: attribute chains on upb messages cost more than the add.
-            current, container = "", data_of[next(iter(data_of))].metrics
-            for run_uuid, key, value, is_nan, timestamp, step in conn.execute(self._q_run_metrics, ids):
-                if run_uuid != current:
-                    current, container = run_uuid, data_of[run_uuid].metrics
-                container.add(key=key, value=math.nan if is_nan else value, timestamp=timestamp, step=step)
-            current, params = "", data_of[next(iter(data_of))].params
-            for run_uuid, key, value in conn.execute(self._q_run_params, ids):
-                if run_uuid != current:
-                    current, params = run_uuid, data_of[run_uuid].params
-                params.add(key=key, value=value)
-            current, tags = "", data_of[next(iter(data_of))].tags
-            for run_uuid, key, value in conn.execute(self._q_run_tags, ids):
-                if run_uuid != current:
-                    current, tags = run_uuid, data_of[run_uuid].tags
-                tags.add(key=key, value=value or "")
-            self._load_run_inputs(conn, chunk, by_id, model_inputs)
-            for run_uuid, model_id, step in conn.execute(self._q_run_outputs, ids):
-                by_id[run_uuid].outputs.model_outputs.add(model_id=model_id, step=step)
-        return [by_id[i] for i in run_ids if i in by_id]
-
-    def _load_run_inputs(
-        self, conn: Connection, run_ids: Sequence[str], by_id: dict[str, pb.Run], model_inputs: bool
-    ) -> None:
-        i = s.inputs.c
-        d = s.datasets.c
-        it = s.input_tags.c
-        dataset_rows = conn.execute(
-            select(
-                i.input_uuid,
-                i.destination_id,
-                d.name,
-                d.digest,
-                d.dataset_source_type,
-                d.dataset_source,
-                d.dataset_schema,
-                d.dataset_profile,
-            )
-            .join(s.datasets, d.dataset_uuid == i.source_id)
-            .where(
-                i.destination_type == s.INPUT_DESTINATION_RUN,
-                i.destination_id.in_(run_ids),
-                i.source_type == s.INPUT_SOURCE_DATASET,
-            )
-            .order_by(i.destination_id, d.name, d.digest)
-        ).all()
-        if dataset_rows:
-            inputs_by_uuid: dict[str, pb.DatasetInput] = {}
-            for row in dataset_rows:
-                dataset_input = by_id[row.destination_id].inputs.dataset_inputs.add()
-                ds = dataset_input.dataset
-                ds.name = row.name
-                ds.digest = row.digest
-                ds.source_type = row.dataset_source_type
-                ds.source = row.dataset_source
-                if row.dataset_schema is not None:
-                    ds.schema = row.dataset_schema
-                if row.dataset_profile is not None:
-                    ds.profile = row.dataset_profile
-                inputs_by_uuid[row.input_uuid] = dataset_input
-            for chunk in chunks(list(inputs_by_uuid)):
-                for input_uuid, tag_name, tag_value in conn.execute(
-                    select(it.input_uuid, it.name, it.value)
-                    .where(it.input_uuid.in_(chunk))
-                    .order_by(it.input_uuid, it.name)
-                ):
-                    inputs_by_uuid[input_uuid].tags.add(key=tag_name, value=tag_value)
-        if model_inputs:
-            for destination_id, source_id in conn.execute(
-                select(i.destination_id, i.source_id)
-                .where(
-                    i.destination_type == s.INPUT_DESTINATION_RUN,
-                    i.destination_id.in_(run_ids),
-                    i.source_type == s.INPUT_SOURCE_MODEL,
-                )
-                .order_by(i.destination_id, i.source_id)
-            ):
-                by_id[destination_id].inputs.model_inputs.add(model_id=source_id)
 
     def search_runs(
         self,
@@ -680,7 +535,10 @@ class SqlTrackingStore:
         max_results: int = 1000,
         order_by: Sequence[str] = (),
         page_token: str | None = None,
-    ) -> tuple[list[pb.Run], str | None]:
+        out: Any = None,
+    ) -> tuple[Sequence[pb.Run], str | None]:
+        """A page of runs and the next page token; ``out``: a response's repeated ``runs`` field
+        to fill in place (see :mod:`.hydration`)."""
         if not experiment_ids:
             return [], None
         run_search = importlib.import_module("runstash_metadata.search.runs")
@@ -691,7 +549,7 @@ class SqlTrackingStore:
         with self._read_engine.connect() as conn:
             rows = conn.execute(plan.statement).all()
             ids = [str(row[0]) for row in rows[: plan.max_results]]
-            runs = self._load_runs(conn, ids, model_inputs=False)
+            runs = self._hydrator.load(conn, ids, model_inputs=False, out=out)
         return runs, plan.next_page_token(len(rows))
 
     # ------------------------------------------------------------------ metrics, params, tags
@@ -733,6 +591,8 @@ class SqlTrackingStore:
             self._log_batch(run_id, metrics, params, tags, dedupe=False)
         except DuplicatePoints:  # nothing was committed; write again, skipping existing points
             self._log_batch(run_id, metrics, params, tags, dedupe=True)
+        if self._stats is not None:
+            self._stats.wrote()
 
     def _log_batch(
         self,
@@ -755,8 +615,18 @@ class SqlTrackingStore:
     def _write_params(self, conn: Connection, run_id: str, params: Sequence[tuple[str, str]]) -> None:
         p = s.params.c
         wanted = {k: v[:PARAM_VALUE_MAX] for k, v in params}
+        check = list(wanted)
+        if self._pg_insert_params is not None:
+            # Insert first (one statement; new params are the common case), then compare only the
+            # keys that already existed. A conflict raises, which rolls the inserts back.
+            keys = sorted(wanted)
+            arrays = {"keys": pg_text_array(keys), "values": pg_text_array([wanted[k] for k in keys])}
+            inserted = set(conn.execute(self._pg_insert_params, {"rid": run_id, **arrays}).scalars())
+            check = [k for k in check if k not in inserted]
+            if not check:
+                return
         existing: dict[str, str] = {}
-        for chunk in chunks(list(wanted)):
+        for chunk in chunks(check):
             for key, value in conn.execute(
                 select(p.key, p.value).where(p.run_uuid == run_id, p.key.in_(chunk))
             ):
@@ -771,6 +641,8 @@ class SqlTrackingStore:
                 f"Changing param values is not allowed. Params were already logged='{conflicts}' "
                 f"for run ID='{run_id}'."
             )
+        if self._pg_insert_params is not None:
+            return
         new = [
             {"run_uuid": run_id, "key": k, "value": v} for k, v in sorted(wanted.items()) if k not in existing
         ]
@@ -805,26 +677,7 @@ class SqlTrackingStore:
     def get_metric_history(
         self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
     ) -> tuple[list[pb.Metric], str | None]:
-        m = s.metrics.c
-        offset = decode_offset_token(page_token)
-        stmt = (
-            select(m.value, m.is_nan, m.timestamp, m.step)
-            .where(m.run_uuid == run_id, m.key == key)
-            .order_by(m.timestamp, m.step, m.value)
-        )
-        if max_results is not None:
-            stmt = stmt.limit(max_results + 1).offset(offset)
-        elif offset:
-            stmt = stmt.offset(offset)
-        with self._read_engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        token = None
-        if max_results is not None and len(rows) > max_results:
-            rows = rows[:max_results]
-            token = encode_offset_token(offset + max_results)
-        return [
-            pb.Metric(key=key, value=loaded_value(v, nan), timestamp=ts, step=st) for v, nan, ts, st in rows
-        ], token
+        return self._history.get_metric_history(run_id, key, max_results, page_token)
 
     def get_metric_history_bulk_interval(
         self,
@@ -833,101 +686,17 @@ class SqlTrackingStore:
         max_results: int,
         start_step: int | None = None,
         end_step: int | None = None,
-    ) -> list[pb.MetricWithRunId]:
-        """Per run, up to ``max_results`` points evenly spread over the (step, timestamp, value)
-        order with the first and last always kept; runs in request order (repeats repeated).
-
-        Never reads a whole history. Per run, the step bounds come from two index seeks. When the
-        run has more distinct steps than ``max_results`` could hold, the points at ``max_results``
-        evenly spaced step values are fetched by index probes (a long history is dense in steps,
-        so this is the even sample of the sequence). Otherwise the sample is taken in SQL over that
-        small step range with ROW_NUMBER/COUNT windows (many points per step, e.g. all at step 0).
-        """
-        unique_ids = list(dict.fromkeys(run_ids))
-        if not unique_ids or max_results < 1:
-            return []
-        lo_bound = start_step if start_step is not None and end_step is not None else None
-        hi_bound = end_step if lo_bound is not None else None
-        per_run: dict[str, list[pb.MetricWithRunId]] = {}
-        with self._read_engine.connect() as conn:
-            bounds = self._step_bounds(conn, unique_ids, key, lo_bound, hi_bound)
-            for run_id, (lo, hi) in bounds.items():
-                if hi - lo + 1 > max_results:
-                    targets = _even_steps(lo, hi, max_results)
-                    rows: list[Any] = []
-                    for chunk in chunks(targets, self._probe_chunk):
-                        rows.extend(
-                            conn.execute(
-                                self._q_points_at_steps, {"rid": run_id, "key": key, "steps": list(chunk)}
-                            )
-                        )
-                    rows = _even_sample(rows, max_results)
-                else:
-                    rows = list(
-                        conn.execute(
-                            self._q_window_sample,
-                            {"rid": run_id, "key": key, "lo": lo, "hi": hi, "m": max_results},
-                        )
-                    )
-                per_run[run_id] = [
-                    pb.MetricWithRunId(
-                        key=key,
-                        value=loaded_value(value, is_nan),
-                        timestamp=timestamp,
-                        step=step,
-                        run_id=run_id,
-                    )
-                    for step, timestamp, value, is_nan in rows
-                ]
-        result: list[pb.MetricWithRunId] = []
-        for run_id in run_ids:
-            result.extend(per_run.get(run_id, ()))
-        return result
-
-    def _step_bounds(
-        self, conn: Connection, run_ids: Sequence[str], key: str, lo: int | None, hi: int | None
-    ) -> dict[str, tuple[int, int]]:
-        """(min step, max step) per run that has the metric; one statement, two seeks per run.
-
-        Separate MIN and MAX subqueries on purpose: SQLite turns a lone MIN/MAX over an index
-        prefix into a seek, but scans for a query holding both."""
-        m = s.metrics.c
-        parts = []
-        for i, run_id in enumerate(run_ids):
-            conditions = [m.run_uuid == bindparam(f"r{i}", run_id), m.key == bindparam("key", key)]
-            if lo is not None and hi is not None:
-                conditions.append(m.step.between(bindparam("lo", lo), bindparam("hi", hi)))
-            parts.append(
-                select(
-                    literal(i).label("i"),
-                    select(func.min(m.step)).where(*conditions).scalar_subquery().label("lo"),
-                    select(func.max(m.step)).where(*conditions).scalar_subquery().label("hi"),
-                )
-            )
-        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-        bounds: dict[str, tuple[int, int]] = {}
-        for i, first, last in conn.execute(stmt):
-            if first is not None:
-                bounds[run_ids[int(i)]] = (int(first), int(last))
-        return bounds
+        *,
+        out: Any = None,
+    ) -> Sequence[pb.MetricWithRunId]:
+        """See :meth:`.history.MetricHistory.bulk_interval` (``out``: a response's repeated field
+        to fill in place)."""
+        return self._history.bulk_interval(run_ids, key, max_results, start_step, end_step, out=out)
 
     def get_metric_history_bulk(
         self, run_ids: Sequence[str], key: str, max_results: int
     ) -> list[pb.MetricWithRunId]:
-        m = s.metrics.c
-        stmt = (
-            select(m.run_uuid, m.value, m.is_nan, m.timestamp, m.step)
-            .where(m.run_uuid.in_(list(dict.fromkeys(run_ids))), m.key == key)
-            .order_by(m.run_uuid, m.timestamp, m.step, m.value)
-            .limit(max_results)
-        )
-        with self._read_engine.connect() as conn:
-            return [
-                pb.MetricWithRunId(
-                    key=key, value=loaded_value(v, nan), timestamp=ts, step=st, run_id=run_uuid
-                )
-                for run_uuid, v, nan, ts, st in conn.execute(stmt)
-            ]
+        return self._history.bulk(run_ids, key, max_results)
 
     # ------------------------------------------------------------------ inputs / outputs / datasets
 
