@@ -23,6 +23,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Double,
     ForeignKey,
     Index,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 
 NAMING_CONVENTION = {
@@ -44,8 +46,8 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-# Applied to every table; ignored by dialects other than MySQL/MariaDB.
-_MYSQL: dict[str, Any] = {
+# Applied to every table when DDL is emitted on MySQL/MariaDB (see _dialect_specific_ddl).
+_MYSQL_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
     "mysql_engine": "InnoDB",
@@ -65,7 +67,6 @@ experiments = Table(
     Column("last_update_time", BigInteger),
     UniqueConstraint("name"),
     Index("ix_experiments_stage_ctime", "lifecycle_stage", "creation_time"),
-    **_MYSQL,
 )
 
 experiment_tags = Table(
@@ -75,7 +76,6 @@ experiment_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text),
     PrimaryKeyConstraint("experiment_id", "key"),
-    **_MYSQL,
 )
 
 runs = Table(
@@ -93,7 +93,6 @@ runs = Table(
     Column("deleted_time", BigInteger, nullable=True),
     # Search: WHERE experiment_id IN (...) AND lifecycle_stage = ? ORDER BY start_time DESC, run_uuid.
     Index("ix_runs_exp_stage_start", "experiment_id", "lifecycle_stage", "start_time", "run_uuid"),
-    **_MYSQL,
 )
 
 params = Table(
@@ -103,7 +102,6 @@ params = Table(
     Column("key", String(250), nullable=False),
     Column("value", String(6000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
-    **_MYSQL,
 )
 
 tags = Table(
@@ -113,7 +111,6 @@ tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", String(8000)),
     PrimaryKeyConstraint("run_uuid", "key"),
-    **_MYSQL,
 )
 
 metrics = Table(
@@ -128,7 +125,6 @@ metrics = Table(
     # Identical points are one row (insert-ignore dedups re-sent batches); the key order also
     # serves history reads: (run, key) then (step, timestamp, value) for sampling.
     PrimaryKeyConstraint("run_uuid", "key", "step", "timestamp", "value", "is_nan"),
-    **_MYSQL,
 )
 
 latest_metrics = Table(
@@ -143,7 +139,6 @@ latest_metrics = Table(
     PrimaryKeyConstraint("run_uuid", "key"),
     # Search: metrics.<k> <op> <v> is a range scan over (key, value).
     Index("ix_latest_metrics_key_value", "key", "value", "run_uuid"),
-    **_MYSQL,
 )
 
 datasets = Table(
@@ -158,7 +153,6 @@ datasets = Table(
     Column("dataset_schema", Text),
     Column("dataset_profile", Text),
     UniqueConstraint("experiment_id", "name", "digest"),
-    **_MYSQL,
 )
 
 INPUT_SOURCE_DATASET = "DATASET"
@@ -175,7 +169,6 @@ inputs = Table(
     Column("destination_id", String(36), nullable=False),
     UniqueConstraint("source_type", "source_id", "destination_type", "destination_id"),
     Index("ix_inputs_destination", "destination_type", "destination_id"),
-    **_MYSQL,
 )
 
 input_tags = Table(
@@ -185,7 +178,6 @@ input_tags = Table(
     Column("name", String(255), nullable=False),
     Column("value", String(500), nullable=False),
     PrimaryKeyConstraint("input_uuid", "name"),
-    **_MYSQL,
 )
 
 logged_models = Table(
@@ -209,7 +201,6 @@ logged_models = Table(
         "creation_timestamp_ms",
         "model_id",
     ),
-    **_MYSQL,
 )
 
 logged_model_params = Table(
@@ -220,7 +211,6 @@ logged_model_params = Table(
     Column("param_key", String(255), nullable=False),
     Column("param_value", Text, nullable=False),
     PrimaryKeyConstraint("model_id", "param_key"),
-    **_MYSQL,
 )
 
 logged_model_tags = Table(
@@ -231,7 +221,6 @@ logged_model_tags = Table(
     Column("tag_key", String(255), nullable=False),
     Column("tag_value", Text, nullable=False),
     PrimaryKeyConstraint("model_id", "tag_key"),
-    **_MYSQL,
 )
 
 logged_model_metrics = Table(
@@ -251,7 +240,6 @@ logged_model_metrics = Table(
     Column("dataset_digest", String(36), nullable=True),
     PrimaryKeyConstraint("model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id"),
     Index("ix_logged_model_metrics_name_value", "metric_name", "metric_value"),
-    **_MYSQL,
 )
 
 run_outputs = Table(
@@ -261,38 +249,61 @@ run_outputs = Table(
     Column("model_id", String(36), nullable=False),
     Column("step", BigInteger, nullable=False, default=0),
     PrimaryKeyConstraint("run_uuid", "model_id", "step"),
-    **_MYSQL,
 )
 
-# Value lookups for params.<k> = '<v>' / tags.<k> = '<v>' (see module docstring for why per dialect).
-for _table in (params, tags):
-    _name = _table.name
-    Index(f"ix_{_name}_key_value", _table.c.key, _table.c.value).ddl_if(dialect="sqlite")
-    for _mysql_family in ("mysql", "mariadb"):
-        Index(
-            f"ix_{_name}_key_value",
-            _table.c.key,
-            _table.c.value,
-            mysql_length={"value": 255},
-        ).ddl_if(dialect=_mysql_family)
-    Index(f"ix_{_name}_value_hash", _table.c.value, postgresql_using="hash").ddl_if(dialect="postgresql")
-    # Key-leading lookups on PostgreSQL (the hash index above matches a value under any key).
-    Index(f"ix_{_name}_key_run_uuid", _table.c.key, _table.c.run_uuid).ddl_if(dialect="postgresql")
 
-# Ordering by a metric: a LEFT JOIN on (run_uuid, key) served index-only (migration 0002).
-Index(
-    "ix_latest_metrics_key_run_uuid",
-    latest_metrics.c.key,
-    latest_metrics.c.run_uuid,
-    postgresql_include=["value", "is_nan"],
-).ddl_if(dialect="postgresql")
-for _family in ("sqlite", "mysql", "mariadb"):
+def _add_dialect_indexes() -> None:
+    # Value lookups for params.<k> = '<v>' / tags.<k> = '<v>' (see module docstring for why per dialect).
+    for table in (params, tags):
+        name = table.name
+        Index(f"ix_{name}_key_value", table.c.key, table.c.value).ddl_if(dialect="sqlite")
+        for mysql_family in ("mysql", "mariadb"):
+            Index(
+                f"ix_{name}_key_value",
+                table.c.key,
+                table.c.value,
+                mysql_length={"value": 255},
+            ).ddl_if(dialect=mysql_family)
+        Index(f"ix_{name}_value_hash", table.c.value, postgresql_using="hash").ddl_if(dialect="postgresql")
+        # Key-leading lookups on PostgreSQL (the hash index above matches a value under any key).
+        Index(f"ix_{name}_key_run_uuid", table.c.key, table.c.run_uuid).ddl_if(dialect="postgresql")
+
+    # Ordering by a metric: a LEFT JOIN on (run_uuid, key) served index-only (migration 0002).
     Index(
         "ix_latest_metrics_key_run_uuid",
         latest_metrics.c.key,
         latest_metrics.c.run_uuid,
-        latest_metrics.c.value,
-        latest_metrics.c.is_nan,
-    ).ddl_if(dialect=_family)
+        postgresql_include=["value", "is_nan"],
+    ).ddl_if(dialect="postgresql")
+    for family in ("sqlite", "mysql", "mariadb"):
+        Index(
+            "ix_latest_metrics_key_run_uuid",
+            latest_metrics.c.key,
+            latest_metrics.c.run_uuid,
+            latest_metrics.c.value,
+            latest_metrics.c.is_nan,
+        ).ddl_if(dialect=family)
+
+
+_dialect_ddl_added: list[bool] = []
+
+
+@event.listens_for(metadata, "before_create")
+def _dialect_specific_ddl(target: MetaData, connection: Connection, **_: Any) -> None:
+    """Attach the dialect-specific table options and indexes when ``create_all`` runs.
+
+    Declared at import they would cost start-up: SQLAlchemy imports a dialect's package to check
+    its keyword arguments (``mysql_charset``, ``postgresql_using``, ...), i.e. every dialect package
+    in every process (0.3-1 s). The service itself creates its schema with the migrations; this
+    hook keeps ``metadata.create_all`` (tests, tools) complete.
+    """
+    if not _dialect_ddl_added:
+        _add_dialect_indexes()
+        _dialect_ddl_added.append(True)
+    if connection.dialect.name in ("mysql", "mariadb"):
+        for table in target.tables.values():
+            for option, value in _MYSQL_TABLE_OPTIONS.items():
+                table.dialect_kwargs[option] = value
+
 
 ALL_TABLES = tuple(metadata.sorted_tables)
