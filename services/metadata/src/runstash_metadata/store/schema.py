@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Column,
@@ -284,6 +285,16 @@ def _add_dialect_indexes() -> None:
             latest_metrics.c.is_nan,
         ).ddl_if(dialect=family)
 
+
+# PostgreSQL extended statistics (migration 0003): a value belongs to one key, so the planner
+# needs the joint frequency of (key, value) to estimate `params.k = 'v'`.
+KEY_VALUE_STATISTICS = {
+    f"st_{name}_key_value": f"CREATE STATISTICS st_{name}_key_value (mcv) ON key, value FROM {name}"
+    for name in ("params", "tags")
+}
+for _table in (params, tags):
+    _ddl = DDL(KEY_VALUE_STATISTICS[f"st_{_table.name}_key_value"])  # type: ignore[no-untyped-call]
+    event.listen(_table, "after_create", _ddl.execute_if(dialect="postgresql"))
 
 _dialect_ddl_added: list[bool] = []
 
