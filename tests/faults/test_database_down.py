@@ -86,10 +86,13 @@ def _set_connections(admin: Any, name: str, allowed: bool) -> None:
 
 @pytest.fixture(scope="module")
 def pg_server(
+    request: pytest.FixtureRequest,
     server_launcher: ServerLauncher,
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PgServer]:
+    if "postgresql" not in str(request.config.getoption("dbs")).split(","):
+        pytest.skip("postgresql not selected (--dbs / RUNSTASH_TEST_DBS)")
     db = database_factory.create("postgresql")
     artifacts = tmp_path_factory.mktemp("fault-db-artifacts")
     server = server_launcher.single(db.uri, str(artifacts), label="fault-db")
