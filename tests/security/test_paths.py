@@ -518,3 +518,32 @@ def test_host_system_locations_are_not_read(target: Target, location: str) -> No
         assert response.status in (400, 404, 501), response.describe()
     listing = raw_request(t.url, "GET", f"/api/2.0/mlflow/artifacts/list?run_id={run_id}&path=..")
     assert b"passwd" not in listing.body, listing.describe()
+
+
+def test_ui_static_files_cannot_be_climbed_out_of(target: Target) -> None:
+    """The web UI is served from gateway/ui/dist: the same shapes must not reach the repository
+    (gateway/ui/dist/../../../pyproject.toml) or the host (/etc/passwd)."""
+    leaks = (b"runstash-workspace", b"root:x:0:0")
+    failures = []
+    for prefix in ("/", "/static-files/", "/assets/"):
+        for depth in (3, 4, 8):
+            for leaf in ("pyproject.toml", "etc/passwd"):
+                for shape, encoded in traversal_variants(depth, leaf).items():
+                    path = prefix + encoded
+                    response = raw_request(target.url, "GET", path)
+                    if any(leak in response.body for leak in leaks):
+                        failures.append(f"GET {path}: served a file outside the UI folder")
+                    elif response.status >= 500:
+                        failures.append(f"GET {path} [{shape}]: {response.describe()}")
+    for path in (
+        "//etc/passwd",
+        "/%2fetc%2fpasswd",
+        "/static-files//etc/passwd",
+        "/static-files/%2fetc/passwd",
+    ):
+        response = raw_request(target.url, "GET", path)
+        if any(leak in response.body for leak in leaks) or response.status >= 500:
+            failures.append(f"GET {path}: {response.describe()}")
+    assert not failures, "\n".join(failures)
+    index = raw_request(target.url, "GET", "/")
+    assert index.status == 200  # the UI (or its not-built notice) is still served
