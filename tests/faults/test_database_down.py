@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.pg
 
 CALL_BOUND_S = 15.0  # no tracking call may hang longer than this while the DB is gone
+HUNG_DB_BOUND_S = 30.0  # a database that holds a lock forever: the answer must still come
 RECOVERY_BOUND_S = 30.0
 RETRYABLE = (502, 503, 504)
 
@@ -53,7 +54,7 @@ class PgServer:
         return self.server.url
 
 
-def _admin_connection(db: Database) -> Any:
+def _admin_connection(db: Database, dbname: str = "postgres", *, autocommit: bool = True) -> Any:
     import psycopg2
 
     parsed = urllib.parse.urlsplit(db.uri)
@@ -62,9 +63,9 @@ def _admin_connection(db: Database) -> Any:
         port=parsed.port or 5432,
         user=urllib.parse.unquote(parsed.username or "postgres"),
         password=urllib.parse.unquote(parsed.password or ""),
-        dbname="postgres",
+        dbname=dbname,
     )
-    conn.autocommit = True
+    conn.autocommit = autocommit
     return conn
 
 
@@ -227,3 +228,28 @@ def test_log_batch_cut_by_dropped_connections_is_all_or_nothing(pg_server: PgSer
     assert not partial, f"batches stored partially (batch: rows): {partial}; statuses {outcomes}"
     # Some batches must have been cut for this to mean anything.
     assert any(status != 200 for status in outcomes.values()), outcomes
+
+
+def test_hung_database_does_not_hang_requests_forever(pg_server: PgServer) -> None:
+    """The database accepts connections but never answers (a lock held by someone else): the
+    request must end with a retryable 5xx within a bound, not wait for the lock forever."""
+    s = pg_server
+    holder = _admin_connection(s.db, s.db.name, autocommit=False)  # in the test database itself
+    try:
+        with holder.cursor() as cur:
+            cur.execute("LOCK TABLE runs IN ACCESS EXCLUSIVE MODE")
+        start = time.monotonic()
+        try:
+            response = raw_request(
+                s.url, "GET", f"/api/2.0/mlflow/runs/get?run_id={s.run_id}", timeout=HUNG_DB_BOUND_S + 5
+            )
+        except TimeoutError:
+            pytest.fail(f"runs/get still waiting after {HUNG_DB_BOUND_S + 5:.0f} s on a locked table")
+        took = time.monotonic() - start
+    finally:
+        holder.rollback()
+        holder.close()
+    assert took <= HUNG_DB_BOUND_S, f"answered only after {took:.1f} s: {response.describe()}"
+    assert response.status in RETRYABLE and is_mlflow_error(response), response.describe()
+    assert healthy(s.url)
+    assert raw_request(s.url, "GET", f"/api/2.0/mlflow/runs/get?run_id={s.run_id}").status == 200
