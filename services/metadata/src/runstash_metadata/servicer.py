@@ -207,13 +207,17 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
 
     def GetMetricHistory(self, request: pb.GetMetricHistory, context: Any) -> pb.GetMetricHistory.Response:
         v.check_get_metric_history(request)
-        metrics, token = self.store.get_metric_history(
+        response = pb.GetMetricHistory.Response()
+        _, token = self.store.get_metric_history(
             v.run_id_of(request),
             request.metric_key,
             max_results=request.max_results if request.HasField("max_results") else None,
             page_token=request.page_token or None,
+            out=response.metrics,
         )
-        return pb.GetMetricHistory.Response(metrics=metrics, next_page_token=token)
+        if token is not None:
+            response.next_page_token = token
+        return response
 
     def GetMetricHistoryBulkInterval(
         self, request: pb.GetMetricHistoryBulkInterval, context: Any

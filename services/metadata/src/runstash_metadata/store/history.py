@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.hydration import plain_rows
 from runstash_metadata.store.values import (
     IN_CHUNK,
     chunks,
@@ -150,17 +151,25 @@ class MetricHistory:
     def _points_at_steps(self, conn: Connection, run_id: str, key: str, targets: list[int]) -> list[Any]:
         if self._is_pg:
             steps = "{" + ",".join(map(str, targets)) + "}"
-            return list(conn.execute(self._q_points_at_steps, {"rid": run_id, "key": key, "steps": steps}))
+            return plain_rows(conn, self._q_points_at_steps, {"rid": run_id, "key": key, "steps": steps})
         rows: list[Any] = []
         for chunk in chunks(targets, self._probe_chunk):
             rows.extend(
-                conn.execute(self._q_points_at_steps, {"rid": run_id, "key": key, "steps": list(chunk)})
+                plain_rows(conn, self._q_points_at_steps, {"rid": run_id, "key": key, "steps": list(chunk)})
             )
         return rows
 
     def get_metric_history(
-        self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
-    ) -> tuple[list[pb.Metric], str | None]:
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        *,
+        out: Any = None,
+    ) -> tuple[Sequence[pb.Metric], str | None]:
+        """A run's points of ``key`` in (timestamp, step, value) order, paged by offset tokens;
+        added in place to ``out`` (a response's repeated field) when given."""
         m = s.metrics.c
         offset = decode_offset_token(page_token)
         stmt = (
@@ -173,14 +182,17 @@ class MetricHistory:
         elif offset:
             stmt = stmt.offset(offset)
         with self._read_engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+            rows = plain_rows(conn, stmt, {})
         token = None
         if max_results is not None and len(rows) > max_results:
-            rows = rows[:max_results]
+            del rows[max_results:]
             token = encode_offset_token(offset + max_results)
-        return [
-            pb.Metric(key=key, value=loaded_value(v, nan), timestamp=ts, step=st) for v, nan, ts, st in rows
-        ], token
+        container = pb.GetMetricHistory.Response().metrics if out is None else out
+        add = container.add
+        nan = math.nan
+        for value, is_nan, timestamp, step in rows:
+            add(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
+        return (container if out is not None else list(container)), token
 
     def bulk_interval(
         self,
@@ -229,9 +241,9 @@ class MetricHistory:
             return _even_sample(self._points_at_steps(conn, run_id, key, targets), count)
         if steps > count:
             params = {"rid": run_id, "key": key, "lo": lo, "hi": hi, "span": hi - lo, "k": count - 1}
-            return _even_sample(conn.execute(self._q_range_sample, params).all(), count)
+            return _even_sample(plain_rows(conn, self._q_range_sample, params), count)
         params = {"rid": run_id, "key": key, "lo": lo, "hi": hi, "m": count}
-        return list(conn.execute(self._q_window_sample, params))
+        return plain_rows(conn, self._q_window_sample, params)
 
     def _step_bounds(
         self, conn: Connection, run_ids: Sequence[str], key: str, lo: int | None, hi: int | None

@@ -353,9 +353,15 @@ class RunsMixin(StoreCore):
             )
 
     def get_metric_history(
-        self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
-    ) -> tuple[list[pb.Metric], str | None]:
-        return self._history.get_metric_history(run_id, key, max_results, page_token)
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        *,
+        out: Any = None,
+    ) -> tuple[Sequence[pb.Metric], str | None]:
+        return self._history.get_metric_history(run_id, key, max_results, page_token, out=out)
 
     def get_metric_history_bulk_interval(
         self,

@@ -289,7 +289,9 @@ def _add_dialect_indexes() -> None:
 # PostgreSQL extended statistics (migration 0003): a value belongs to one key, so the planner
 # needs the joint frequency of (key, value) to estimate `params.k = 'v'`.
 KEY_VALUE_STATISTICS = {
-    f"st_{name}_key_value": f"CREATE STATISTICS st_{name}_key_value (mcv) ON key, value FROM {name}"
+    f"st_{name}_key_value": (
+        f"CREATE STATISTICS IF NOT EXISTS st_{name}_key_value (mcv) ON key, value FROM {name}"
+    )
     for name in ("params", "tags")
 }
 for _table in (params, tags):
