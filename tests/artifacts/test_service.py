@@ -372,7 +372,7 @@ def test_run_roots_outside_the_proxy(
             "gcs": "gs://bucket/x",
         }
     )
-    server = artifact_server(str(artifact_dir), catalog, trusted_local_roots=(str(tmp_path / "mlruns"),))
+    server = artifact_server(str(artifact_dir), catalog, trusted_roots=(str(tmp_path / "mlruns"),))
     stub = stub_for(server)
     for run in ("old", "old-uri"):
         _, body = download(stub.GetRunArtifact(pb.GetRunArtifact(run_id=run, path="m.txt")))

@@ -54,6 +54,7 @@ def test_no_serve_artifacts_gives_direct_s3_locations_written_by_the_client(
         database_factory.create("sqlite").uri,
         str(tmp_path_factory.mktemp("unused")),
         extra_args=["--no-serve-artifacts", "--default-artifact-root", root],
+        env=s3_endpoint.env(),  # the UI's run-scoped artifact routes read the runs' S3 root
         label="no-serve",
     )
     with httpx.Client(base_url=server.url) as http:
@@ -81,6 +82,13 @@ def test_no_serve_artifacts_gives_direct_s3_locations_written_by_the_client(
     key = f"direct-root/{seen['experiment_id']}/{seen['run_id']}/artifacts/docs/note.txt"
     body = s3_endpoint.client().get_object(Bucket=s3_endpoint.bucket, Key=key)["Body"].read()
     assert body == b"straight to s3"
+    # The proxy is off, but the UI's run-scoped routes still read the run's own S3 root.
+    with httpx.Client(base_url=server.url) as http:
+        listing = http.get("/ajax-api/2.0/mlflow/artifacts/list", params={"run_id": seen["run_id"]}).json()
+        assert listing["root_uri"] == seen["artifact_uri"]
+        assert [f["path"] for f in listing["files"]] == ["docs"]
+        note = http.get("/get-artifact", params={"run_id": seen["run_id"], "path": "docs/note.txt"})
+        assert note.status_code == 200 and note.content == b"straight to s3"
     server_launcher.stop(server)
 
 

@@ -23,6 +23,8 @@ log = logging.getLogger("runstash")
 
 METADATA_SERVICE = "runstash.metadata.MetadataService"
 ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
+# Default artifact roots the artifact service can open itself (besides plain local paths).
+_READABLE_ROOTS = ("s3://", "file://")
 
 
 def _logging() -> None:
@@ -48,15 +50,17 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
         resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
+    settings = ArtifactSettings.from_env()
+    own_root = config.artifact_root
+    if not own_root.startswith("mlflow-artifacts:"):
+        # Runs under the server's own default root (s3://… or a local folder) are readable too.
+        settings = dataclasses.replace(settings, trusted_roots=(*settings.trusted_roots, own_root))
     if config.serves_artifacts:
-        settings = ArtifactSettings.from_env()
-        root = config.artifact_root
-        if "://" not in root and not root.startswith(("mlflow-artifacts:", "s3:")):
-            # The server's own local default root (--no-serve-artifacts setups) is trusted too.
-            settings = dataclasses.replace(
-                settings, trusted_local_roots=(*settings.trusted_local_roots, os.path.abspath(root))
-            )
         servicers[ARTIFACT_SERVICE] = build_servicer(config.artifacts_destination, resolver, settings)
+    elif config.serves_tracking and (own_root.startswith(_READABLE_ROOTS) or "://" not in own_root):
+        # --no-serve-artifacts: the proxy routes are off (the gateway answers 503), but the UI's
+        # run-scoped routes still read runs' artifacts under the default root, as mlflow does.
+        servicers[ARTIFACT_SERVICE] = build_servicer(own_root, resolver, settings)
     return servicers
 
 

@@ -49,13 +49,29 @@ def _within(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+def _s3_within(bucket: str, prefix: str, root: tuple[str, str]) -> bool:
+    root_bucket, root_prefix = root
+    if bucket != root_bucket:
+        return False
+    return not root_prefix or prefix == root_prefix or prefix.startswith(root_prefix + "/")
+
+
+def _untrusted(uri: str) -> RunstashError:
+    return RunstashError(
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        f"Artifact location {uri!r} is outside this server's artifact roots; "
+        "the server does not read or write it (clients access such locations directly).",
+    )
+
+
 class ArtifactRoots:
     """Turns artifact URIs into storages, sharing one S3 client (boto3 clients are thread-safe).
 
-    A local artifact URI is only opened under a trusted root: the destination (when it is a local
-    folder) or the server's own local default artifact root. Any client may create an experiment
-    with ``artifact_location=/some/host/dir``; a server that dereferenced it would read and write
-    host files for that client (MLflow's CVE family in security.md §B).
+    A run's artifact URI is only opened inside a trusted root: the destination, or a root the
+    server itself mints locations under (its ``--default-artifact-root``). Any client may create an
+    experiment with ``artifact_location=/host/dir`` or ``s3://another-bucket/x``; a server that
+    dereferenced those would read and write host files, or other buckets with the server's own
+    credentials, on that client's behalf (MLflow's CVE family in security.md §B).
     """
 
     def __init__(
@@ -63,15 +79,24 @@ class ArtifactRoots:
         destination: ArtifactStorage,
         s3_client_factory: Callable[[], Any] = make_s3_client,
         *,
-        trusted_local_roots: Sequence[str] = (),
+        trusted_roots: Sequence[str] = (),
     ) -> None:
         self.destination = destination
         self._s3_client_factory = s3_client_factory
         self._s3_client: Any | None = None
-        roots = list(trusted_local_roots)
+        local_roots: list[str] = []
+        s3_roots: list[tuple[str, str]] = []
         if isinstance(destination, LocalStorage):
-            roots.append(destination.root)
-        self._trusted_local_roots = tuple(os.path.realpath(r) for r in roots)
+            local_roots.append(destination.root)
+        elif isinstance(destination, S3Storage):
+            s3_roots.append((destination.bucket, destination.prefix))
+        for root in trusted_roots:
+            if root.startswith("s3://"):
+                s3_roots.append(parse_s3_uri(root))
+            elif (local := _local_path_of(root)) is not None:
+                local_roots.append(local)
+        self._local_roots = tuple(os.path.realpath(r) for r in local_roots)
+        self._s3_roots = tuple(s3_roots)
 
     def _s3(self) -> Any:
         if self._s3_client is None:
@@ -89,6 +114,8 @@ class ArtifactRoots:
             return self.destination.scoped(parse_artifact_path(rest.lstrip("/")))
         if scheme == "s3":
             bucket, prefix = parse_s3_uri(uri)
+            if not any(_s3_within(bucket, prefix, root) for root in self._s3_roots):
+                raise _untrusted(uri)
             if isinstance(self.destination, S3Storage) and self.destination.bucket == bucket:
                 client = self.destination.client  # same endpoint: reuse its connection pool
             else:
@@ -99,12 +126,8 @@ class ArtifactRoots:
             if ".." in local.replace("\\", "/").split("/"):
                 raise RunstashError(ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")
             real = os.path.realpath(local)
-            if not any(_within(real, root) for root in self._trusted_local_roots):
-                raise RunstashError(
-                    ErrorCode.INVALID_PARAMETER_VALUE,
-                    f"Artifact location {uri!r} is outside this server's artifact roots; "
-                    "the server does not read or write it (clients access such locations directly).",
-                )
+            if not any(_within(real, root) for root in self._local_roots):
+                raise _untrusted(uri)
             return LocalStorage(os.path.abspath(local))
         raise RunstashError(
             ErrorCode.NOT_IMPLEMENTED, f"Artifact location {uri!r} is not supported by this server"

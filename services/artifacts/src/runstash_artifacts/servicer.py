@@ -324,6 +324,4 @@ def build_servicer(
 
     storage = open_destination(destination) if isinstance(destination, str) else destination
     settings = settings if settings is not None else ArtifactSettings.from_env()
-    return ArtifactServicer(
-        ArtifactRoots(storage, trusted_local_roots=settings.trusted_local_roots), resolver, settings
-    )
+    return ArtifactServicer(ArtifactRoots(storage, trusted_roots=settings.trusted_roots), resolver, settings)

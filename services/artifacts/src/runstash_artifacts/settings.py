@@ -23,9 +23,10 @@ class ArtifactSettings:
     presigned_download_ttl_seconds: int = 300
     download_chunk_size: int = DEFAULT_CHUNK_SIZE
     ui_upload_limit: int = UI_UPLOAD_LIMIT
-    # Local folders (besides a local destination) whose run roots the service may open: the
-    # server's own local --default-artifact-root. Env: RUNSTASH_TRUSTED_LOCAL_ROOTS (os.pathsep).
-    trusted_local_roots: tuple[str, ...] = ()
+    # Roots besides the destination (local folders or s3://bucket/prefix) whose run roots the
+    # service may open: the server's own --default-artifact-root. Env: RUNSTASH_TRUSTED_ROOTS
+    # (separated by os.pathsep).
+    trusted_roots: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> ArtifactSettings:
@@ -35,7 +36,7 @@ class ArtifactSettings:
             presigned_download_ttl_seconds=int(
                 os.environ.get("MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS", "300")
             ),
-            trusted_local_roots=tuple(
-                p for p in os.environ.get("RUNSTASH_TRUSTED_LOCAL_ROOTS", "").split(os.pathsep) if p
+            trusted_roots=tuple(
+                p for p in os.environ.get("RUNSTASH_TRUSTED_ROOTS", "").split(os.pathsep) if p
             ),
         )
