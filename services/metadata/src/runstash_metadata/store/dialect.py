@@ -6,12 +6,14 @@ upsert statements and LIKE semantics instead of branching on the database name t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runstash_protos.errors import ErrorCode, RunstashError
 from sqlalchemy import ColumnElement, Connection, Engine, Table, case, create_engine, event, text, tuple_
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
@@ -25,6 +27,16 @@ _DRIVER_FOR_SCHEME = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A held lock or a hung database must not hold a request (and a pooled connection) without bound:
+# statements and lock waits are cancelled server-side, and the caller gets a retryable 503.
+STATEMENT_TIMEOUT_MS = 25_000
+LOCK_TIMEOUT_MS = 20_000
+POOL_TIMEOUT_S = 20
+UNAVAILABLE_MESSAGE = "The tracking database is unavailable; retry later."
+NUL_MESSAGE = "Strings may not contain NUL characters on this database."
+# PyMySQL OperationalError codes that mean "try again": cannot connect, server gone / connection
+# lost, lock wait timeout, deadlock, statement time exceeded (MariaDB max_statement_time).
+_MYSQL_RETRYABLE = {1205, 1213, 1969, 2003, 2006, 2013, 3024}
 
 
 def normalize_uri(db_uri: str) -> str:
@@ -73,11 +85,18 @@ class Dialect:
                 "max_overflow": 16,
                 "pool_recycle": 3600,
                 "pool_pre_ping": False,
+                "pool_timeout": POOL_TIMEOUT_S,
             }
             if self.is_mysql:
                 # REPEATABLE READ takes gap locks on upserts; concurrent batches would deadlock.
                 kwargs["isolation_level"] = "READ COMMITTED"
+            else:
+                timeouts = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
+                kwargs["connect_args"] = {"options": timeouts}
             engine = create_engine(self.uri, **kwargs)
+            if self.is_mysql:
+                event.listen(engine, "connect", _mysql_timeouts)
+            event.listen(engine, "handle_error", _domain_errors)
             return engine, engine
         url = make_url(self.uri)
         if url.database in (None, "", ":memory:"):
@@ -284,6 +303,46 @@ def _pg_quote(name: str) -> str:
     from sqlalchemy.dialects import postgresql
 
     return postgresql.dialect().identifier_preparer.quote(name)  # type: ignore[no-untyped-call]
+
+
+def _mysql_timeouts(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {LOCK_TIMEOUT_MS // 1000}")
+        # MariaDB only: MySQL proper has no max_statement_time.
+        with contextlib.suppress(Exception):
+            cursor.execute(f"SET SESSION max_statement_time = {STATEMENT_TIMEOUT_MS / 1000}")
+    finally:
+        cursor.close()
+
+
+def _domain_errors(ctx: ExceptionContext) -> None:
+    """Database failures that are not the request's fault become retryable 503s; a NUL character
+    (PostgreSQL cannot store it) becomes a 400 instead of a 500."""
+    exc = ctx.original_exception
+    if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        raise RunstashError(ErrorCode.INVALID_PARAMETER_VALUE, NUL_MESSAGE) from exc
+    if ctx.is_disconnect or _retryable(ctx.dialect.name if ctx.dialect else "", exc):
+        raise RunstashError(ErrorCode.TEMPORARILY_UNAVAILABLE, UNAVAILABLE_MESSAGE) from exc
+
+
+def _retryable(dialect_name: str, exc: BaseException) -> bool:
+    """Connection failures, cancelled statements (timeouts), lock timeouts and deadlocks."""
+    if dialect_name == "postgresql":
+        import psycopg2
+
+        return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
+    if dialect_name in ("mysql", "mariadb"):
+        import pymysql
+
+        if isinstance(exc, pymysql.err.InterfaceError):
+            return True
+        return (
+            isinstance(exc, pymysql.err.OperationalError)
+            and bool(exc.args)
+            and exc.args[0] in _MYSQL_RETRYABLE
+        )
+    return False
 
 
 def _sqlite_setup(engine: Engine, begin: str) -> None:

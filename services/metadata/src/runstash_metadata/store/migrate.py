@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -30,6 +30,13 @@ def current_revision(engine: Engine) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _no_statement_timeout(conn: Connection) -> None:
+    """Schema changes may rebuild indexes of big tables: no request timeout for them."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
+        conn.execute(text("SET LOCAL lock_timeout = 0"))
+
+
 def upgrade_to_head(engine: Engine) -> None:
     if current_revision(engine) == HEAD_REVISION:
         return
@@ -44,6 +51,7 @@ def create_fresh(engine: Engine) -> bool:
 
     try:
         with engine.begin() as conn:
+            _no_statement_timeout(conn)
             existing = set(inspect(conn).get_table_names())
             if existing & {*metadata.tables, "alembic_version"}:
                 return False
@@ -70,6 +78,7 @@ def upgrade_with_alembic(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         with engine.begin() as conn:
+            _no_statement_timeout(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except DBAPIError:
