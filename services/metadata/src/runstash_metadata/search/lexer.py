@@ -129,8 +129,8 @@ class Cursor:
         start = self.pos
         m = _SYMBOL_OP.match(self.text, self.pos)
         if m is not None:
-            if m.group(0) not in SYMBOL_OPS:
-                raise self.fail()
+            # Any run of comparison symbols is a comparator here (`>>`, `<>`, `=<`): like MLflow,
+            # the entity's rules reject unknown ones with "Invalid comparator '>>' not one of …".
             self.pos = m.end()
             return m.group(0)
         word = self.read_word().upper()
