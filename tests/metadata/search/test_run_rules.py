@@ -171,8 +171,8 @@ def test_accepted(text: str, expected: list[RunFilter]) -> None:
         ),
         ("metrics.acc LIKE 1", "Invalid comparator 'LIKE' not one of '{'=', '!=', '<', '<=', '>', '>='}'"),
         # Any run of comparison symbols is a comparator, refused by the entity (checked on mlflow).
-        ("metrics.acc == 1", "Invalid comparator '==' not one of '{'=', '!=', '<', '<=', '>', '>='}'"),
-        ("metrics.x >> 1", "Invalid comparator '>>' not one of '{'=', '!=', '<', '<=', '>', '>='}'"),
+        ("metrics.acc == 1", "Invalid comparator '==' not one of '{'=', '!=', '<', '<=', '>', '>='}"),
+        ("metrics.x >> 1", "Invalid comparator '>>' not one of '{'=', '!=', '<', '<=', '>', '>='}"),
         (
             "params.a <> 'x'",
             "Invalid comparator '<>' not one of '{'=', '!=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'}'",

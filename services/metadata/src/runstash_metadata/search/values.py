@@ -65,11 +65,16 @@ def check_list_op(op: str, value: Value | None, clause_text: str) -> None:
 
 
 def check_comparator(op: str, allowed: tuple[str, ...]) -> None:
-    if op not in allowed:
-        raise invalid_parameter(f"Invalid comparator '{op}' not one of '{set_repr(allowed)}'")
+    if op in allowed:
+        return
+    # MLflow refuses a symbol that is no comparator at all (`>>`) on numeric keys only when it
+    # builds the SQL, with a message that lacks the closing quote; clients may match on it.
+    closing = "" if allowed == NUMERIC_OPS and op not in _KNOWN_OPS else "'"
+    raise invalid_parameter(f"Invalid comparator '{op}' not one of '{set_repr(allowed)}{closing}")
 
 
 NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE")
 STRING_OR_LIST_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 PRESENCE_OPS = ("IS NULL", "IS NOT NULL")
+_KNOWN_OPS = frozenset((*STRING_OR_LIST_OPS, *NUMERIC_OPS, *PRESENCE_OPS))
