@@ -503,6 +503,14 @@ def test_inputs_outputs_and_datasets(store: SqlTrackingStore, experiment_id: int
     ]
 
 
+def test_empty_dataset_schema_and_profile_are_left_out(store: SqlTrackingStore, run_id: str) -> None:
+    # As MLflow: an empty schema/profile is absent from the returned dataset, not "".
+    dataset = pb.Dataset(name="e", digest="d", source_type="code", source="{}", schema="", profile="")
+    store.log_inputs(run_id, [pb.DatasetInput(dataset=dataset)])
+    got = store.get_run(run_id).inputs.dataset_inputs[0].dataset
+    assert not got.HasField("schema") and not got.HasField("profile")
+
+
 # ---------------------------------------------------------------- logged models
 
 

@@ -195,9 +195,10 @@ class RunHydrator:
             ds.digest = row.digest
             ds.source_type = row.dataset_source_type
             ds.source = row.dataset_source
-            if row.dataset_schema is not None:
+            # MLflow leaves an empty schema/profile out of the message (tests/differential).
+            if row.dataset_schema:
                 ds.schema = row.dataset_schema
-            if row.dataset_profile is not None:
+            if row.dataset_profile:
                 ds.profile = row.dataset_profile
             inputs_by_uuid[row.input_uuid] = dataset_input
         for chunk in chunks(list(inputs_by_uuid)):
