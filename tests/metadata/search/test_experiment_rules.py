@@ -76,7 +76,7 @@ def test_accepted(text: str, expected: list[ExperimentFilter]) -> None:
             "name = Default",
             "Parameter value is either not quoted or unidentified quote types used for string value Default. Use either single or double quotes.",
         ),
-        ("name = 'a' OR name = 'b'", "Invalid clause(s) in filter string: 'OR'"),
+        ("name = 'a' OR name = 'b'", "Invalid clause(s) in filter string: OR"),  # unquoted, as mlflow
         (
             "experiment_id IN ()",
             "While parsing a list in the query, expected a non-empty list of string values, but got empty list",

@@ -81,7 +81,7 @@ def _experiment_id(text: str) -> int:
 
 
 def parse_experiment_filter(filter_string: str | None) -> list[ExperimentFilter]:
-    return [_experiment_filter(c) for c in parse_filter(filter_string)]
+    return [_experiment_filter(c) for c in parse_filter(filter_string, quote_clauses=False)]
 
 
 def _experiment_filter(clause: Comparison) -> ExperimentFilter:

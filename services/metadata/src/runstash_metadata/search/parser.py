@@ -17,7 +17,9 @@ from runstash_metadata.search.lexer import Cursor, SyntaxFailure, find_unquoted
 _AND_SEPARATOR = re.compile(r"\s+AND\s", re.IGNORECASE)
 
 
-def parse_filter(filter_string: str | None) -> list[Comparison]:
+def parse_filter(filter_string: str | None, *, quote_clauses: bool = True) -> list[Comparison]:
+    """``quote_clauses=False``: experiment searches quote no clause back in the error (MLflow's
+    two parsers differ there: ``...filter string: OR`` vs ``...filter string: 'OR'`` for runs)."""
     if filter_string is None or not filter_string.strip():
         return []
     semicolon = find_unquoted(filter_string, ";")
@@ -28,15 +30,19 @@ def parse_filter(filter_string: str | None) -> list[Comparison]:
     cursor = Cursor(filter_string)
     clauses: list[Comparison] = []
     cursor.skip_ws()
-    while True:
-        clauses.append(_parse_clause(cursor))
-        cursor.skip_ws()
-        if cursor.at_end():
-            return clauses
-        separator_start = cursor.pos
-        if cursor.read_word().upper() != "AND" or not cursor.skip_ws() or cursor.at_end():
-            cursor.pos = separator_start
-            raise _invalid_clause(_token_at(cursor, separator_start))
+    try:
+        while True:
+            clauses.append(_parse_clause(cursor))
+            cursor.skip_ws()
+            if cursor.at_end():
+                return clauses
+            separator_start = cursor.pos
+            if cursor.read_word().upper() != "AND" or not cursor.skip_ws() or cursor.at_end():
+                cursor.pos = separator_start
+                raise _InvalidClause(_token_at(cursor, separator_start))
+    except _InvalidClause as bad:
+        snippet = f"'{bad.snippet}'" if quote_clauses else bad.snippet
+        raise invalid(f"Invalid clause(s) in filter string: {snippet}") from None
 
 
 def _parse_clause(cursor: Cursor) -> Comparison:
@@ -50,12 +56,14 @@ def _parse_clause(cursor: Cursor) -> Comparison:
             cursor.skip_ws()
             value = cursor.read_value()
     except SyntaxFailure:
-        raise _invalid_clause(_clause_text(cursor, start)) from None
+        raise _InvalidClause(_clause_text(cursor, start)) from None
     return Comparison(identifier, op, value, cursor.text[start : cursor.pos])
 
 
-def _invalid_clause(snippet: str) -> Exception:
-    return invalid(f"Invalid clause(s) in filter string: '{snippet}'")
+class _InvalidClause(Exception):
+    def __init__(self, snippet: str) -> None:
+        super().__init__(snippet)
+        self.snippet = snippet
 
 
 def _clause_text(cursor: Cursor, start: int) -> str:
