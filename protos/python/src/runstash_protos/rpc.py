@@ -26,14 +26,25 @@ def _aborted(context: grpc.ServicerContext) -> bool:
     return callable(code) and code() is not None
 
 
+def _caller_gone(error: Exception, context: grpc.ServicerContext) -> bool:
+    """The caller cancelled (e.g. an HTTP client left mid-upload): nothing to report, no bug."""
+    if not context.is_active():
+        return True
+    code = getattr(error, "code", None)
+    return isinstance(error, grpc.RpcError) and callable(code) and code() is grpc.StatusCode.CANCELLED
+
+
 def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
         except RunstashError as error:
             abort(context, error)
-        except Exception:
+        except Exception as error:
             if _aborted(context):  # the servicer aborted by itself; keep its status
+                raise
+            if _caller_gone(error, context):
+                log.info("%s: the caller went away", getattr(behavior, "__qualname__", behavior))
                 raise
             log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
             abort(context, _INTERNAL)
@@ -47,8 +58,11 @@ def _guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]
             yield from behavior(request, context)
         except RunstashError as error:
             abort(context, error)
-        except Exception:
+        except Exception as error:
             if _aborted(context):
+                raise
+            if _caller_gone(error, context):
+                log.info("%s: the caller went away", getattr(behavior, "__qualname__", behavior))
                 raise
             log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
             abort(context, _INTERNAL)
