@@ -18,9 +18,23 @@ from runstash_protos.errors import ErrorCode, RunstashError
 from runstash_artifacts.paths import parse_artifact_path
 from runstash_artifacts.storage.base import ArtifactStorage
 from runstash_artifacts.storage.local import LocalStorage, open_local_destination
-from runstash_artifacts.storage.s3 import S3Storage, make_s3_client, parse_s3_uri
 
 _PROXY_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, prefix)."""
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an S3 URI: {uri!r}")
+    return parsed.netloc, parsed.path.strip("/")
+
+
+def _default_s3_client() -> Any:
+    # boto3 costs ~0.4 s to import: only servers that meet an s3:// URI pay for it.
+    from runstash_artifacts.storage.s3 import make_s3_client
+
+    return make_s3_client()
 
 
 def _local_path_of(uri: str) -> str | None:
@@ -35,8 +49,10 @@ def _local_path_of(uri: str) -> str | None:
 def open_destination(destination: str, s3_client: Any | None = None) -> ArtifactStorage:
     """The storage behind ``--artifacts-destination`` (``s3://bucket/prefix``, ``file://`` or a path)."""
     if destination.startswith("s3://"):
+        from runstash_artifacts.storage.s3 import S3Storage
+
         bucket, prefix = parse_s3_uri(destination)
-        return S3Storage(s3_client if s3_client is not None else make_s3_client(), bucket, prefix)
+        return S3Storage(s3_client if s3_client is not None else _default_s3_client(), bucket, prefix)
     local = _local_path_of(destination)
     if local is None:
         raise ValueError(
@@ -77,7 +93,7 @@ class ArtifactRoots:
     def __init__(
         self,
         destination: ArtifactStorage,
-        s3_client_factory: Callable[[], Any] = make_s3_client,
+        s3_client_factory: Callable[[], Any] = _default_s3_client,
         *,
         trusted_roots: Sequence[str] = (),
     ) -> None:
@@ -88,8 +104,8 @@ class ArtifactRoots:
         s3_roots: list[tuple[str, str]] = []
         if isinstance(destination, LocalStorage):
             local_roots.append(destination.root)
-        elif isinstance(destination, S3Storage):
-            s3_roots.append((destination.bucket, destination.prefix))
+        elif destination.kind == "s3":
+            s3_roots.append((getattr(destination, "bucket"), getattr(destination, "prefix")))  # noqa: B009
         for root in trusted_roots:
             if root.startswith("s3://"):
                 s3_roots.append(parse_s3_uri(root))
@@ -116,6 +132,8 @@ class ArtifactRoots:
             bucket, prefix = parse_s3_uri(uri)
             if not any(_s3_within(bucket, prefix, root) for root in self._s3_roots):
                 raise _untrusted(uri)
+            from runstash_artifacts.storage.s3 import S3Storage
+
             if isinstance(self.destination, S3Storage) and self.destination.bucket == bucket:
                 client = self.destination.client  # same endpoint: reuse its connection pool
             else:

@@ -449,11 +449,3 @@ class S3Storage(ArtifactStorage):
                 ExpiresIn=expires_in,
             )
         return PresignedUpload(url, {"Content-Type": content_type})
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/prefix`` -> (bucket, prefix)."""
-    parsed = urllib.parse.urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    return parsed.netloc, parsed.path.strip("/")
