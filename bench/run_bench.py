@@ -34,7 +34,8 @@ from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_LOADGEN = Path(os.environ.get("RUNSTASH_LOADGEN", "/work/shared/bench/loadgen.py"))
+# The shared load generator lives in shared/ beside the checkout (as CI lays it out).
+DEFAULT_LOADGEN = Path(os.environ.get("RUNSTASH_LOADGEN", ROOT.parent / "shared" / "bench" / "loadgen.py"))
 PEERS = ("runstash", "mlflow")
 MIB = 1024 * 1024
 
