@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 MEMBERS := protos/python services/metadata services/artifacts gateway clients/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-python test-ui lint protos check-protos bench client-venv clean
+.PHONY: install ui run test test-python test-ui lint protos check-protos bench client-venv clean
 
 install: $(STAMP)
 
@@ -17,7 +17,10 @@ $(STAMP): $(foreach m,$(MEMBERS),$(m)/pyproject.toml) requirements-dev.txt
 	$(UV) pip install -q --python $(PY) $(foreach m,$(MEMBERS),-e ./$(m)) -r requirements-dev.txt
 	touch $@
 
-run: install
+ui:
+	$(MAKE) -C gateway/ui build
+
+run: install ui
 	$(VENV)/bin/runstash server
 
 protos: install
