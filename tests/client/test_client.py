@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -12,15 +11,10 @@ from runstash.client import Client
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
 
+from tests.conftest import free_port
+
 if TYPE_CHECKING:
     from tests.conftest import DatabaseFactory, ServerLauncher
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

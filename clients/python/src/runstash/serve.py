@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -98,32 +100,17 @@ def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
 
 def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
     """Expose in-process servicers over gRPC too (`--grpc-port`) for the runstash client."""
-    from concurrent import futures
-
-    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-    from grpc_reflection.v1alpha import reflection
     from runstash_protos import artifacts_pb2_grpc, metadata_pb2_grpc
-    from runstash_protos.rpc import ErrorInterceptor
+    from runstash_protos.rpc import Registration, service_server
 
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc"),
-        interceptors=[ErrorInterceptor()],
-        options=[("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)],
-    )
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    names = [health.SERVICE_NAME, reflection.SERVICE_NAME]
-    if METADATA_SERVICE in servicers:
-        metadata_pb2_grpc.add_MetadataServiceServicer_to_server(servicers[METADATA_SERVICE], server)
-        names.append(METADATA_SERVICE)
-    if ARTIFACT_SERVICE in servicers:
-        artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server(servicers[ARTIFACT_SERVICE], server)
-        names.append(ARTIFACT_SERVICE)
-    for name in ["", *names]:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection(names, server)
-    if server.add_insecure_port(address) == 0:
-        raise RuntimeError(f"could not bind gRPC to {address}")
+    adders: dict[str, Callable[[Any, grpc.Server], None]] = {
+        METADATA_SERVICE: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
+        ARTIFACT_SERVICE: artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server,
+    }
+    services: list[Registration] = [
+        (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()
+    ]
+    server, _ = service_server(services, address, thread_name_prefix="grpc")
     server.start()
     return server
 

@@ -9,8 +9,8 @@ reported as INTERNAL without leaking internals to the caller.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn
 
 import grpc
 
@@ -34,6 +34,18 @@ def _caller_gone(error: Exception, context: grpc.ServicerContext) -> bool:
     return isinstance(error, grpc.RpcError) and callable(code) and code() is grpc.StatusCode.CANCELLED
 
 
+def _unexpected(error: Exception, context: grpc.ServicerContext, behavior: object) -> NoReturn:
+    """Anything but a RunstashError: re-raise what needs no report, else log it and end INTERNAL."""
+    name = getattr(behavior, "__qualname__", behavior)
+    if _aborted(context):  # the servicer aborted by itself; keep its status
+        raise error
+    if _caller_gone(error, context):
+        log.info("%s: the caller went away", name)
+        raise error
+    log.exception("unexpected error in %s", name, exc_info=error)
+    abort(context, _INTERNAL)
+
+
 def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Any:
         try:
@@ -41,13 +53,7 @@ def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callab
         except RunstashError as error:
             abort(context, error)
         except Exception as error:
-            if _aborted(context):  # the servicer aborted by itself; keep its status
-                raise
-            if _caller_gone(error, context):
-                log.info("%s: the caller went away", getattr(behavior, "__qualname__", behavior))
-                raise
-            log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
-            abort(context, _INTERNAL)
+            _unexpected(error, context, behavior)
 
     return call
 
@@ -59,13 +65,7 @@ def _guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]
         except RunstashError as error:
             abort(context, error)
         except Exception as error:
-            if _aborted(context):
-                raise
-            if _caller_gone(error, context):
-                log.info("%s: the caller went away", getattr(behavior, "__qualname__", behavior))
-                raise
-            log.exception("unexpected error in %s", getattr(behavior, "__qualname__", behavior))
-            abort(context, _INTERNAL)
+            _unexpected(error, context, behavior)
 
     return call
 
@@ -94,3 +94,49 @@ class ErrorInterceptor(grpc.ServerInterceptor):
         if handler.stream_stream is not None:
             return grpc.stream_stream_rpc_method_handler(_guard_stream(handler.stream_stream), **common)
         return handler
+
+
+# gRPC's 4 MiB default is below a log-batch of 1000 metrics with long keys.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+Registration = tuple[str, Callable[[grpc.Server], None]]
+
+
+def service_server(
+    services: Sequence[Registration],
+    address: str,
+    *,
+    max_workers: int = 32,
+    thread_name_prefix: str = "rpc",
+) -> tuple[grpc.Server, int]:
+    """A gRPC server (bound, not started) as every runstash service runs: the error interceptor,
+    health checking (SERVING for "" and each service) and server reflection, which the gateway
+    builds its routes from. ``services`` pairs each full service name with the generated
+    ``add_…Servicer_to_server`` call for it. Returns the server and the bound port."""
+    from concurrent import futures
+
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=thread_name_prefix),
+        interceptors=[ErrorInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # A second server on a taken port must fail, not silently share it.
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    names = [name for name, _ in services]
+    for _, register in services:
+        register(server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *names):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise RuntimeError(f"could not bind {', '.join(names)} to {address}")
+    return server, port

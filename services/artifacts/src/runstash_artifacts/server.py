@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from runstash_protos.artifacts_pb2_grpc import add_ArtifactServiceServicer_to_server
-from runstash_protos.rpc import ErrorInterceptor
+from runstash_protos.rpc import service_server
 
 from runstash_artifacts.resolver import ArtifactRootResolver
 from runstash_artifacts.servicer import SERVICE_NAME, ArtifactServicer, build_servicer
@@ -20,7 +17,6 @@ log = logging.getLogger("runstash.artifacts")
 
 # Every streamed transfer holds one worker thread for its duration.
 DEFAULT_MAX_WORKERS = 32
-_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +39,12 @@ def start(
 ) -> RunningServer:
     """Build the servicer for ``destination`` and serve it on ``address`` (``host:0`` = a free port)."""
     servicer = build_servicer(destination, resolver, settings)
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="artifacts"),
-        interceptors=[ErrorInterceptor()],
-        options=[
-            ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
-        ],
+    server, port = service_server(
+        [(SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(servicer, server))],
+        address,
+        max_workers=max_workers,
+        thread_name_prefix="artifacts",
     )
-    add_ArtifactServiceServicer_to_server(servicer, server)
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE_NAME):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
-    if port == 0:
-        raise RuntimeError(f"could not bind the artifact service to {address}")
     server.start()
     log.info("artifact service on port %d, destination %s", port, servicer.destination.uri())
     return RunningServer(server, port, servicer)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from concurrent import futures
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from runstash_protos import metadata_pb2, metadata_pb2_grpc
-from runstash_protos.rpc import ErrorInterceptor
+from runstash_protos.rpc import service_server
 
 from runstash_metadata.servicer import MetadataServicer
 from runstash_metadata.store.sql_store import SqlTrackingStore
@@ -18,36 +15,24 @@ log = logging.getLogger("runstash.metadata")
 
 SERVICE_NAME: str = metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"].full_name
 DEFAULT_MAX_WORKERS = 32
-# Batches of 1000 metrics with long keys exceed gRPC's 4 MiB default comfortably below this.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 def build_server(
     store: SqlTrackingStore, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
 ) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) server bound to ``address``; returns it and the bound port."""
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="metadata-rpc"),
-        interceptors=[ErrorInterceptor()],
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            # A second server on a taken port must fail, not silently share it.
-            ("grpc.so_reuseport", 0),
+    servicer = MetadataServicer(store)
+    return service_server(
+        [
+            (
+                SERVICE_NAME,
+                lambda server: metadata_pb2_grpc.add_MetadataServiceServicer_to_server(servicer, server),
+            )
         ],
+        address,
+        max_workers=max_workers,
+        thread_name_prefix="metadata-rpc",
     )
-    metadata_pb2_grpc.add_MetadataServiceServicer_to_server(MetadataServicer(store), server)
-
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
-
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
-    if port == 0:
-        raise RuntimeError(f"could not bind the metadata service to {address}")
-    return server, port
 
 
 def serve(db_uri: str, default_artifact_root: str, address: str) -> grpc.Server:
