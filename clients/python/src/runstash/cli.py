@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from runstash.auth_options import apply_auth_options, auth_options
 from runstash.config import DEFAULT_ARTIFACTS_DESTINATION, DEFAULT_BACKEND_STORE_URI, ServerConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,7 +23,6 @@ _UNSUPPORTED = {
     "gunicorn_opts": "--gunicorn-opts",
     "waitress_opts": "--waitress-opts",
     "expose_prometheus": "--expose-prometheus",
-    "app_name": "--app-name",
     "read_replica_backend_store_uri": "--read-replica-backend-store-uri",
     "enable_workspaces": "--enable-workspaces",
     "workspace_store_uri": "--workspace-store-uri",
@@ -105,13 +105,14 @@ def _bind_options(default_port: int) -> Callable[[F], F]:
 @click.option("--gunicorn-opts", default=None, hidden=True)
 @click.option("--waitress-opts", default=None, hidden=True)
 @click.option("--expose-prometheus", default=None, hidden=True)
-@click.option("--app-name", default=None, hidden=True)
+@auth_options
 @click.option("--read-replica-backend-store-uri", default=None, hidden=True)
 @click.option("--enable-workspaces", is_flag=True, default=None, hidden=True)
 @click.option("--workspace-store-uri", default=None, hidden=True)
 @click.option("--trace-archival-config", default=None, hidden=True)
 def server(**opts: Any) -> None:
     """Run everything in one command: gateway, metadata service and artifact service."""
+    apply_auth_options(opts)
     for key, flag in _UNSUPPORTED.items():
         if opts.get(key):
             raise click.UsageError(f"{flag} is an MLflow server feature that runstash does not provide.")

@@ -40,14 +40,17 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     from runstash_artifacts.resolver import MetadataResolver
     from runstash_artifacts.servicer import build_servicer
     from runstash_artifacts.settings import ArtifactSettings
+    from runstash_metadata.identity.wiring import secure_servicers
 
     servicers: dict[str, Any] = {}
     resolver = None
+    tracking = None
     if config.serves_tracking:
         from runstash_metadata.servicer import MetadataServicer
         from runstash_metadata.store.sql_store import SqlTrackingStore
 
-        metadata = MetadataServicer(SqlTrackingStore(config.backend_store_uri, config.artifact_root))
+        tracking = SqlTrackingStore(config.backend_store_uri, config.artifact_root)
+        metadata = MetadataServicer(tracking)
         servicers[METADATA_SERVICE] = metadata
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
@@ -63,7 +66,7 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         # --no-serve-artifacts: the proxy routes are off (the gateway answers 503), but the UI's
         # run-scoped routes still read runs' artifacts under the default root, as mlflow does.
         servicers[ARTIFACT_SERVICE] = build_servicer(own_root, resolver, settings)
-    return servicers
+    return secure_servicers(servicers, tracking)
 
 
 def in_process_backends() -> Any:
@@ -100,12 +103,13 @@ def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
 
 def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
     """Expose in-process servicers over gRPC too (`--grpc-port`) for the runstash client."""
-    from runstash_protos import artifacts_pb2_grpc, metadata_pb2_grpc
+    from runstash_protos import artifacts_pb2_grpc, auth_pb2_grpc, metadata_pb2_grpc
     from runstash_protos.rpc import Registration, service_server
 
     adders: dict[str, Callable[[Any, grpc.Server], None]] = {
         METADATA_SERVICE: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         ARTIFACT_SERVICE: artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server,
+        "runstash.auth.AuthService": auth_pb2_grpc.add_AuthServiceServicer_to_server,
     }
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import grpc
 
+from runstash_protos.authz import check_declared
 from runstash_protos.errors import ErrorCode, RunstashError, abort
 
 log = logging.getLogger("runstash.rpc")
@@ -129,6 +130,7 @@ def service_server(
         ],
     )
     names = [name for name, _ in services]
+    check_declared(names)  # deny by default: an RPC without a declared permission never serves
     for _, register in services:
         register(server)
     health_servicer = health.HealthServicer()
