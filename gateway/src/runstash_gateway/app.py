@@ -20,6 +20,7 @@ import orjson
 from google.protobuf.message import Message
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter
 
+from .auth import EdgeIdentity, denial
 from .backends import Backend, GatewayBackends, Metadata, RpcMethod
 from .config import GatewayConfig
 from .descriptors import HttpBinding, ReflectedService, reflect_services
@@ -167,6 +168,7 @@ class Gateway:
         self._chunk = max(1, config.stream_chunk_bytes)
         self._capability_method: tuple[Backend, RpcMethod] | None = None
         self._mode_gated = config.artifacts_only or not config.serve_artifacts
+        self._identity = EdgeIdentity.from_env()
 
     # ------------------------------------------------------------ life cycle
 
@@ -417,6 +419,12 @@ class Gateway:
                 else:
                     await self._download(target, found.params, exchange)
             except RunstashError as error:
+                denied = denial(error.http_status)
+                if denied is not None:  # MLflow's basic-auth answers: text, with a sign-in challenge
+                    await self._respond(
+                        send, error.http_status, denied[0], denied[1], extra=denied[2] + (cors or [])
+                    )
+                    return
                 await self._respond(send, error.http_status, _error_body(error), _JSON, extra=cors)
             except _PayloadTooLarge:
                 too_large = invalid_parameter(
@@ -598,9 +606,9 @@ class Gateway:
         if params:
             self._bind_path(codec, kwargs, params)
         request = codec.build(kwargs)
-        metadata = _NO_METADATA
+        metadata = self._identity.metadata(scope["headers"], scope.get("client"))
         if body_rule == "*":
-            metadata = _present_empty(kwargs)
+            metadata += _present_empty(kwargs)
         response = await target.backend.unary(target.rpc, request, metadata)
         rendered = target.response_codec.render_json(response, self.config.stream_json_items)
         if isinstance(rendered, bytes):
@@ -659,7 +667,8 @@ class Gateway:
                 first_kwargs[field_name] = b""
                 yield codec.build(first_kwargs)
 
-        response = await target.backend.client_stream(target.rpc, requests(), _NO_METADATA)
+        identity = self._identity.metadata(exchange.scope["headers"], exchange.scope.get("client"))
+        response = await target.backend.client_stream(target.rpc, requests(), identity)
         rendered = target.response_codec.to_dict(response)
         send, cors = exchange.send, exchange.cors
         if not rendered and target.http_method == "PUT":
@@ -674,7 +683,8 @@ class Gateway:
         if params:
             self._bind_path(codec, kwargs, params)
         request = codec.build(kwargs)
-        stream = target.backend.server_stream(target.rpc, request, _NO_METADATA)
+        identity = self._identity.metadata(exchange.scope["headers"], exchange.scope.get("client"))
+        stream = target.backend.server_stream(target.rpc, request, identity)
         data_field = target.response_body
         try:
             try:
