@@ -42,7 +42,7 @@ def _service_without_option() -> descriptor_pool.DescriptorPool:
 
 def test_an_rpc_without_a_permission_refuses_to_start() -> None:
     service = _service_without_option().FindServiceByName("undeclared.Open")
-    with pytest.raises(authz.UndeclaredPermission, match="undeclared.Open.Anything"):
+    with pytest.raises(authz.UndeclaredPermission, match=r"undeclared\.Open\.Anything"):
         authz.permission_table([service])
     with pytest.raises(authz.UndeclaredPermission):
         authz.guard_servicer(object(), service, None)

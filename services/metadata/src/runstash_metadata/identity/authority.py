@@ -137,7 +137,7 @@ class LocalAuthority:
             username, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise unauthenticated() from None
-        keys = (f"user:{username}", f"address:{address}")
+        keys = (username, address)
         if self.throttle.blocked(*keys):
             raise unauthenticated()
         with self._read.connect() as conn:
@@ -170,6 +170,8 @@ class LocalAuthority:
         needed = NEEDED.get(access)
         if needed is None:
             return False
+        if not ids and resource != Resource.ARTIFACT_PATH:
+            return False  # deny by default: a request that names no resource proves no right to it
         if resource == Resource.REGISTERED_MODEL:
             return all(self.rank(caller, "registered_model", name) >= needed for name in ids)
         experiments = self._experiments_of(resource, ids)
