@@ -26,6 +26,12 @@ from runstash_protos.options_pb2 import Access, Resource
 
 Metadata = Sequence[tuple[str, str | bytes]]
 
+# Plain ints: the generated enum wrappers resolve names through a slow __getattr__ on every use.
+PUBLIC, AUTHENTICATED, ADMIN = int(Access.PUBLIC), int(Access.AUTHENTICATED), int(Access.ADMIN)
+EXPERIMENT, REGISTERED_MODEL = int(Resource.EXPERIMENT), int(Resource.REGISTERED_MODEL)
+EXPERIMENTS_FILTERED, SELF_OR_ADMIN = int(Resource.EXPERIMENTS_FILTERED), int(Resource.SELF_OR_ADMIN)
+GRANT_TARGET, UNSPECIFIED = int(Resource.GRANT_TARGET), int(Resource.RESOURCE_UNSPECIFIED)
+
 UNAUTHENTICATED_MESSAGE = (
     "You are not authenticated. Please see "
     "https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate."
@@ -40,9 +46,9 @@ class UndeclaredPermission(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class Requirement:
     access: int  # options_pb2.Access
-    resource: int = Resource.RESOURCE_UNSPECIFIED
+    resource: int = UNSPECIFIED
     fields: tuple[str, ...] = ()
-    fallback_resource: int = Resource.RESOURCE_UNSPECIFIED
+    fallback_resource: int = UNSPECIFIED
     fallback_fields: tuple[str, ...] = ()
     creator_manages: str = ""
 
@@ -65,8 +71,8 @@ class Requirement:
 
     def target(self, request: Message) -> tuple[int, tuple[str, ...]]:
         """The resource kind and the ids the request names (no ids: the request names none)."""
-        if self.resource == Resource.GRANT_TARGET:
-            kind = _GRANT_TARGETS.get(getattr(request, self.fields[0]), Resource.RESOURCE_UNSPECIFIED)
+        if self.resource == GRANT_TARGET:
+            kind = _GRANT_TARGETS.get(getattr(request, self.fields[0]), UNSPECIFIED)
             return kind, (getattr(request, self.fields[1]),)
         for resource, fields in (
             (self.resource, self.fields),
@@ -82,10 +88,10 @@ class Requirement:
         return self.resource, ()
 
 
-_GRANT_TARGETS = {"experiment": Resource.EXPERIMENT, "registered_model": Resource.REGISTERED_MODEL}
+_GRANT_TARGETS = {"experiment": EXPERIMENT, "registered_model": REGISTERED_MODEL}
 _RESOURCE_TYPES: dict[int, str] = {
-    Resource.EXPERIMENT: "experiment",
-    Resource.REGISTERED_MODEL: "registered_model",
+    EXPERIMENT: "experiment",
+    REGISTERED_MODEL: "registered_model",
 }
 
 
@@ -171,28 +177,26 @@ def decide(
     requirement: Requirement, authority: Authority, metadata: Metadata, peer: str, request: Message | None
 ) -> Caller | None:
     """Raise 401/403 unless the call may proceed; returns the caller."""
-    if requirement.access == Access.PUBLIC:
+    if requirement.access == PUBLIC:
         return None
     caller = authority.authenticate(metadata, peer)
     if caller is None:
         raise unauthenticated()
-    if caller.is_admin or requirement.access == Access.AUTHENTICATED:
+    if caller.is_admin or requirement.access == AUTHENTICATED:
         return caller
-    if requirement.access == Access.ADMIN:
+    if requirement.access == ADMIN:
         raise denied()
-    if requirement.resource == Resource.EXPERIMENTS_FILTERED:
+    if requirement.resource == EXPERIMENTS_FILTERED:
         # As MLflow: a search is reduced to what the caller may read, in SQL (see current_scope).
         return caller
     if request is None:
         raise denied()
     resource, ids = requirement.target(request)
-    if resource == Resource.SELF_OR_ADMIN:
+    if resource == SELF_OR_ADMIN:
         if ids != (caller.username,):
             raise denied()
         return caller
-    if resource == Resource.RESOURCE_UNSPECIFIED or not authority.allowed(
-        caller, requirement.access, resource, ids
-    ):
+    if resource == UNSPECIFIED or not authority.allowed(caller, requirement.access, resource, ids):
         raise denied()
     return caller
 
@@ -209,20 +213,19 @@ class _GuardedServicer:
 
     def __init__(self, servicer: object, service: ServiceDescriptor, authority: Authority) -> None:
         self._servicer = servicer
-        self._methods = {m.name: m for m in service.methods}
-        self._table = permission_table([service])
-        self._service = service.full_name
         self._authority = authority
+        table = permission_table([service])
+        # Wrapped once here: a request pays one attribute lookup, not a closure per call.
+        for method in service.methods:
+            inner = getattr(servicer, method.name, None)
+            if inner is None:
+                continue
+            requirement = table[f"/{service.full_name}/{method.name}"]
+            wrap = self._streaming if method.client_streaming else self._unary
+            setattr(self, method.name, wrap(inner, requirement))
 
     def __getattr__(self, name: str) -> Any:
-        inner = getattr(self._servicer, name)
-        method = self._methods.get(name)
-        if method is None:
-            return inner
-        requirement = self._table[f"/{self._service}/{name}"]
-        if method.client_streaming:
-            return self._streaming(inner, requirement)
-        return self._unary(inner, requirement)
+        return getattr(self._servicer, name)  # anything but an RPC: the servicer's own
 
     def _unary(self, inner: Callable[..., Any], requirement: Requirement) -> Callable[..., Any]:
         authority = self._authority
@@ -230,9 +233,7 @@ class _GuardedServicer:
         def call(request: Message, context: grpc.ServicerContext) -> Any:
             caller = decide(requirement, authority, context.invocation_metadata(), context.peer(), request)
             scoped = (
-                caller is not None
-                and not caller.is_admin
-                and requirement.resource == Resource.EXPERIMENTS_FILTERED
+                caller is not None and not caller.is_admin and requirement.resource == EXPERIMENTS_FILTERED
             )
             token = current_caller.set(caller)
             scope_token = current_scope.set(authority.search_scope(caller) if scoped else None)  # type: ignore[arg-type]

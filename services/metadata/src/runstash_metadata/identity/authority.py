@@ -32,6 +32,14 @@ from runstash_metadata.store import schema as s
 from runstash_metadata.store.values import now_ms
 
 V = TypeVar("V")
+_EXPERIMENT, _NAME, _RUN = int(Resource.EXPERIMENT), int(Resource.EXPERIMENT_NAME), int(Resource.RUN)
+_MODEL, _PATH = int(Resource.LOGGED_MODEL), int(Resource.ARTIFACT_PATH)
+_REGISTERED_MODEL = int(Resource.REGISTERED_MODEL)
+# (key column, experiment column) of the resources that belong to one experiment for good.
+_OWNED_BY = {
+    _RUN: (s.runs.c.run_uuid, s.runs.c.experiment_id),
+    _MODEL: (s.logged_models.c.model_id, s.logged_models.c.experiment_id),
+}
 CREDENTIAL_TTL_S = 30.0
 GRANTS_TTL_S = 2.0
 USER_KEY = "x-runstash-user"
@@ -170,9 +178,9 @@ class LocalAuthority:
         needed = NEEDED.get(access)
         if needed is None:
             return False
-        if not ids and resource != Resource.ARTIFACT_PATH:
+        if not ids and resource != _PATH:
             return False  # deny by default: a request that names no resource proves no right to it
-        if resource == Resource.REGISTERED_MODEL:
+        if resource == _REGISTERED_MODEL:
             return all(self.rank(caller, "registered_model", name) >= needed for name in ids)
         experiments = self._experiments_of(resource, ids)
         if experiments is None:
@@ -201,21 +209,18 @@ class LocalAuthority:
     def _experiments_of(self, resource: int, ids: tuple[str, ...]) -> Iterable[int] | None:
         """The experiments the named resources belong to (unknown ones are skipped: the servicer
         answers 404 for them); None when the request names no experiment at all."""
-        if resource == Resource.EXPERIMENT:
+        if resource == _EXPERIMENT:
             return [int(i) for i in ids if i.isdigit()]
-        if resource == Resource.ARTIFACT_PATH:
+        if resource == _PATH:
             first = ids[0].lstrip("/").split("/", 1)[0] if ids else ""
             return [int(first)] if first.isdigit() else None
-        if resource == Resource.EXPERIMENT_NAME:
+        if resource == _NAME:
             e = s.experiments.c
             with self._read.connect() as conn:
                 return [r[0] for r in conn.execute(select(e.experiment_id).where(e.name.in_(ids)))]
-        if resource == Resource.RUN:
-            return self._owner_experiments(resource, ids, s.runs.c.run_uuid, s.runs.c.experiment_id)
-        if resource == Resource.LOGGED_MODEL:
-            return self._owner_experiments(
-                resource, ids, s.logged_models.c.model_id, s.logged_models.c.experiment_id
-            )
+        owned = _OWNED_BY.get(resource)
+        if owned is not None:
+            return self._owner_experiments(resource, ids, *owned)
         return []
 
     def _owner_experiments(
