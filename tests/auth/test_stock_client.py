@@ -42,15 +42,18 @@ emit({
 
 
 @pytest.fixture(scope="module")
-def server(database_factory: Any, db_kind: str, server_launcher: Any, tmp_path_factory: Any) -> Iterator[Any]:
+def server(
+    database_factory: Any, db_kind: str, deployment: str, server_launcher: Any, tmp_path_factory: Any
+) -> Iterator[Any]:
     db = database_factory.create(db_kind)
     env = {
         "RUNSTASH_AUTH": "true",
+        "RUNSTASH_SERVICE_CREDENTIAL": "test-service-credential",  # gateway <-> services
         "MLFLOW_AUTH_ADMIN_USERNAME": ADMIN[0],
         "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN[1],
     }
     running = server_launcher.launch(
-        "single", db.uri, str(tmp_path_factory.mktemp("auth-artifacts")), env=env, label=f"auth-{db_kind}"
+        deployment, db.uri, str(tmp_path_factory.mktemp("auth-artifacts")), env=env, label=f"auth-{db_kind}"
     )
     admin = {"authorization": basic(*ADMIN)}
     for username, password in (READER, WRITER):

@@ -109,3 +109,15 @@ def denial(http_status: int) -> tuple[bytes, bytes, list[tuple[bytes, bytes]]] |
     if http_status == 403:
         return DENIED_BODY, _TEXT, []
     return None
+
+
+def https_options(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """uvicorn's TLS options from ``RUNSTASH_SSL_CERTFILE``/``RUNSTASH_SSL_KEYFILE`` (the
+    ``--ssl-certfile``/``--ssl-keyfile`` flags)."""
+    env = os.environ if environ is None else environ
+    cert, key = env.get("RUNSTASH_SSL_CERTFILE"), env.get("RUNSTASH_SSL_KEYFILE")
+    if not cert and not key:
+        return {}
+    if not cert or not key:
+        raise ValueError("HTTPS needs both --ssl-certfile and --ssl-keyfile")
+    return {"ssl_certfile": cert, "ssl_keyfile": key}

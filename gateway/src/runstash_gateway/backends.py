@@ -27,6 +27,7 @@ from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 from runstash_protos.errors import ErrorCode, RunstashError, from_rpc_error
+from runstash_protos.transport import aio_channel
 
 log = logging.getLogger("runstash.gateway")
 
@@ -319,7 +320,9 @@ class RemoteBackend:
 
     async def start(self) -> None:
         if not self._channels:
-            self._channels = [grpc.aio.insecure_channel(t, options=_GRPC_OPTIONS) for t in self.targets]
+            self._channels = [
+                aio_channel(t, options=_GRPC_OPTIONS) for t in self.targets
+            ]  # TLS if configured
 
     async def close(self) -> None:
         channels, self._channels = self._channels, []

@@ -21,6 +21,12 @@ APP_NAMES = ("basic-auth",)
 
 def auth_options(fn: F) -> F:
     fn = click.option(
+        "--ssl-keyfile", envvar="RUNSTASH_SSL_KEYFILE", default=None, help="HTTPS: private key."
+    )(fn)
+    fn = click.option(
+        "--ssl-certfile", envvar="RUNSTASH_SSL_CERTFILE", default=None, help="HTTPS: certificate chain."
+    )(fn)
+    fn = click.option(
         "--auth-trusted-proxies",
         envvar="RUNSTASH_AUTH_TRUSTED_PROXIES",
         default=None,
@@ -42,6 +48,15 @@ def auth_options(fn: F) -> F:
 
 def apply_auth_options(opts: dict[str, Any]) -> None:
     """Check the auth flags and hand them to the server processes through the environment."""
+    for flag, variable in (
+        ("ssl_certfile", "RUNSTASH_SSL_CERTFILE"),
+        ("ssl_keyfile", "RUNSTASH_SSL_KEYFILE"),
+    ):
+        value = opts.pop(flag, None)
+        if value:
+            os.environ[variable] = value
+    if bool(os.environ.get("RUNSTASH_SSL_CERTFILE")) != bool(os.environ.get("RUNSTASH_SSL_KEYFILE")):
+        raise click.UsageError("HTTPS needs both --ssl-certfile and --ssl-keyfile.")
     app_name = opts.pop("app_name", None)
     header = opts.pop("auth_trusted_header", None)
     proxies = opts.pop("auth_trusted_proxies", None)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
+from runstash_protos.transport import channel
 
 from runstash.config import CONFIG_ENV, ServerConfig
 
@@ -54,7 +55,7 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         servicers[METADATA_SERVICE] = metadata
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
-        resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
+        resolver = MetadataResolver.for_channel(channel(config.metadata_address))
     settings = ArtifactSettings.from_env()
     own_root = config.artifact_root
     if not own_root.startswith("mlflow-artifacts:"):
@@ -170,10 +171,17 @@ def serve_artifacts(config: ServerConfig, address: str) -> None:
     from runstash_artifacts.settings import ArtifactSettings
 
     _logging()
-    resolver = None
+    resolver = authority = None
     if config.metadata_address:
-        resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
-    _wait(serve(config.artifacts_destination, address, resolver, settings=ArtifactSettings.from_env()))
+        resolver = MetadataResolver.for_channel(channel(config.metadata_address))
+    if os.environ.get("RUNSTASH_AUTH", "").lower() in ("1", "true", "yes", "on"):
+        from runstash_protos.authz_remote import RemoteAuthority
+
+        if not config.metadata_address:
+            raise SystemExit("with auth on, the artifact service needs --metadata (it decides permissions)")
+        authority = RemoteAuthority(channel(config.metadata_address))
+    settings = ArtifactSettings.from_env()
+    _wait(serve(config.artifacts_destination, address, resolver, settings=settings, authority=authority))
 
 
 def serve_gateway(config: ServerConfig) -> None:

@@ -10,6 +10,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from runstash_protos import options_pb2 as _options_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -708,3 +709,54 @@ class RevokeAccessToken(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RevokeAccessToken: _TypeAlias = RevokeAccessToken  # noqa: Y015
+
+@_typing.final
+class Authorize(_message.Message):
+    """For services without the identity data (the artifact service deployed alone): is the caller,
+    named by the forwarded call metadata, allowed `access` on these resources?
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        USER_FIELD_NUMBER: _builtins.int
+        ALLOWED_FIELD_NUMBER: _builtins.int
+        allowed: _builtins.bool
+        @_builtins.property
+        def user(self) -> Global___User: ...
+        def __init__(
+            self,
+            *,
+            user: Global___User | None = ...,
+            allowed: _builtins.bool | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["allowed", b"allowed", "user", b"user"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed", b"allowed", "user", b"user"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ACCESS_FIELD_NUMBER: _builtins.int
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    access: _options_pb2.Access.ValueType
+    resource: _options_pb2.Resource.ValueType
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        access: _options_pb2.Access.ValueType | None = ...,
+        resource: _options_pb2.Resource.ValueType | None = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "resource", b"resource"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "ids", b"ids", "resource", b"resource"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Authorize: _TypeAlias = Authorize  # noqa: Y015

@@ -149,6 +149,11 @@ class AuthServiceStub:
                 request_serializer=runstash__protos_dot_auth__pb2.RevokeAccessToken.SerializeToString,
                 response_deserializer=runstash__protos_dot_auth__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Authorize = channel.unary_unary(
+                '/runstash.auth.AuthService/Authorize',
+                request_serializer=runstash__protos_dot_auth__pb2.Authorize.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.Authorize.Response.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -294,6 +299,12 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Authorize(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -411,6 +422,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.RevokeAccessToken,
                     request_deserializer=runstash__protos_dot_auth__pb2.RevokeAccessToken.FromString,
                     response_serializer=runstash__protos_dot_auth__pb2.Empty.SerializeToString,
+            ),
+            'Authorize': grpc.unary_unary_rpc_method_handler(
+                    servicer.Authorize,
+                    request_deserializer=runstash__protos_dot_auth__pb2.Authorize.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.Authorize.Response.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1034,6 +1050,33 @@ class AuthService:
             '/runstash.auth.AuthService/RevokeAccessToken',
             runstash__protos_dot_auth__pb2.RevokeAccessToken.SerializeToString,
             runstash__protos_dot_auth__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Authorize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/Authorize',
+            runstash__protos_dot_auth__pb2.Authorize.SerializeToString,
+            runstash__protos_dot_auth__pb2.Authorize.Response.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,7 @@ class AuthServiceStub:
     """Access tokens for jobs and CI: a caller manages their own."""
     ListAccessTokens: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListAccessTokens, _auth_pb2.ListAccessTokens.Response]
     RevokeAccessToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeAccessToken, _auth_pb2.Empty]
+    Authorize: _grpc.UnaryUnaryMultiCallable[_auth_pb2.Authorize, _auth_pb2.Authorize.Response]
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -88,6 +89,7 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Access tokens for jobs and CI: a caller manages their own."""
     ListAccessTokens: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListAccessTokens, _auth_pb2.ListAccessTokens.Response]  # type: ignore[assignment]
     RevokeAccessToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeAccessToken, _auth_pb2.Empty]  # type: ignore[assignment]
+    Authorize: _aio.UnaryUnaryMultiCallable[_auth_pb2.Authorize, _auth_pb2.Authorize.Response]  # type: ignore[assignment]
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -252,5 +254,12 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.RevokeAccessToken,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.Empty, _abc.Awaitable[_auth_pb2.Empty]]: ...
+
+    @_abc_1.abstractmethod
+    def Authorize(
+        self,
+        request: _auth_pb2.Authorize,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.Authorize.Response, _abc.Awaitable[_auth_pb2.Authorize.Response]]: ...
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

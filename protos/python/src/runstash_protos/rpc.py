@@ -16,6 +16,7 @@ import grpc
 
 from runstash_protos.authz import check_declared
 from runstash_protos.errors import ErrorCode, RunstashError, abort
+from runstash_protos.transport import bind_port
 
 log = logging.getLogger("runstash.rpc")
 
@@ -138,7 +139,7 @@ def service_server(
     for name in ("", *names):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
+    port = bind_port(server, address)  # TLS when configured
     if port == 0:
         raise RuntimeError(f"could not bind {', '.join(names)} to {address}")
     return server, port

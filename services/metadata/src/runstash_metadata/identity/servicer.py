@@ -246,6 +246,9 @@ class AuthServicer:
         self._revoke(request.username, "registered_model", request.name)
         return pb.Empty()
 
+    def Authorize(self, request: pb.Authorize, context: object) -> pb.Authorize.Response:
+        return _authorize(self.authority, request)
+
     # ------------------------------------------------------------------ access tokens
 
     def CreateAccessToken(
@@ -270,6 +273,15 @@ class AuthServicer:
             store.revoke_token(conn, user, request.id)
         self.authority.forget_credentials()
         return pb.Empty()
+
+
+def _authorize(authority: LocalAuthority, request: pb.Authorize) -> pb.Authorize.Response:
+    caller = _caller()
+    allowed = caller.is_admin or authority.allowed(
+        caller, request.access, request.resource, tuple(request.ids)
+    )
+    user = pb.User(id=caller.user_id, username=caller.username, is_admin=caller.is_admin)
+    return pb.Authorize.Response(user=user, allowed=allowed)
 
 
 def _token(token: store.Token) -> pb.AccessToken:
