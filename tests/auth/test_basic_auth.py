@@ -119,3 +119,41 @@ def test_only_admins_create_users(stack: AuthStack) -> None:
         "admin", "POST", "/api/2.0/mlflow/users/create", json={"username": "x", "password": "short"}
     )
     assert short.status_code == 400 and "at least 12 characters" in short.json()["message"]
+
+
+def test_a_role_grants_its_permissions_to_its_members(stack: AuthStack) -> None:
+    made = stack.request(
+        "admin", "POST", "/api/3.0/mlflow/roles/create", json={"name": "writers", "workspace": "default"}
+    )
+    assert made.status_code == 200, made.text
+    role_id = made.json()["role"]["id"]
+    run = {"run_id": stack.run_id, "key": "via-role", "value": 1.0, "timestamp": 1}
+    assert stack.request("none", "POST", "/api/2.0/mlflow/runs/log-metric", json=run).status_code == 403
+    every_experiment = {"resource_type": "experiment", "resource_pattern": "*", "permission": "EDIT"}
+    added = stack.request(
+        "admin",
+        "POST",
+        "/api/3.0/mlflow/roles/permissions/add",
+        json={"role_id": role_id, **every_experiment},
+    )
+    assert added.json()["role_permission"]["permission"] == "EDIT"
+    assigned = stack.request(
+        "admin",
+        "POST",
+        "/api/3.0/mlflow/roles/assign",
+        json={"username": "nobody-granted", "role_id": role_id},
+    )
+    assert assigned.json()["assignment"]["role_id"] == role_id
+    assert stack.request("none", "POST", "/api/2.0/mlflow/runs/log-metric", json=run).status_code == 200
+    listed = stack.request(
+        "none", "GET", "/api/3.0/mlflow/users/roles/list", params={"username": "nobody-granted"}
+    )
+    assert [r["name"] for r in listed.json()["roles"]] == ["writers"]
+    assert stack.request("MANAGE", "GET", "/api/3.0/mlflow/roles/list").status_code == 403
+    stack.request(
+        "admin",
+        "DELETE",
+        "/api/3.0/mlflow/roles/unassign",
+        json={"username": "nobody-granted", "role_id": role_id},
+    )
+    assert stack.request("none", "POST", "/api/2.0/mlflow/runs/log-metric", json=run).status_code == 403

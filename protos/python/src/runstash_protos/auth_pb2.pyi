@@ -760,3 +760,344 @@ class Authorize(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Authorize: _TypeAlias = Authorize  # noqa: Y015
+
+@_typing.final
+class RolePermission(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    RESOURCE_TYPE_FIELD_NUMBER: _builtins.int
+    RESOURCE_PATTERN_FIELD_NUMBER: _builtins.int
+    PERMISSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    role_id: _builtins.int
+    resource_type: _builtins.str
+    resource_pattern: _builtins.str
+    permission: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.int | None = ...,
+        role_id: _builtins.int | None = ...,
+        resource_type: _builtins.str | None = ...,
+        resource_pattern: _builtins.str | None = ...,
+        permission: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "permission", b"permission", "resource_pattern", b"resource_pattern", "resource_type", b"resource_type", "role_id", b"role_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "permission", b"permission", "resource_pattern", b"resource_pattern", "resource_type", b"resource_type", "role_id", b"role_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RolePermission: _TypeAlias = RolePermission  # noqa: Y015
+
+@_typing.final
+class Role(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    WORKSPACE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    workspace: _builtins.str
+    description: _builtins.str
+    @_builtins.property
+    def permissions(self) -> _containers.RepeatedCompositeFieldContainer[Global___RolePermission]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int | None = ...,
+        name: _builtins.str | None = ...,
+        workspace: _builtins.str | None = ...,
+        description: _builtins.str | None = ...,
+        permissions: _abc.Iterable[Global___RolePermission] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "id", b"id", "name", b"name", "workspace", b"workspace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "id", b"id", "name", b"name", "permissions", b"permissions", "workspace", b"workspace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Role: _TypeAlias = Role  # noqa: Y015
+
+@_typing.final
+class RoleAssignment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    user_id: _builtins.int
+    role_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int | None = ...,
+        user_id: _builtins.int | None = ...,
+        role_id: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "role_id", b"role_id", "user_id", b"user_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "role_id", b"role_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleAssignment: _TypeAlias = RoleAssignment  # noqa: Y015
+
+@_typing.final
+class RoleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ROLE_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def role(self) -> Global___Role: ...
+        def __init__(
+            self,
+            *,
+            role: Global___Role | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["role", b"role"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["role", b"role"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    WORKSPACE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    role_id: _builtins.int
+    name: _builtins.str
+    workspace: _builtins.str
+    description: _builtins.str
+    username: _builtins.str
+    def __init__(
+        self,
+        *,
+        role_id: _builtins.int | None = ...,
+        name: _builtins.str | None = ...,
+        workspace: _builtins.str | None = ...,
+        description: _builtins.str | None = ...,
+        username: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "name", b"name", "role_id", b"role_id", "username", b"username", "workspace", b"workspace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "name", b"name", "role_id", b"role_id", "username", b"username", "workspace", b"workspace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleRequest: _TypeAlias = RoleRequest  # noqa: Y015
+
+@_typing.final
+class ListRoles(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ROLES_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def roles(self) -> _containers.RepeatedCompositeFieldContainer[Global___Role]: ...
+        def __init__(
+            self,
+            *,
+            roles: _abc.Iterable[Global___Role] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["roles", b"roles"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    WORKSPACE_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    username: _builtins.str
+    @_builtins.property
+    def workspace(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        workspace: _abc.Iterable[_builtins.str] | None = ...,
+        username: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["username", b"username"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["username", b"username", "workspace", b"workspace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRoles: _TypeAlias = ListRoles  # noqa: Y015
+
+@_typing.final
+class RolePermissionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ROLE_PERMISSION_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def role_permission(self) -> Global___RolePermission: ...
+        def __init__(
+            self,
+            *,
+            role_permission: Global___RolePermission | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["role_permission", b"role_permission"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["role_permission", b"role_permission"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    ROLE_PERMISSION_ID_FIELD_NUMBER: _builtins.int
+    RESOURCE_TYPE_FIELD_NUMBER: _builtins.int
+    RESOURCE_PATTERN_FIELD_NUMBER: _builtins.int
+    PERMISSION_FIELD_NUMBER: _builtins.int
+    role_id: _builtins.int
+    role_permission_id: _builtins.int
+    resource_type: _builtins.str
+    resource_pattern: _builtins.str
+    permission: _builtins.str
+    def __init__(
+        self,
+        *,
+        role_id: _builtins.int | None = ...,
+        role_permission_id: _builtins.int | None = ...,
+        resource_type: _builtins.str | None = ...,
+        resource_pattern: _builtins.str | None = ...,
+        permission: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["permission", b"permission", "resource_pattern", b"resource_pattern", "resource_type", b"resource_type", "role_id", b"role_id", "role_permission_id", b"role_permission_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["permission", b"permission", "resource_pattern", b"resource_pattern", "resource_type", b"resource_type", "role_id", b"role_id", "role_permission_id", b"role_permission_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RolePermissionRequest: _TypeAlias = RolePermissionRequest  # noqa: Y015
+
+@_typing.final
+class ListRolePermissions(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ROLE_PERMISSIONS_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def role_permissions(self) -> _containers.RepeatedCompositeFieldContainer[Global___RolePermission]: ...
+        def __init__(
+            self,
+            *,
+            role_permissions: _abc.Iterable[Global___RolePermission] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["role_permissions", b"role_permissions"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    role_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        role_id: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["role_id", b"role_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["role_id", b"role_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRolePermissions: _TypeAlias = ListRolePermissions  # noqa: Y015
+
+@_typing.final
+class AssignRole(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ASSIGNMENT_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def assignment(self) -> Global___RoleAssignment: ...
+        def __init__(
+            self,
+            *,
+            assignment: Global___RoleAssignment | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["assignment", b"assignment"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["assignment", b"assignment"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    USERNAME_FIELD_NUMBER: _builtins.int
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    username: _builtins.str
+    role_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        username: _builtins.str | None = ...,
+        role_id: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["role_id", b"role_id", "username", b"username"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["role_id", b"role_id", "username", b"username"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignRole: _TypeAlias = AssignRole  # noqa: Y015
+
+@_typing.final
+class ListRoleUsers(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        ASSIGNMENTS_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def assignments(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoleAssignment]: ...
+        def __init__(
+            self,
+            *,
+            assignments: _abc.Iterable[Global___RoleAssignment] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["assignments", b"assignments"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ROLE_ID_FIELD_NUMBER: _builtins.int
+    role_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        role_id: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["role_id", b"role_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["role_id", b"role_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRoleUsers: _TypeAlias = ListRoleUsers  # noqa: Y015

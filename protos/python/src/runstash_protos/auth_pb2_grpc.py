@@ -154,6 +154,71 @@ class AuthServiceStub:
                 request_serializer=runstash__protos_dot_auth__pb2.Authorize.SerializeToString,
                 response_deserializer=runstash__protos_dot_auth__pb2.Authorize.Response.FromString,
                 _registered_method=True)
+        self.CreateRole = channel.unary_unary(
+                '/runstash.auth.AuthService/CreateRole',
+                request_serializer=runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.Response.FromString,
+                _registered_method=True)
+        self.GetRole = channel.unary_unary(
+                '/runstash.auth.AuthService/GetRole',
+                request_serializer=runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.Response.FromString,
+                _registered_method=True)
+        self.ListRoles = channel.unary_unary(
+                '/runstash.auth.AuthService/ListRoles',
+                request_serializer=runstash__protos_dot_auth__pb2.ListRoles.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.ListRoles.Response.FromString,
+                _registered_method=True)
+        self.UpdateRole = channel.unary_unary(
+                '/runstash.auth.AuthService/UpdateRole',
+                request_serializer=runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.Response.FromString,
+                _registered_method=True)
+        self.DeleteRole = channel.unary_unary(
+                '/runstash.auth.AuthService/DeleteRole',
+                request_serializer=runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.Empty.FromString,
+                _registered_method=True)
+        self.AddRolePermission = channel.unary_unary(
+                '/runstash.auth.AuthService/AddRolePermission',
+                request_serializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.Response.FromString,
+                _registered_method=True)
+        self.RemoveRolePermission = channel.unary_unary(
+                '/runstash.auth.AuthService/RemoveRolePermission',
+                request_serializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListRolePermissions = channel.unary_unary(
+                '/runstash.auth.AuthService/ListRolePermissions',
+                request_serializer=runstash__protos_dot_auth__pb2.ListRolePermissions.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.ListRolePermissions.Response.FromString,
+                _registered_method=True)
+        self.UpdateRolePermission = channel.unary_unary(
+                '/runstash.auth.AuthService/UpdateRolePermission',
+                request_serializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.Response.FromString,
+                _registered_method=True)
+        self.AssignRole = channel.unary_unary(
+                '/runstash.auth.AuthService/AssignRole',
+                request_serializer=runstash__protos_dot_auth__pb2.AssignRole.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.AssignRole.Response.FromString,
+                _registered_method=True)
+        self.UnassignRole = channel.unary_unary(
+                '/runstash.auth.AuthService/UnassignRole',
+                request_serializer=runstash__protos_dot_auth__pb2.AssignRole.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListUserRoles = channel.unary_unary(
+                '/runstash.auth.AuthService/ListUserRoles',
+                request_serializer=runstash__protos_dot_auth__pb2.ListRoles.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.ListRoles.Response.FromString,
+                _registered_method=True)
+        self.ListRoleUsers = channel.unary_unary(
+                '/runstash.auth.AuthService/ListRoleUsers',
+                request_serializer=runstash__protos_dot_auth__pb2.ListRoleUsers.SerializeToString,
+                response_deserializer=runstash__protos_dot_auth__pb2.ListRoleUsers.Response.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -305,6 +370,85 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateRole(self, request, context):
+        """Roles (MLflow 3.x): managed by administrators.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRoles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddRolePermission(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveRolePermission(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRolePermissions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRolePermission(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnassignRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUserRoles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRoleUsers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -427,6 +571,71 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.Authorize,
                     request_deserializer=runstash__protos_dot_auth__pb2.Authorize.FromString,
                     response_serializer=runstash__protos_dot_auth__pb2.Authorize.Response.SerializeToString,
+            ),
+            'CreateRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRole,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.RoleRequest.Response.SerializeToString,
+            ),
+            'GetRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRole,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.RoleRequest.Response.SerializeToString,
+            ),
+            'ListRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRoles,
+                    request_deserializer=runstash__protos_dot_auth__pb2.ListRoles.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.ListRoles.Response.SerializeToString,
+            ),
+            'UpdateRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRole,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.RoleRequest.Response.SerializeToString,
+            ),
+            'DeleteRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRole,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RoleRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.Empty.SerializeToString,
+            ),
+            'AddRolePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddRolePermission,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.Response.SerializeToString,
+            ),
+            'RemoveRolePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveRolePermission,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.Empty.SerializeToString,
+            ),
+            'ListRolePermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRolePermissions,
+                    request_deserializer=runstash__protos_dot_auth__pb2.ListRolePermissions.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.ListRolePermissions.Response.SerializeToString,
+            ),
+            'UpdateRolePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRolePermission,
+                    request_deserializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.RolePermissionRequest.Response.SerializeToString,
+            ),
+            'AssignRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignRole,
+                    request_deserializer=runstash__protos_dot_auth__pb2.AssignRole.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.AssignRole.Response.SerializeToString,
+            ),
+            'UnassignRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnassignRole,
+                    request_deserializer=runstash__protos_dot_auth__pb2.AssignRole.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.Empty.SerializeToString,
+            ),
+            'ListUserRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUserRoles,
+                    request_deserializer=runstash__protos_dot_auth__pb2.ListRoles.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.ListRoles.Response.SerializeToString,
+            ),
+            'ListRoleUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRoleUsers,
+                    request_deserializer=runstash__protos_dot_auth__pb2.ListRoleUsers.FromString,
+                    response_serializer=runstash__protos_dot_auth__pb2.ListRoleUsers.Response.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1077,6 +1286,357 @@ class AuthService:
             '/runstash.auth.AuthService/Authorize',
             runstash__protos_dot_auth__pb2.Authorize.SerializeToString,
             runstash__protos_dot_auth__pb2.Authorize.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/CreateRole',
+            runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.RoleRequest.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/GetRole',
+            runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.RoleRequest.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/ListRoles',
+            runstash__protos_dot_auth__pb2.ListRoles.SerializeToString,
+            runstash__protos_dot_auth__pb2.ListRoles.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/UpdateRole',
+            runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.RoleRequest.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/DeleteRole',
+            runstash__protos_dot_auth__pb2.RoleRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddRolePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/AddRolePermission',
+            runstash__protos_dot_auth__pb2.RolePermissionRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.RolePermissionRequest.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveRolePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/RemoveRolePermission',
+            runstash__protos_dot_auth__pb2.RolePermissionRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRolePermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/ListRolePermissions',
+            runstash__protos_dot_auth__pb2.ListRolePermissions.SerializeToString,
+            runstash__protos_dot_auth__pb2.ListRolePermissions.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRolePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/UpdateRolePermission',
+            runstash__protos_dot_auth__pb2.RolePermissionRequest.SerializeToString,
+            runstash__protos_dot_auth__pb2.RolePermissionRequest.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/AssignRole',
+            runstash__protos_dot_auth__pb2.AssignRole.SerializeToString,
+            runstash__protos_dot_auth__pb2.AssignRole.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnassignRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/UnassignRole',
+            runstash__protos_dot_auth__pb2.AssignRole.SerializeToString,
+            runstash__protos_dot_auth__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUserRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/ListUserRoles',
+            runstash__protos_dot_auth__pb2.ListRoles.SerializeToString,
+            runstash__protos_dot_auth__pb2.ListRoles.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRoleUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.auth.AuthService/ListRoleUsers',
+            runstash__protos_dot_auth__pb2.ListRoleUsers.SerializeToString,
+            runstash__protos_dot_auth__pb2.ListRoleUsers.Response.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,6 +60,20 @@ class AuthServiceStub:
     ListAccessTokens: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListAccessTokens, _auth_pb2.ListAccessTokens.Response]
     RevokeAccessToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeAccessToken, _auth_pb2.Empty]
     Authorize: _grpc.UnaryUnaryMultiCallable[_auth_pb2.Authorize, _auth_pb2.Authorize.Response]
+    CreateRole: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.RoleRequest.Response]
+    """Roles (MLflow 3.x): managed by administrators."""
+    GetRole: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.RoleRequest.Response]
+    ListRoles: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListRoles, _auth_pb2.ListRoles.Response]
+    UpdateRole: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.RoleRequest.Response]
+    DeleteRole: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.Empty]
+    AddRolePermission: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RolePermissionRequest, _auth_pb2.RolePermissionRequest.Response]
+    RemoveRolePermission: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RolePermissionRequest, _auth_pb2.Empty]
+    ListRolePermissions: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListRolePermissions, _auth_pb2.ListRolePermissions.Response]
+    UpdateRolePermission: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RolePermissionRequest, _auth_pb2.RolePermissionRequest.Response]
+    AssignRole: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AssignRole, _auth_pb2.AssignRole.Response]
+    UnassignRole: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AssignRole, _auth_pb2.Empty]
+    ListUserRoles: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListRoles, _auth_pb2.ListRoles.Response]
+    ListRoleUsers: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListRoleUsers, _auth_pb2.ListRoleUsers.Response]
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -90,6 +104,20 @@ class AuthServiceAsyncStub(AuthServiceStub):
     ListAccessTokens: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListAccessTokens, _auth_pb2.ListAccessTokens.Response]  # type: ignore[assignment]
     RevokeAccessToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeAccessToken, _auth_pb2.Empty]  # type: ignore[assignment]
     Authorize: _aio.UnaryUnaryMultiCallable[_auth_pb2.Authorize, _auth_pb2.Authorize.Response]  # type: ignore[assignment]
+    CreateRole: _aio.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.RoleRequest.Response]  # type: ignore[assignment]
+    """Roles (MLflow 3.x): managed by administrators."""
+    GetRole: _aio.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.RoleRequest.Response]  # type: ignore[assignment]
+    ListRoles: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListRoles, _auth_pb2.ListRoles.Response]  # type: ignore[assignment]
+    UpdateRole: _aio.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.RoleRequest.Response]  # type: ignore[assignment]
+    DeleteRole: _aio.UnaryUnaryMultiCallable[_auth_pb2.RoleRequest, _auth_pb2.Empty]  # type: ignore[assignment]
+    AddRolePermission: _aio.UnaryUnaryMultiCallable[_auth_pb2.RolePermissionRequest, _auth_pb2.RolePermissionRequest.Response]  # type: ignore[assignment]
+    RemoveRolePermission: _aio.UnaryUnaryMultiCallable[_auth_pb2.RolePermissionRequest, _auth_pb2.Empty]  # type: ignore[assignment]
+    ListRolePermissions: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListRolePermissions, _auth_pb2.ListRolePermissions.Response]  # type: ignore[assignment]
+    UpdateRolePermission: _aio.UnaryUnaryMultiCallable[_auth_pb2.RolePermissionRequest, _auth_pb2.RolePermissionRequest.Response]  # type: ignore[assignment]
+    AssignRole: _aio.UnaryUnaryMultiCallable[_auth_pb2.AssignRole, _auth_pb2.AssignRole.Response]  # type: ignore[assignment]
+    UnassignRole: _aio.UnaryUnaryMultiCallable[_auth_pb2.AssignRole, _auth_pb2.Empty]  # type: ignore[assignment]
+    ListUserRoles: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListRoles, _auth_pb2.ListRoles.Response]  # type: ignore[assignment]
+    ListRoleUsers: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListRoleUsers, _auth_pb2.ListRoleUsers.Response]  # type: ignore[assignment]
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -261,5 +289,97 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.Authorize,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.Authorize.Response, _abc.Awaitable[_auth_pb2.Authorize.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateRole(
+        self,
+        request: _auth_pb2.RoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RoleRequest.Response, _abc.Awaitable[_auth_pb2.RoleRequest.Response]]:
+        """Roles (MLflow 3.x): managed by administrators."""
+
+    @_abc_1.abstractmethod
+    def GetRole(
+        self,
+        request: _auth_pb2.RoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RoleRequest.Response, _abc.Awaitable[_auth_pb2.RoleRequest.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRoles(
+        self,
+        request: _auth_pb2.ListRoles,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListRoles.Response, _abc.Awaitable[_auth_pb2.ListRoles.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateRole(
+        self,
+        request: _auth_pb2.RoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RoleRequest.Response, _abc.Awaitable[_auth_pb2.RoleRequest.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteRole(
+        self,
+        request: _auth_pb2.RoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.Empty, _abc.Awaitable[_auth_pb2.Empty]]: ...
+
+    @_abc_1.abstractmethod
+    def AddRolePermission(
+        self,
+        request: _auth_pb2.RolePermissionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RolePermissionRequest.Response, _abc.Awaitable[_auth_pb2.RolePermissionRequest.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveRolePermission(
+        self,
+        request: _auth_pb2.RolePermissionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.Empty, _abc.Awaitable[_auth_pb2.Empty]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRolePermissions(
+        self,
+        request: _auth_pb2.ListRolePermissions,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListRolePermissions.Response, _abc.Awaitable[_auth_pb2.ListRolePermissions.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateRolePermission(
+        self,
+        request: _auth_pb2.RolePermissionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RolePermissionRequest.Response, _abc.Awaitable[_auth_pb2.RolePermissionRequest.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def AssignRole(
+        self,
+        request: _auth_pb2.AssignRole,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AssignRole.Response, _abc.Awaitable[_auth_pb2.AssignRole.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def UnassignRole(
+        self,
+        request: _auth_pb2.AssignRole,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.Empty, _abc.Awaitable[_auth_pb2.Empty]]: ...
+
+    @_abc_1.abstractmethod
+    def ListUserRoles(
+        self,
+        request: _auth_pb2.ListRoles,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListRoles.Response, _abc.Awaitable[_auth_pb2.ListRoles.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRoleUsers(
+        self,
+        request: _auth_pb2.ListRoleUsers,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListRoleUsers.Response, _abc.Awaitable[_auth_pb2.ListRoleUsers.Response]]: ...
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -24,7 +24,7 @@ from runstash_protos.errors import RunstashError
 from runstash_protos.options_pb2 import Resource
 from sqlalchemy import Column, Engine, select
 
-from runstash_metadata.identity import store
+from runstash_metadata.identity import roles, store
 from runstash_metadata.identity.levels import NEEDED, RANK
 from runstash_metadata.identity.readable import ReadableExperiments
 from runstash_metadata.identity.secrets import TOKEN_PREFIX, verify_password
@@ -166,12 +166,18 @@ class LocalAuthority:
             return hit[1]
         with self._read.connect() as conn:
             grants = store.grants_of(conn, user_id)
+            for kind, pattern, permission in roles.role_grants(conn, user_id):
+                held = grants.get((kind, pattern))
+                if held is None or RANK[permission] > RANK[held]:
+                    grants[(kind, pattern)] = permission  # the strongest of direct and role grants
         with self._lock:
             self._grants[user_id] = (now + GRANTS_TTL_S, grants)
         return grants
 
     def rank(self, caller: Caller, resource_type: str, resource_id: str) -> int:
-        permission = self.grants_of(caller.user_id).get((resource_type, resource_id))
+        """The grant on this resource, else on every resource of its type ("*"), else the default."""
+        grants = self.grants_of(caller.user_id)
+        permission = grants.get((resource_type, resource_id)) or grants.get((resource_type, "*"))
         return self._default if permission is None else RANK[permission]
 
     def allowed(self, caller: Caller, access: int, resource: int, ids: tuple[str, ...]) -> bool:

@@ -28,6 +28,9 @@ class ReadableExperiments:
 
     @classmethod
     def of(cls, grants: Mapping[tuple[str, str], str], default_rank: int) -> ReadableExperiments:
+        everything = grants.get(("experiment", "*"))
+        if everything is not None:
+            default_rank = RANK[everything]  # a grant on every experiment overrides the default
         readable: set[int] = set()
         unreadable: set[int] = set()
         for (kind, resource_id), permission in grants.items():

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from runstash_metadata.identity import store
 from runstash_metadata.identity.authority import LocalAuthority
 from runstash_metadata.identity.levels import RANK, check_resource_type, rank_of
+from runstash_metadata.identity.roles_servicer import RolesMixin
 from runstash_metadata.identity.secrets import verify_password
 from runstash_metadata.store.values import now_ms
 
@@ -44,7 +45,7 @@ def _caller() -> Caller:
     return caller
 
 
-class AuthServicer:
+class AuthServicer(RolesMixin):
     def __init__(self, authority: LocalAuthority) -> None:
         self.authority = authority
         self._engine = authority.engine

@@ -32,7 +32,7 @@ class Token:
     revoked: bool
 
 
-def _new_id(result: CursorResult[Any]) -> int:
+def new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -57,7 +57,7 @@ def create_user(conn: Connection, username: str, password: str, *, is_admin: boo
     except IntegrityError:
         # Unlike MLflow, the database's error text (holding the hash) is not echoed back.
         raise already_exists(f"User (username={username}) already exists.") from None
-    return User(_new_id(result), username, is_admin, hashed)
+    return User(new_id(result), username, is_admin, hashed)
 
 
 def _user_row(conn: Connection, condition: object) -> User | None:
@@ -122,7 +122,7 @@ def create_token(conn: Connection, user: User, name: str, expires_ms: int | None
             revoked=False,
         )
     )
-    return Token(_new_id(result), name, created, expires_ms, False), secret
+    return Token(new_id(result), name, created, expires_ms, False), secret
 
 
 def list_tokens(conn: Connection, user: User) -> list[Token]:
