@@ -9,7 +9,7 @@ from runstash_protos import metadata_pb2, metadata_pb2_grpc
 from runstash_protos.rpc import service_server
 
 from runstash_metadata.servicer import MetadataServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.settings import MetadataSettings
 
 log = logging.getLogger("runstash.metadata")
 
@@ -18,10 +18,9 @@ DEFAULT_MAX_WORKERS = 32
 
 
 def build_server(
-    store: SqlTrackingStore, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
+    servicer: MetadataServicer, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
 ) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) server bound to ``address``; returns it and the bound port."""
-    servicer = MetadataServicer(store)
     return service_server(
         [
             (
@@ -41,8 +40,8 @@ def serve(db_uri: str, default_artifact_root: str, address: str) -> grpc.Server:
     Not blocking: call ``server.wait_for_termination()`` to block, ``server.stop(grace)`` to stop.
     The bound port (useful with ``127.0.0.1:0``) is available as ``server.runstash_port``.
     """
-    store = SqlTrackingStore(db_uri, default_artifact_root)
-    server, port = build_server(store, address)
+    servicer = MetadataServicer.open(MetadataSettings(db_uri, default_artifact_root))
+    server, port = build_server(servicer, address)
     server.start()
     server.runstash_port = port  # type: ignore[attr-defined]
     log.info("metadata service listening on %s (port %d)", address, port)

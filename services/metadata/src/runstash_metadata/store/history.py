@@ -4,7 +4,7 @@ Bulk-interval never reads a whole history: per run, the step bounds come from tw
 then the sample is read by one of three statements depending on how the steps are spread:
 
 * many more steps than the sample holds: index probes at ``max_results`` evenly spaced step
-  values (on PostgreSQL ``step = ANY(<one array parameter>)``, elsewhere IN lists);
+  values (one array parameter or a few IN lists, as ``Queries.any_of`` has it);
 * a few times more steps than the sample holds: one range scan over [lo, hi] keeping the rows
   whose step is one of those evenly spaced values (an arithmetic test, no probe per point);
 * fewer steps than the sample holds: ROW_NUMBER/COUNT windows over that small range.
@@ -16,29 +16,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from sqlalchemy import (
     BigInteger,
     Connection,
-    Engine,
     Integer,
     bindparam,
     func,
     literal,
     or_,
     select,
-    text,
     union_all,
 )
 
 from runstash_metadata.store import schema as s
-from runstash_metadata.store.dialect import Dialect
 from runstash_metadata.store.hydration import plain_rows
+from runstash_metadata.store.queries import Queries
 from runstash_metadata.store.values import (
-    IN_CHUNK,
-    chunks,
     decode_offset_token,
     encode_offset_token,
     loaded_value,
@@ -125,165 +123,160 @@ def _range_sample_statement() -> Any:
     )
 
 
-class MetricHistory:
-    """History reads over the read engine."""
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    points_at_steps: Any
+    range_sample: Any
+    window_sample: Any
 
-    def __init__(self, read_engine: Engine, dialect: Dialect) -> None:
-        self._read_engine = read_engine
-        self._is_pg = dialect.name == "postgresql"
-        m = s.metrics.c
-        at_steps = (
-            text("metrics.step = ANY(CAST(:steps AS BIGINT[]))")
-            if self._is_pg
-            else m.step.in_(bindparam("steps", expanding=True))
-        )
-        self._q_points_at_steps = (
-            select(m.step, m.timestamp, m.value, m.is_nan)
-            .where(m.run_uuid == bindparam("rid"), m.key == bindparam("key"), at_steps)
-            .order_by(m.step, m.timestamp, m.value)
-        )
-        self._q_range_sample = _range_sample_statement()
-        self._q_window_sample = _window_sample_statement()
-        # MariaDB turns an IN list of 1000+ values into a temporary-table semi-join, 3x slower than
-        # a few lists below that threshold.
-        self._probe_chunk = 500 if dialect.is_mysql else IN_CHUNK
 
-    def _points_at_steps(self, conn: Connection, run_id: str, key: str, targets: list[int]) -> list[Any]:
-        if self._is_pg:
-            steps = "{" + ",".join(map(str, targets)) + "}"
-            return plain_rows(conn, self._q_points_at_steps, {"rid": run_id, "key": key, "steps": steps})
-        rows: list[Any] = []
-        for chunk in chunks(targets, self._probe_chunk):
-            rows.extend(
-                plain_rows(conn, self._q_points_at_steps, {"rid": run_id, "key": key, "steps": list(chunk)})
+@cache
+def _statements(q: Queries) -> _Statements:
+    m = s.metrics.c
+    points_at_steps = (
+        select(m.step, m.timestamp, m.value, m.is_nan)
+        .where(m.run_uuid == bindparam("rid"), m.key == bindparam("key"), q.any_of(m.step, "steps", "BIGINT"))
+        .order_by(m.step, m.timestamp, m.value)
+    )
+    return _Statements(points_at_steps, _range_sample_statement(), _window_sample_statement())
+
+
+def _points_at_steps(conn: Connection, q: Queries, run_id: str, key: str, targets: list[int]) -> list[Any]:
+    statement = _statements(q).points_at_steps
+    rows: list[Any] = []
+    for chunk in q.groups(targets, q.probe_chunk):
+        params = {"rid": run_id, "key": key, "steps": q.number_list(chunk)}
+        rows.extend(plain_rows(conn, statement, params))
+    return rows
+
+
+def get_metric_history(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    max_results: int | None = None,
+    page_token: str | None = None,
+    *,
+    out: Any = None,
+) -> tuple[Sequence[pb.Metric], str | None]:
+    """A run's points of ``key`` in (timestamp, step, value) order, paged by offset tokens;
+    added in place to ``out`` (a response's repeated field) when given."""
+    m = s.metrics.c
+    offset = decode_offset_token(page_token)
+    stmt = (
+        select(m.value, m.is_nan, m.timestamp, m.step)
+        .where(m.run_uuid == run_id, m.key == key)
+        .order_by(m.timestamp, m.step, m.value)
+    )
+    if max_results is not None:
+        stmt = stmt.limit(max_results + 1).offset(offset)
+    elif offset:
+        stmt = stmt.offset(offset)
+    rows = plain_rows(conn, stmt, {})
+    token = None
+    if max_results is not None and len(rows) > max_results:
+        del rows[max_results:]
+        token = encode_offset_token(offset + max_results)
+    container = pb.GetMetricHistory.Response().metrics if out is None else out
+    add = container.add
+    nan = math.nan
+    for value, is_nan, timestamp, step in rows:
+        add(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
+    return (container if out is not None else list(container)), token
+
+
+def bulk_interval(  # noqa: PLR0917 - the RPC's fields, in order
+    conn: Connection,
+    q: Queries,
+    run_ids: Sequence[str],
+    key: str,
+    max_results: int,
+    start_step: int | None = None,
+    end_step: int | None = None,
+    *,
+    out: Any = None,
+) -> Sequence[pb.MetricWithRunId]:
+    """Per run, up to ``max_results`` points evenly spread over the (step, timestamp, value)
+    order with the first and last always kept; runs in request order (repeats repeated).
+
+    See the module docstring for how the sample is read (a long history is dense in steps,
+    so points at evenly spaced steps are the even sample of the sequence). The points are
+    added to ``out`` (a response's repeated field: building in place is 2-3x cheaper than
+    building messages and copying them into the response) and returned.
+    """
+    container = pb.GetMetricHistoryBulkInterval.Response().metrics if out is None else out
+    unique_ids = list(dict.fromkeys(run_ids))
+    if not unique_ids or max_results < 1:
+        return container if out is not None else []
+    lo_bound = start_step if start_step is not None and end_step is not None else None
+    hi_bound = end_step if lo_bound is not None else None
+    per_run: dict[str, list[Any]] = {}
+    bounds = _step_bounds(conn, unique_ids, key, lo_bound, hi_bound)
+    for run_id, (lo, hi) in bounds.items():
+        per_run[run_id] = _sample(conn, q, run_id, key, bounds=(lo, hi), count=max_results)
+    add = container.add
+    nan = math.nan
+    for run_id in run_ids:
+        for step, timestamp, value, is_nan in per_run.get(run_id, ()):
+            add(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step, run_id=run_id)
+    return container if out is not None else list(container)
+
+
+def _sample(
+    conn: Connection, q: Queries, run_id: str, key: str, *, bounds: tuple[int, int], count: int
+) -> list[Any]:
+    """(step, timestamp, value, is_nan) rows: the even sample of the run's points in [lo, hi]."""
+    lo, hi = bounds
+    steps = hi - lo + 1
+    if steps > RANGE_SCAN_FACTOR * count:
+        targets = _even_steps(lo, hi, count)
+        return _even_sample(_points_at_steps(conn, q, run_id, key, targets), count)
+    if steps > count:
+        params = {"rid": run_id, "key": key, "lo": lo, "hi": hi, "span": hi - lo, "k": count - 1}
+        return _even_sample(plain_rows(conn, _statements(q).range_sample, params), count)
+    params = {"rid": run_id, "key": key, "lo": lo, "hi": hi, "m": count}
+    return plain_rows(conn, _statements(q).window_sample, params)
+
+
+def _step_bounds(
+    conn: Connection, run_ids: Sequence[str], key: str, lo: int | None, hi: int | None
+) -> dict[str, tuple[int, int]]:
+    """(min step, max step) per run that has the metric; one statement, two seeks per run.
+
+    Separate MIN and MAX subqueries on purpose: SQLite turns a lone MIN/MAX over an index
+    prefix into a seek, but scans for a query holding both."""
+    m = s.metrics.c
+    parts = []
+    for i, run_id in enumerate(run_ids):
+        conditions = [m.run_uuid == bindparam(f"r{i}", run_id), m.key == bindparam("key", key)]
+        if lo is not None and hi is not None:
+            conditions.append(m.step.between(bindparam("lo", lo), bindparam("hi", hi)))
+        parts.append(
+            select(
+                literal(i).label("i"),
+                select(func.min(m.step)).where(*conditions).scalar_subquery().label("lo"),
+                select(func.max(m.step)).where(*conditions).scalar_subquery().label("hi"),
             )
-        return rows
-
-    def get_metric_history(
-        self,
-        run_id: str,
-        key: str,
-        max_results: int | None = None,
-        page_token: str | None = None,
-        *,
-        out: Any = None,
-    ) -> tuple[Sequence[pb.Metric], str | None]:
-        """A run's points of ``key`` in (timestamp, step, value) order, paged by offset tokens;
-        added in place to ``out`` (a response's repeated field) when given."""
-        m = s.metrics.c
-        offset = decode_offset_token(page_token)
-        stmt = (
-            select(m.value, m.is_nan, m.timestamp, m.step)
-            .where(m.run_uuid == run_id, m.key == key)
-            .order_by(m.timestamp, m.step, m.value)
         )
-        if max_results is not None:
-            stmt = stmt.limit(max_results + 1).offset(offset)
-        elif offset:
-            stmt = stmt.offset(offset)
-        with self._read_engine.connect() as conn:
-            rows = plain_rows(conn, stmt, {})
-        token = None
-        if max_results is not None and len(rows) > max_results:
-            del rows[max_results:]
-            token = encode_offset_token(offset + max_results)
-        container = pb.GetMetricHistory.Response().metrics if out is None else out
-        add = container.add
-        nan = math.nan
-        for value, is_nan, timestamp, step in rows:
-            add(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
-        return (container if out is not None else list(container)), token
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    bounds: dict[str, tuple[int, int]] = {}
+    for i, first, last in conn.execute(stmt):
+        if first is not None:
+            bounds[run_ids[int(i)]] = (int(first), int(last))
+    return bounds
 
-    def bulk_interval(
-        self,
-        run_ids: Sequence[str],
-        key: str,
-        max_results: int,
-        start_step: int | None = None,
-        end_step: int | None = None,
-        *,
-        out: Any = None,
-    ) -> Sequence[pb.MetricWithRunId]:
-        """Per run, up to ``max_results`` points evenly spread over the (step, timestamp, value)
-        order with the first and last always kept; runs in request order (repeats repeated).
 
-        See the module docstring for how the sample is read (a long history is dense in steps,
-        so points at evenly spaced steps are the even sample of the sequence). The points are
-        added to ``out`` (a response's repeated field: building in place is 2-3x cheaper than
-        building messages and copying them into the response) and returned.
-        """
-        container = pb.GetMetricHistoryBulkInterval.Response().metrics if out is None else out
-        unique_ids = list(dict.fromkeys(run_ids))
-        if not unique_ids or max_results < 1:
-            return container if out is not None else []
-        lo_bound = start_step if start_step is not None and end_step is not None else None
-        hi_bound = end_step if lo_bound is not None else None
-        per_run: dict[str, list[Any]] = {}
-        with self._read_engine.connect() as conn:
-            bounds = self._step_bounds(conn, unique_ids, key, lo_bound, hi_bound)
-            for run_id, (lo, hi) in bounds.items():
-                per_run[run_id] = self._sample(conn, run_id, key, (lo, hi), max_results)
-        add = container.add
-        nan = math.nan
-        for run_id in run_ids:
-            for step, timestamp, value, is_nan in per_run.get(run_id, ()):
-                add(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step, run_id=run_id)
-        return container if out is not None else list(container)
-
-    def _sample(
-        self, conn: Connection, run_id: str, key: str, bounds: tuple[int, int], count: int
-    ) -> list[Any]:
-        """(step, timestamp, value, is_nan) rows: the even sample of the run's points in [lo, hi]."""
-        lo, hi = bounds
-        steps = hi - lo + 1
-        if steps > RANGE_SCAN_FACTOR * count:
-            targets = _even_steps(lo, hi, count)
-            return _even_sample(self._points_at_steps(conn, run_id, key, targets), count)
-        if steps > count:
-            params = {"rid": run_id, "key": key, "lo": lo, "hi": hi, "span": hi - lo, "k": count - 1}
-            return _even_sample(plain_rows(conn, self._q_range_sample, params), count)
-        params = {"rid": run_id, "key": key, "lo": lo, "hi": hi, "m": count}
-        return plain_rows(conn, self._q_window_sample, params)
-
-    def _step_bounds(
-        self, conn: Connection, run_ids: Sequence[str], key: str, lo: int | None, hi: int | None
-    ) -> dict[str, tuple[int, int]]:
-        """(min step, max step) per run that has the metric; one statement, two seeks per run.
-
-        Separate MIN and MAX subqueries on purpose: SQLite turns a lone MIN/MAX over an index
-        prefix into a seek, but scans for a query holding both."""
-        m = s.metrics.c
-        parts = []
-        for i, run_id in enumerate(run_ids):
-            conditions = [m.run_uuid == bindparam(f"r{i}", run_id), m.key == bindparam("key", key)]
-            if lo is not None and hi is not None:
-                conditions.append(m.step.between(bindparam("lo", lo), bindparam("hi", hi)))
-            parts.append(
-                select(
-                    literal(i).label("i"),
-                    select(func.min(m.step)).where(*conditions).scalar_subquery().label("lo"),
-                    select(func.max(m.step)).where(*conditions).scalar_subquery().label("hi"),
-                )
-            )
-        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-        bounds: dict[str, tuple[int, int]] = {}
-        for i, first, last in conn.execute(stmt):
-            if first is not None:
-                bounds[run_ids[int(i)]] = (int(first), int(last))
-        return bounds
-
-    def bulk(self, run_ids: Sequence[str], key: str, max_results: int) -> list[pb.MetricWithRunId]:
-        m = s.metrics.c
-        stmt = (
-            select(m.run_uuid, m.value, m.is_nan, m.timestamp, m.step)
-            .where(m.run_uuid.in_(list(dict.fromkeys(run_ids))), m.key == key)
-            .order_by(m.run_uuid, m.timestamp, m.step, m.value)
-            .limit(max_results)
-        )
-        with self._read_engine.connect() as conn:
-            return [
-                pb.MetricWithRunId(
-                    key=key, value=loaded_value(v, nan), timestamp=ts, step=st, run_id=run_uuid
-                )
-                for run_uuid, v, nan, ts, st in conn.execute(stmt)
-            ]
+def history_bulk(
+    conn: Connection, run_ids: Sequence[str], key: str, max_results: int
+) -> list[pb.MetricWithRunId]:
+    m = s.metrics.c
+    stmt = (
+        select(m.run_uuid, m.value, m.is_nan, m.timestamp, m.step)
+        .where(m.run_uuid.in_(list(dict.fromkeys(run_ids))), m.key == key)
+        .order_by(m.run_uuid, m.timestamp, m.step, m.value)
+        .limit(max_results)
+    )
+    return [
+        pb.MetricWithRunId(key=key, value=loaded_value(v, nan), timestamp=ts, step=st, run_id=run_uuid)
+        for run_uuid, v, nan, ts, st in conn.execute(stmt)
+    ]
