@@ -74,3 +74,15 @@ def test_migrations_head_matches_and_reopen_is_cheap(tmp_path: Path) -> None:
     again = StoreDriver.open(uri, "/tmp/artifacts")  # already at head: no migration, no second Default
     assert again.get_experiment(0).name == "Default"
     again.close()
+
+
+def test_clean_shutdown_leaves_no_sqlite_side_files(tmp_path: Path) -> None:
+    path = tmp_path / "clean.db"
+    servicer = MetadataServicer.open(MetadataSettings(f"sqlite:///{path}", "/tmp/artifacts"))
+    experiment_id = servicer.CreateExperiment(pb.CreateExperiment(name="e"), None).experiment_id
+    run = servicer.CreateRun(pb.CreateRun(experiment_id=experiment_id), None).run
+    servicer.LogMetric(pb.LogMetric(run_id=run.info.run_id, key="m", value=1.0, timestamp=1), None)
+    servicer.GetRun(pb.GetRun(run_id=run.info.run_id), None)
+    assert path.with_name("clean.db-wal").exists()  # WAL mode while open
+    servicer.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.db"]

@@ -47,7 +47,9 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         from runstash_metadata.servicer import MetadataServicer
         from runstash_metadata.settings import MetadataSettings
 
-        metadata = MetadataServicer.open(MetadataSettings(config.backend_store_uri, config.artifact_root))
+        metadata = MetadataServicer.open(
+            MetadataSettings.from_env(config.backend_store_uri, config.artifact_root)
+        )
         servicers[METADATA_SERVICE] = metadata
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:

@@ -72,7 +72,11 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
     # ------------------------------------------------------------------ experiments
 
     def CreateExperiment(self, request: pb.CreateExperiment, context: Any) -> pb.CreateExperiment.Response:
-        v.check_create_experiment(request, trusted_artifact_roots=[self.settings.default_artifact_root])
+        v.check_create_experiment(
+            request,
+            trusted_artifact_roots=[self.settings.default_artifact_root],
+            settings=self.settings.validation,
+        )
         with self.db.transaction() as conn:
             experiment_id = experiments.create_experiment(
                 conn,
@@ -231,13 +235,19 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         return pb.LogMetric.Response()
 
     def LogParam(self, request: pb.LogParam, context: Any) -> pb.LogParam.Response:
-        v.check_log_param(request)
-        self._single.log_param(v.run_id_of(request), request.key, v.truncate_param_value(request.value))
+        v.check_log_param(request, self.settings.validation)
+        self._single.log_param(
+            v.run_id_of(request), request.key, v.truncate_param_value(request.value, self.settings.validation)
+        )
         return pb.LogParam.Response()
 
     def SetTag(self, request: pb.SetTag, context: Any) -> pb.SetTag.Response:
-        v.check_set_tag(request)
-        self._single.set_tag(v.run_id_of(request), request.key, v.truncate_tag_value(request.value))
+        v.check_set_tag(request, self.settings.validation)
+        self._single.set_tag(
+            v.run_id_of(request),
+            request.key,
+            v.truncate_tag_value(request.value, settings=self.settings.validation),
+        )
         return pb.SetTag.Response()
 
     def DeleteTag(self, request: pb.DeleteTag, context: Any) -> pb.DeleteTag.Response:
@@ -247,12 +257,15 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         return pb.DeleteTag.Response()
 
     def LogBatch(self, request: pb.LogBatch, context: Any) -> pb.LogBatch.Response:
-        v.check_log_batch(request)
+        v.check_log_batch(request, self.settings.validation)
         self._log_batch(
             request.run_id,
             request.metrics,
-            [(p.key, v.truncate_param_value(p.value)) for p in request.params],
-            [(t.key, v.truncate_tag_value(t.value, f"tags[{i}].value")) for i, t in enumerate(request.tags)],
+            [(p.key, v.truncate_param_value(p.value, self.settings.validation)) for p in request.params],
+            [
+                (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value", self.settings.validation))
+                for i, t in enumerate(request.tags)
+            ],
         )
         return pb.LogBatch.Response()
 
