@@ -18,6 +18,7 @@ from runstash_protos import metadata_pb2_grpc
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata import validation as v
+from runstash_metadata.present_empty import present_empty_fields
 from runstash_metadata.settings import MetadataSettings
 from runstash_metadata.store import experiments, history, inputs, logged_models, metrics, runs
 from runstash_metadata.store.database import Database
@@ -288,7 +289,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         return pb.LogInputs.Response()
 
     def LogOutputs(self, request: pb.LogOutputs, context: Any) -> pb.LogOutputs.Response:
-        v.check_log_outputs(request)
+        v.check_log_outputs(request, present_empty_fields(context))
         with self.db.transaction() as conn:
             inputs.log_outputs(
                 conn, self.db.q, request.run_id, [(m.model_id, m.step) for m in request.models]
@@ -403,7 +404,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
     def SearchLoggedModels(
         self, request: pb.SearchLoggedModels, context: Any
     ) -> pb.SearchLoggedModels.Response:
-        v.check_search_logged_models(request)
+        v.check_search_logged_models(request, present_empty_fields(context))
         with self.db.reader() as conn:
             models, token = logged_models.search_logged_models(
                 conn,

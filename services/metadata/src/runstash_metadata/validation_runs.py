@@ -10,6 +10,7 @@ they are rejected here, before anything is written.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
@@ -269,11 +270,11 @@ def check_log_inputs(request: pb.LogInputs) -> None:
             check_input_tag(tag)
 
 
-def check_log_outputs(request: pb.LogOutputs) -> None:
-    # An explicit "models": [] is accepted by MLflow but cannot be told apart from an absent
-    # field in a proto; both are rejected, as the spec's "required, non-empty" says.
+def check_log_outputs(request: pb.LogOutputs, present_empty: Collection[str] = frozenset()) -> None:
+    # MLflow accepts an explicit "models": [] (named in ``present_empty``) and rejects an absent one.
     require(request, "run_id")
-    require(request, "models")
+    if "models" not in present_empty:
+        require(request, "models")
 
 
 # ---------------------------------------------------------------- metric history
