@@ -14,7 +14,7 @@ from typing import Any
 
 from runstash_protos.errors import ErrorCode, RunstashError
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, bindparam, event, insert, select, tuple_
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.sql.dml import Insert
 
 from runstash_metadata.store import schema as s
@@ -39,6 +39,7 @@ class Queries:
     """SQL of one database family, built once per :class:`Database` (statements are cached)."""
 
     name: str = ""
+    default_port = 0
     # Items per IN list of a step probe (bulk-interval); see :mod:`..history`.
     probe_chunk: int = IN_CHUNK
     # Statement refreshing the planner statistics of the search tables after growth, if useful.
@@ -71,6 +72,15 @@ class Queries:
     def is_retryable(self, exc: BaseException) -> bool:
         """Connection failures, cancelled statements (timeouts), lock timeouts and deadlocks."""
         return False
+
+    def missing_database(self, exc: BaseException) -> str | None:
+        """If ``exc`` (a driver error met while connecting) says the database the URL names does
+        not exist: one line saying which database, on which server. Else None."""
+        return None
+
+    def _server(self) -> str:
+        url = make_url(self.uri)
+        return f"{url.host or 'localhost'}:{url.port or self.default_port}"
 
     # ------------------------------------------------------------------ statements
 

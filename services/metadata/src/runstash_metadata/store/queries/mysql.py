@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, case, create_engine, event, tuple_
+from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import Insert
 
 from runstash_metadata.store import schema as s
@@ -22,10 +23,12 @@ from runstash_metadata.store.queries.base import (
 # PyMySQL OperationalError codes that mean "try again": cannot connect, server gone / connection
 # lost, lock wait timeout, deadlock, statement time exceeded (MariaDB max_statement_time).
 _RETRYABLE = {1205, 1213, 1969, 2003, 2006, 2013, 3024}
+_UNKNOWN_DATABASE = 1049
 
 
 class MysqlQueries(Queries):
     name = "mysql"
+    default_port = 3306
     # MariaDB turns an IN list of 1000+ values into a temporary-table semi-join, 3x slower than a
     # few lists below that threshold.
     probe_chunk = 500
@@ -51,6 +54,14 @@ class MysqlQueries(Queries):
         if isinstance(exc, pymysql.err.InterfaceError):
             return True
         return isinstance(exc, pymysql.err.OperationalError) and bool(exc.args) and exc.args[0] in _RETRYABLE
+
+    def missing_database(self, exc: BaseException) -> str | None:
+        import pymysql
+
+        if isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] == _UNKNOWN_DATABASE:
+            database = make_url(self.uri).database
+            return f'The database "{database}" does not exist on the MySQL server {self._server()}.'
+        return None
 
     def insert(self, table: Table) -> Any:
         from sqlalchemy.dialects import mysql

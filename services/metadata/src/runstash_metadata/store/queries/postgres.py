@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
 
@@ -107,6 +108,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
 
 class PostgresQueries(Queries):
     name = "postgresql"
+    default_port = 5432
     probe_chunk = 0  # unused: one array parameter takes any number of steps
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
 
@@ -128,6 +130,14 @@ class PostgresQueries(Queries):
         import psycopg2
 
         return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
+
+    def missing_database(self, exc: BaseException) -> str | None:
+        import psycopg2
+
+        database = make_url(self.uri).database
+        if isinstance(exc, psycopg2.OperationalError) and f'database "{database}" does not exist' in str(exc):
+            return f'The database "{database}" does not exist on the PostgreSQL server {self._server()}.'
+        return None
 
     def insert(self, table: Table) -> Any:
         from sqlalchemy.dialects import postgresql

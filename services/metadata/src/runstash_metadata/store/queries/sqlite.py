@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event
@@ -30,6 +32,13 @@ class SqliteQueries(Queries):
         _setup(writer, begin="BEGIN IMMEDIATE")
         _setup(reader, begin="BEGIN")
         return writer, reader
+
+    def missing_database(self, exc: BaseException) -> str | None:
+        # SQLite creates a missing file, but not a missing folder.
+        path = make_url(self.uri).database
+        if isinstance(exc, sqlite3.OperationalError) and path and not Path(path).parent.is_dir():
+            return f"The folder {Path(path).parent} of the SQLite database {path} does not exist."
+        return None
 
     def insert(self, table: Table) -> Any:
         # Imported here: each dialect package costs start-up time, and a process needs one.
