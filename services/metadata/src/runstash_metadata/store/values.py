@@ -13,6 +13,8 @@ from typing import Any
 
 from runstash_protos.errors import invalid_parameter
 
+from runstash_metadata.search.page_token import MAX_PAGE_OFFSET
+
 MAX_DOUBLE = 1.7976931348623157e308
 PARAM_VALUE_MAX = 6000
 TAG_VALUE_MAX = 8000
@@ -63,7 +65,7 @@ def decode_offset_token(token: str | None) -> int:
     except ValueError as exc:
         raise invalid_parameter(f"Invalid page token, decoded value={decoded!r}") from exc
     offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_PAGE_OFFSET:
         raise invalid_parameter(f"Invalid page token, parsed value={parsed!r}")
     return offset
 
