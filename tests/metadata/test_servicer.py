@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from google.protobuf.json_format import MessageToDict
@@ -127,3 +128,30 @@ def test_present_but_empty_lists(servicer: MetadataServicer, unique: Callable[[s
     with pytest.raises(RunstashError) as info:
         servicer.LogOutputs(pb.LogOutputs(run_id=run_id), PresentEmptyContext())
     assert info.value.message.startswith("Missing value for required parameter 'models'.")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("my_location", "{cwd}/my_location"),
+        ("./nested/dir", "{cwd}/nested/dir"),
+        ("file:rel", "file://{cwd}/rel"),
+        ("/absolute/path", "/absolute/path"),
+        ("s3://bucket/key", "s3://bucket/key"),
+    ],
+)
+def test_relative_artifact_location_is_taken_from_the_working_directory(
+    servicer: MetadataServicer,
+    unique: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str],
+) -> None:
+    given, stored = case
+    # What `mlflow server` answers (checked against 3.17): relative local paths are resolved
+    # against the server's working directory when the experiment is created.
+    monkeypatch.chdir(tmp_path)
+    request = pb.CreateExperiment(name=unique("exp"), artifact_location=given)
+    experiment_id = servicer.CreateExperiment(request, CTX).experiment_id
+    got = servicer.GetExperiment(pb.GetExperiment(experiment_id=experiment_id), CTX).experiment
+    assert got.artifact_location == stored.format(cwd=tmp_path.as_posix())

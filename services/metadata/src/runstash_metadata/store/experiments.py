@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, not_found
@@ -20,6 +21,7 @@ from runstash_metadata.store.values import (
     chunks,
     join_uri,
     now_ms,
+    resolve_local_location,
 )
 from runstash_metadata.validation_experiments import check_custom_view_tag_write
 
@@ -67,7 +69,9 @@ def create_experiment(
         result = conn.execute(
             insert(s.experiments).values(
                 name=name,
-                artifact_location=artifact_location or None,
+                artifact_location=resolve_local_location(artifact_location, Path.cwd())
+                if artifact_location
+                else None,
                 lifecycle_stage=s.ACTIVE,
                 creation_time=ts,
                 last_update_time=ts,
