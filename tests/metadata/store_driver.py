@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from runstash_metadata.store import experiments, history, inputs, logged_models, metrics, runs
+from runstash_metadata.store import (
+    experiments,
+    history,
+    inputs,
+    logged_models,
+    metrics,
+    runs,
+    sampled_history,
+)
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.metrics import MetricPoint
 from runstash_metadata.store.points import DuplicatePoints, MetricLike
@@ -208,8 +216,8 @@ class StoreDriver:
         end_step: int | None = None,
     ) -> Sequence[pb.MetricWithRunId]:
         with self.db.reader() as conn:
-            return history.bulk_interval(
-                conn, self.q, run_ids, key, max_results, start_step=start_step, end_step=end_step
+            return sampled_history.bulk_interval(
+                conn, run_ids, key, max_results, start_step=start_step, end_step=end_step
             )
 
     def get_metric_history_bulk(

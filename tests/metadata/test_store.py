@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import math
 import re
@@ -11,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from runstash_metadata.store.metrics import MetricPoint
+from runstash_metadata.store.sampled_history import sampled_positions
 from runstash_metadata.store.values import MAX_DOUBLE
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
@@ -334,31 +334,25 @@ def test_bulk_interval_sampling(store: StoreDriver, experiment_id: int) -> None:
     got = store.get_metric_history_bulk_interval([b, a, "0" * 32, b], "s", max_results=10)
     by_run = [m.run_id for m in got]
     assert by_run == [b] * 3 + [a] * 10 + [b] * 3  # request order, repeats repeated
-    steps_a = [m.step for m in got if m.run_id == a]
-    assert steps_a[0] == 0 and steps_a[-1] == 99 and len(set(steps_a)) == 10
-    assert steps_a == sorted(steps_a)
-    gaps = [y - x for x, y in itertools.pairwise(steps_a)]
-    assert max(gaps) - min(gaps) <= 1  # evenly spread
+    # MLflow's NTILE sample: the first point of each of 10 buckets, the last point in place of the
+    # last bucket's first.
+    assert [m.step for m in got if m.run_id == a] == [0, 10, 20, 30, 40, 50, 60, 70, 80, 99]
     windowed = store.get_metric_history_bulk_interval([a], "s", max_results=5, start_step=10, end_step=20)
-    assert (windowed[0].step, windowed[-1].step) == (10, 20)
-    assert len(windowed) == 5
-    assert store.get_metric_history_bulk_interval([a], "s", max_results=1)[0].step == 0
+    assert [m.step for m in windowed] == [10, 13, 15, 17, 20]
+    assert [m.step for m in store.get_metric_history_bulk_interval([a], "s", max_results=1)] == [99]
 
 
-@pytest.mark.parametrize("steps", [25, 70, 300])
-def test_bulk_interval_read_paths_agree_with_the_definition(
-    store: StoreDriver, run_id: str, steps: int
+@pytest.mark.parametrize(("steps", "count"), [(25, 10), (70, 10), (300, 10), (37, 7), (9, 10), (1, 3)])
+def test_bulk_interval_matches_the_definition(
+    store: StoreDriver, run_id: str, steps: int, count: int
 ) -> None:
-    """Range scan (up to 8x more steps than points wanted) and index probes (more) both return
-    the even sample of the points at evenly spaced steps; a step may hold several points."""
+    """The SQL sample equals sampled_positions() over the whole ordered history; a step may
+    hold several points (ordered by timestamp, then value)."""
     points = [MetricPoint("d", float(i), 100 + i, i) for i in range(steps)]
     points += [MetricPoint("d", -1.0, 7, i) for i in range(0, steps, 4)]  # second point at some steps
     store.log_batch(run_id, metrics=points)
-    count = 10
-    span = steps - 1
-    targets = {(i * span) // (count - 1) for i in range(count)}
-    ordered = sorted((p.step, p.timestamp, p.value) for p in points if p.step in targets)
-    expected = [ordered[(i * (len(ordered) - 1)) // (count - 1)] for i in range(count)]
+    ordered = sorted((p.step, p.timestamp, p.value) for p in points)
+    expected = [ordered[i] for i in sampled_positions(len(ordered), count)]
     got = store.get_metric_history_bulk_interval([run_id], "d", max_results=count)
     assert [(m.step, m.timestamp, m.value) for m in got] == expected
 

@@ -20,7 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from runstash_metadata import validation as v
 from runstash_metadata.present_empty import present_empty_fields
 from runstash_metadata.settings import MetadataSettings
-from runstash_metadata.store import experiments, history, inputs, logged_models, metrics, runs
+from runstash_metadata.store import (
+    experiments,
+    history,
+    inputs,
+    logged_models,
+    metrics,
+    runs,
+    sampled_history,
+)
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.metrics import MetricPoint
 from runstash_metadata.store.points import DuplicatePoints, MetricLike
@@ -340,9 +348,8 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         has_steps = request.HasField("start_step") and request.HasField("end_step")
         response = pb.GetMetricHistoryBulkInterval.Response()
         with self.db.reader() as conn:
-            history.bulk_interval(
+            sampled_history.bulk_interval(
                 conn,
-                self.db.q,
                 list(request.run_ids),
                 request.metric_key,
                 request.max_results if request.HasField("max_results") else DEFAULT_BULK_INTERVAL_RESULTS,

@@ -40,8 +40,6 @@ class Queries:
 
     name: str = ""
     default_port = 0
-    # Items per IN list of a step probe (bulk-interval); see :mod:`..history`.
-    probe_chunk: int = IN_CHUNK
     # Statement refreshing the planner statistics of the search tables after growth, if useful.
     analyze_sql: str | None = None
 
@@ -224,9 +222,6 @@ class Queries:
         return column.in_(bindparam(param, expanding=True))  # type: ignore[no-any-return]
 
     def id_list(self, items: Sequence[str]) -> Any:
-        return list(items)
-
-    def number_list(self, items: Sequence[int]) -> Any:
         return list(items)
 
     def groups(self, items: Sequence[Any], size: int = IN_CHUNK) -> list[Sequence[Any]]:

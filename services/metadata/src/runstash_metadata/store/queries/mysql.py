@@ -29,9 +29,6 @@ _UNKNOWN_DATABASE = 1049
 class MysqlQueries(Queries):
     name = "mysql"
     default_port = 3306
-    # MariaDB turns an IN list of 1000+ values into a temporary-table semi-join, 3x slower than a
-    # few lists below that threshold.
-    probe_chunk = 500
 
     def create_engines(self) -> tuple[Engine, Engine]:
         engine = create_engine(

@@ -109,7 +109,6 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
 class PostgresQueries(Queries):
     name = "postgresql"
     default_port = 5432
-    probe_chunk = 0  # unused: one array parameter takes any number of steps
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
 
     def create_engines(self) -> tuple[Engine, Engine]:
@@ -216,9 +215,6 @@ class PostgresQueries(Queries):
 
     def id_list(self, items: Sequence[str]) -> Any:
         return pg_text_array(items)
-
-    def number_list(self, items: Sequence[int]) -> Any:
-        return pg_number_array(items)
 
     def groups(self, items: Sequence[Any], size: int = 0) -> list[Sequence[Any]]:
         return [items] if items else []
