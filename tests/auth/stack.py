@@ -17,7 +17,7 @@ from runstash_metadata.identity import store as identity
 from runstash_metadata.identity.config import AuthConfig
 from runstash_metadata.identity.wiring import secure_servicers
 from runstash_metadata.servicer import MetadataServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.settings import MetadataSettings
 
 ADMIN = ("admin", "admin-password-123")
 PASSWORD = "user-password-1234"
@@ -36,7 +36,7 @@ def basic(username: str, password: str) -> str:
 class AuthStack:
     app: Any
     servicers: dict[str, Any]
-    tracking: SqlTrackingStore
+    metadata: MetadataServicer
     experiment_id: str = ""
     run_id: str = ""
     model_id: str = ""
@@ -72,7 +72,7 @@ class AuthStack:
 
 
 def _make_users(stack: AuthStack) -> None:
-    with stack.tracking._engine.begin() as conn:
+    with stack.metadata.db.transaction() as conn:
         users = {"none": identity.create_user(conn, "nobody-granted", PASSWORD)}
         stack.headers["none"] = {"authorization": basic("nobody-granted", PASSWORD)}
         for level, name in LEVEL_USERS.items():
@@ -112,17 +112,16 @@ def auth_stack(
         patch.setenv("RUNSTASH_SERVICE_CREDENTIAL", "sweep-service-credential")
         patch.setenv("RUNSTASH_AUTH_TRUSTED_HEADER", "X-Forwarded-User")
         patch.setenv("RUNSTASH_AUTH_TRUSTED_PROXIES", "10.9.0.0/16")
-        tracking = SqlTrackingStore(db_uri, "mlflow-artifacts:/")
-        metadata = MetadataServicer(tracking)
+        metadata = MetadataServicer.open(MetadataSettings.from_env(db_uri, "mlflow-artifacts:/"))
         plain = {
             METADATA: metadata,
             ARTIFACTS: build_servicer(
                 str(artifacts), MetadataResolver.for_servicer(metadata), ArtifactSettings()
             ),
         }
-        servicers = secure_servicers(plain, tracking, config)
+        servicers = secure_servicers(plain, metadata.db, config)
         app = build_app(GatewayBackends.in_process(servicers), GatewayConfig())
-        stack = AuthStack(app, servicers, tracking)
+        stack = AuthStack(app, servicers, metadata)
         stack.headers = {"anonymous": {}, "admin": {"authorization": basic(*ADMIN)}}
         try:
             _make_resources(stack)
@@ -130,4 +129,4 @@ def auth_stack(
             yield stack
         finally:
             asyncio.run(app.close())
-            tracking.close()
+            metadata.close()

@@ -22,13 +22,14 @@ from typing import Any, TypeVar
 from runstash_protos.authz import Caller, Metadata, unauthenticated
 from runstash_protos.errors import RunstashError
 from runstash_protos.options_pb2 import Resource
-from sqlalchemy import Column, Engine, select
+from sqlalchemy import Column, select
 
 from runstash_metadata.identity import roles, store
 from runstash_metadata.identity.levels import NEEDED, RANK
 from runstash_metadata.identity.readable import ReadableExperiments
 from runstash_metadata.identity.secrets import TOKEN_PREFIX, verify_password
 from runstash_metadata.store import schema as s
+from runstash_metadata.store.database import Database
 from runstash_metadata.store.values import now_ms
 
 V = TypeVar("V")
@@ -69,12 +70,12 @@ class _Lru(OrderedDict[str, V]):
 
 
 class LocalAuthority:
-    def __init__(self, engine: Engine, read_engine: Engine, settings: AuthSettings) -> None:
+    def __init__(self, db: Database, settings: AuthSettings) -> None:
         from runstash_metadata.identity.throttle import LoginThrottle
 
         self.enabled = settings.enabled
         self.settings = settings
-        self.engine, self._read = engine, read_engine
+        self.db = db
         self._default = RANK[settings.default_permission]
         self._lock = threading.Lock()
         self._credentials: _Lru[tuple[Caller, float]] = _Lru(10_000)
@@ -124,7 +125,7 @@ class LocalAuthority:
         return caller
 
     def _trusted_user(self, username: str) -> Caller:
-        with self._read.connect() as conn:
+        with self.db.reader() as conn:
             user = store.find_user(conn, username)
         if user is None:
             raise unauthenticated()
@@ -134,7 +135,7 @@ class LocalAuthority:
         scheme, _, value = header.partition(" ")
         scheme = scheme.lower()
         if scheme == "bearer" and value.startswith(TOKEN_PREFIX):
-            with self._read.connect() as conn:
+            with self.db.reader() as conn:
                 user = store.user_of_token(conn, value.strip(), now_ms())
             if user is None:
                 raise unauthenticated()
@@ -148,7 +149,7 @@ class LocalAuthority:
         keys = (username, address)
         if self.throttle.blocked(*keys):
             raise unauthenticated()
-        with self._read.connect() as conn:
+        with self.db.reader() as conn:
             user = store.find_user(conn, username)
         if user is None or not verify_password(password, user.password_hash):
             self.throttle.failed(*keys)
@@ -164,7 +165,7 @@ class LocalAuthority:
             hit = self._grants.get(user_id)
         if hit is not None and now < hit[0]:
             return hit[1]
-        with self._read.connect() as conn:
+        with self.db.reader() as conn:
             grants = store.grants_of(conn, user_id)
             for kind, pattern, permission in roles.role_grants(conn, user_id):
                 held = grants.get((kind, pattern))
@@ -197,7 +198,7 @@ class LocalAuthority:
         if caller.is_admin:
             return
         try:
-            with self.engine.begin() as conn:
+            with self.db.transaction() as conn:
                 store.grant(
                     conn,
                     store.User(caller.user_id, caller.username, False, ""),
@@ -222,7 +223,7 @@ class LocalAuthority:
             return [int(first)] if first.isdigit() else None
         if resource == _NAME:
             e = s.experiments.c
-            with self._read.connect() as conn:
+            with self.db.reader() as conn:
                 return [r[0] for r in conn.execute(select(e.experiment_id).where(e.name.in_(ids)))]
         owned = _OWNED_BY.get(resource)
         if owned is not None:
@@ -242,7 +243,7 @@ class LocalAuthority:
                 else:
                     found.append(hit)
         if missing:
-            with self._read.connect() as conn:
+            with self.db.reader() as conn:
                 rows = conn.execute(select(key, experiment).where(key.in_(missing)))
                 pairs = [(str(r[0]), int(r[1])) for r in rows]
             with self._lock:

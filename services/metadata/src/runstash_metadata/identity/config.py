@@ -13,11 +13,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
 from runstash_metadata.identity import store
 from runstash_metadata.identity.levels import RANK
 from runstash_metadata.identity.secrets import MIN_PASSWORD_LENGTH
+from runstash_metadata.store.database import Database
 
 AUTH_ENV = "RUNSTASH_AUTH"
 SERVICE_CREDENTIAL_ENV = "RUNSTASH_SERVICE_CREDENTIAL"
@@ -63,9 +62,9 @@ class AuthConfig:
         return cls(enabled, default, username.strip(), password or None)
 
 
-def bootstrap_admin(engine: Engine, config: AuthConfig) -> None:
+def bootstrap_admin(db: Database, config: AuthConfig) -> None:
     """Create the first administrator when there is none; refuse to start without a password."""
-    with engine.begin() as conn:
+    with db.transaction() as conn:
         if store.count_admins(conn):
             return
         how = (

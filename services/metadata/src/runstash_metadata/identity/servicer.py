@@ -48,11 +48,10 @@ def _caller() -> Caller:
 class AuthServicer(RolesMixin):
     def __init__(self, authority: LocalAuthority) -> None:
         self.authority = authority
-        self._engine = authority.engine
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self._engine.begin() as conn:
+        with self.authority.db.transaction() as conn:
             yield conn
 
     # ------------------------------------------------------------------ users

@@ -18,36 +18,36 @@ from runstash_protos.authz import guard_servicer
 from runstash_metadata.identity.authority import AuthSettings, LocalAuthority
 from runstash_metadata.identity.config import SERVICE_CREDENTIAL_ENV, AuthConfig, bootstrap_admin
 from runstash_metadata.identity.servicer import AuthServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.store.database import Database
 
 log = logging.getLogger("runstash.auth")
 
 AUTH_SERVICE = "runstash.auth.AuthService"
 
 
-def authority_for(tracking: SqlTrackingStore, config: AuthConfig) -> LocalAuthority:
+def authority_for(db: Database, config: AuthConfig) -> LocalAuthority:
     settings = AuthSettings(
         enabled=config.enabled,
         default_permission=config.default_permission,
         service_credential=os.environ.get(SERVICE_CREDENTIAL_ENV, ""),
     )
-    return LocalAuthority(tracking._engine, tracking._read_engine, settings)
+    return LocalAuthority(db, settings)
 
 
 def secure_servicers(
-    servicers: Mapping[str, object], tracking: SqlTrackingStore | None, config: AuthConfig | None = None
+    servicers: Mapping[str, object], db: Database | None, config: AuthConfig | None = None
 ) -> dict[str, object]:
     """``servicers`` (keyed by full service name) behind their declared permissions."""
     config = config or AuthConfig.from_env()
     pool = descriptor_pool.Default()
     if not config.enabled:
         return {name: guard_servicer(s, pool.FindServiceByName(name), None) for name, s in servicers.items()}
-    if tracking is None:
+    if db is None:
         raise SystemExit(
             "authentication needs the tracking database in this process (runstash server/metadata)"
         )
-    bootstrap_admin(tracking._engine, config)
-    authority = authority_for(tracking, config)
+    bootstrap_admin(db, config)
+    authority = authority_for(db, config)
     everything = {**servicers, AUTH_SERVICE: AuthServicer(authority)}
     log.info("authentication on (default permission %s)", config.default_permission)
     return {
