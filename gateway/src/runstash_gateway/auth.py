@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runstash_protos.flags import parse_bool
+
 AUTH_ENV = "RUNSTASH_AUTH"
 TRUSTED_HEADER_ENV = "RUNSTASH_AUTH_TRUSTED_HEADER"
 TRUSTED_PROXIES_ENV = "RUNSTASH_AUTH_TRUSTED_PROXIES"
@@ -36,10 +38,6 @@ _CHALLENGE = (b"www-authenticate", b'Basic realm="mlflow"')
 
 Metadata = tuple[tuple[str, str], ...]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _is_true(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def parse_proxies(value: str) -> tuple[Network, ...]:
@@ -67,7 +65,7 @@ class EdgeIdentity:
         env = os.environ if environ is None else environ
         header = env.get(TRUSTED_HEADER_ENV, "").strip().lower()
         return cls(
-            enabled=_is_true(env.get(AUTH_ENV)),
+            enabled=parse_bool(env.get(AUTH_ENV), False),
             trusted_header=header.encode("latin-1"),
             trusted_proxies=parse_proxies(env.get(TRUSTED_PROXIES_ENV, "")),
             service_credential=env.get(SERVICE_CREDENTIAL_ENV, ""),

@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from runstash_protos.flags import parse_bool
+
 from runstash_metadata.identity import store
 from runstash_metadata.identity.levels import RANK
 from runstash_metadata.identity.secrets import MIN_PASSWORD_LENGTH
@@ -21,15 +23,6 @@ from runstash_metadata.store.database import Database
 AUTH_ENV = "RUNSTASH_AUTH"
 SERVICE_CREDENTIAL_ENV = "RUNSTASH_SERVICE_CREDENTIAL"
 _LEGACY_DEFAULT_PASSWORD = "password1234"
-
-
-def _flag(value: str | None) -> bool:
-    text = (value or "").strip().lower()
-    if text in ("", "0", "false", "no", "off"):
-        return False
-    if text in ("1", "true", "yes", "on"):
-        return True
-    raise ValueError(f"{AUTH_ENV}={value!r} is not a boolean")
 
 
 class AuthConfigError(SystemExit):
@@ -46,7 +39,7 @@ class AuthConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AuthConfig:
         env = os.environ if environ is None else environ
-        enabled = _flag(env.get(AUTH_ENV))
+        enabled = parse_bool(env.get(AUTH_ENV), False)
         section: Mapping[str, str] = {}
         path = env.get("MLFLOW_AUTH_CONFIG_PATH")
         if path:
