@@ -40,6 +40,7 @@ from .quirks import (
     RUNSTASH_VERSION_PATH,
     SERVER_INFO_PATHS,
     disabled_by_mode,
+    merge_slashes,
     runstash_version_json,
     server_info_json,
 )
@@ -181,7 +182,7 @@ class Gateway:
     async def _routes(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The innermost app: fixed endpoints, then routes, then the UI's files."""
         method: str = scope["method"]
-        path: str = scope["path"]
+        path = merge_slashes(scope["path"])
         if await self._fixed(method, path, send):
             return
         if self._mode_gated:

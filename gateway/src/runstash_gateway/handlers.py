@@ -34,12 +34,14 @@ class StreamBroken(Exception):
 
 @dataclass(slots=True)
 class Exchange:
-    """One HTTP request in flight: its ASGI channels and the route's path parameters."""
+    """One HTTP request in flight: its ASGI channels, the route's path parameters, and the call
+    metadata every backend call of this request carries (identity, when the edge adds one)."""
 
     scope: Scope
     receive: Receive
     send: Send
     params: dict[str, str]
+    metadata: Metadata = NO_METADATA
 
 
 Handler = Callable[["RouteTarget", Exchange], Awaitable[None]]
@@ -87,7 +89,7 @@ def _path_kwargs(target: RouteTarget, exchange: Exchange) -> dict[str, Any]:
 async def _unary_request(target: RouteTarget, exchange: Exchange) -> tuple[Message, Metadata]:
     codec, config = target.request_codec, target.config
     if not target.body:
-        return codec.build(_path_kwargs(target, exchange)), NO_METADATA
+        return codec.build(_path_kwargs(target, exchange)), exchange.metadata
     scope = exchange.scope
     content_type = content_length = None
     for name, value in scope["headers"]:
@@ -101,7 +103,7 @@ async def _unary_request(target: RouteTarget, exchange: Exchange) -> tuple[Messa
     document = decode_json(raw)
     if target.body == "*":
         kwargs = codec.checked_kwargs(document)
-        metadata = present_empty(kwargs)
+        metadata = exchange.metadata + present_empty(kwargs)
         for name, value in exchange.params.items():
             codec.set_path_value(kwargs, name, value)
         return codec.build(kwargs), metadata
@@ -109,7 +111,7 @@ async def _unary_request(target: RouteTarget, exchange: Exchange) -> tuple[Messa
     field = target.body_field
     assert field is not None and field.codec is not None
     kwargs[field.name] = field.codec.checked_kwargs(document)
-    return codec.build(kwargs), NO_METADATA
+    return codec.build(kwargs), exchange.metadata
 
 
 async def handle_unary(target: RouteTarget, exchange: Exchange) -> None:
@@ -149,7 +151,7 @@ async def handle_upload(target: RouteTarget, exchange: Exchange) -> None:
             first_kwargs[field_name] = b""
             yield codec.build(first_kwargs)
 
-    response = await target.backend.client_stream(target.rpc, requests(), NO_METADATA)
+    response = await target.backend.client_stream(target.rpc, requests(), exchange.metadata)
     rendered = target.response_codec.to_dict(response)
     if not rendered and target.http_method == "PUT":
         await respond(exchange.send, 200, b"", JSON)  # MLflow's ASGI upload route: empty body
@@ -174,7 +176,7 @@ def _download_headers(target: RouteTarget, first: Message | None) -> Headers:
 
 async def handle_download(target: RouteTarget, exchange: Exchange) -> None:
     request = target.request_codec.build(_path_kwargs(target, exchange))
-    stream = target.backend.server_stream(target.rpc, request, NO_METADATA)
+    stream = target.backend.server_stream(target.rpc, request, exchange.metadata)
     send, data_field = exchange.send, target.response_body
     try:
         first: Message | None = await anext(stream, None)
