@@ -20,8 +20,9 @@ from .backends import NO_METADATA, Backend, Metadata, RpcMethod
 from .body import BodyChunks, query_pairs, read_body
 from .config import GatewayConfig
 from .descriptors import HttpBinding
+from .fields import _Field
 from .quirks import check_content_type, decode_json
-from .transcoder import MessageCodec, _Field
+from .transcoder import MessageCodec
 
 log = logging.getLogger("runstash.gateway")
 
