@@ -18,11 +18,16 @@ Runner = Callable[..., None]
     ("path", "merged"),
     [
         ("//model-versions/get-artifact", "/model-versions/get-artifact"),
-        ("/api//2.0///mlflow/runs/get", "/api/2.0/mlflow/runs/get"),
+        ("///api/2.0/mlflow/runs/get", "/api/2.0/mlflow/runs/get"),
+        # inside a path variable a `//` is an absolute artifact path, for the service to refuse
+        (
+            "/api/2.0/mlflow-artifacts/artifacts//etc/passwd",
+            "/api/2.0/mlflow-artifacts/artifacts//etc/passwd",
+        ),
         ("/api/2.0/mlflow/runs/get", "/api/2.0/mlflow/runs/get"),
     ],
 )
-def test_repeated_slashes_route_as_one(path: str, merged: str) -> None:
+def test_leading_repeated_slashes_route_as_one(path: str, merged: str) -> None:
     assert merge_slashes(path) == merged
 
 

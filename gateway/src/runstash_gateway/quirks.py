@@ -9,7 +9,6 @@ literals), its Content-Type rule, and the answers of artifact downloads and uplo
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
@@ -35,13 +34,12 @@ RUNSTASH_VERSION_PATH = "/api/runstash/version"
 RUNSTASH_VERSION_HEADER = b"x-runstash-version"
 
 
-_SLASHES = re.compile(r"//+")
-
-
 def merge_slashes(path: str) -> str:
-    """``//api//2.0/x`` -> ``/api/2.0/x``: Flask routes a path with repeated slashes as if they
-    were one (MLflow's own tests call ``//model-versions/get-artifact``)."""
-    return _SLASHES.sub("/", path) if "//" in path else path
+    """``//model-versions/get-artifact`` -> ``/model-versions/get-artifact``: Flask routes repeated
+    slashes in a rule's fixed part as one (MLflow's own tests call ``//model-versions/...``).
+    Only the leading run is merged: inside an artifact path a ``//`` stays what it is (an
+    absolute path, refused by the service), as in Flask's ``<path:...>`` variables."""
+    return "/" + path.lstrip("/") if path.startswith("//") else path
 
 
 def server_info_json(config: GatewayConfig) -> dict[str, Any]:
