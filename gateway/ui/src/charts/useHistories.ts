@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { getHistoryBulkInterval } from '../api/endpoints';
 import { useAsync, usePoll, type AsyncState } from '../util/useAsync';
 import { groupByRun, type RunSeries } from './series';
@@ -34,7 +34,9 @@ export function useHistories(runIds: readonly string[], metricKey: string, liveR
   const [fresh, setFresh] = useState<{ key: string; series: Map<string, RunSeries> } | undefined>(undefined);
   const liveKey = liveRunIds.join(',');
   const [tick, setTick] = useState(0);
-  usePoll(() => setTick((t) => t + 1), liveKey ? POLL_MS : undefined);
+  // A stable callback: a new one each render would restart the poll timer before it fires.
+  const next = useCallback(() => setTick((t) => t + 1), []);
+  usePoll(next, liveKey ? POLL_MS : undefined);
   useEffect(() => {
     if (tick === 0 || !liveKey) return undefined;
     const controller = new AbortController();
