@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runstash_protos.errors import RunstashError
 from runstash_protos.flags import parse_bool
 
 AUTH_ENV = "RUNSTASH_AUTH"
@@ -100,11 +101,12 @@ class EdgeIdentity:
         return tuple(pairs)
 
 
-def denial(http_status: int) -> tuple[bytes, bytes, list[tuple[bytes, bytes]]] | None:
-    """MLflow's body, content type and headers for a 401/403; None for other statuses."""
-    if http_status == 401:
+def denial(error: RunstashError) -> tuple[bytes, bytes, list[tuple[bytes, bytes]]] | None:
+    """MLflow's body, content type and headers for the auth guard's 401/403; None otherwise (a
+    servicer's own PERMISSION_DENIED keeps the JSON error body)."""
+    if error.http_status == 401:
         return UNAUTHENTICATED_BODY, _TEXT, [_CHALLENGE]
-    if http_status == 403:
+    if error.http_status == 403 and error.message == DENIED_BODY.decode():
         return DENIED_BODY, _TEXT, []
     return None
 
