@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import kubernetes_validate
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
@@ -67,7 +67,8 @@ def _allowed_hosts_values(args: list[str]) -> list[str]:
 
 
 def test_no_gateway_in_deploy_allows_every_host() -> None:
-    commands: list[list[str]] = [c.get("args", []) for d in _by_kind("Deployment").values() for c in _containers(d)]
+    deployments = _by_kind("Deployment").values()
+    commands: list[list[str]] = [c.get("args", []) for d in deployments for c in _containers(d)]
     for path in sorted(DEPLOY.glob("compose*.yaml")):
         for service in yaml.safe_load(path.read_text())["services"].values():
             commands.append([str(part) for part in service.get("command", [])])
