@@ -25,7 +25,7 @@ from runstash_metadata.store.hydration import RunHydrator
 from runstash_metadata.store.inputs import InputsMixin
 from runstash_metadata.store.logged_models import LoggedModelsMixin
 from runstash_metadata.store.metric_batch import MetricBatchWriter, MetricLike
-from runstash_metadata.store.migrate import upgrade_to_head
+from runstash_metadata.store.migrate import ensure_current_schema
 from runstash_metadata.store.runs import PG_CREATE_RUN, PG_INSERT_PARAMS, MetricPoint, RunsMixin
 from runstash_metadata.store.small_writes import SmallWriter
 from runstash_metadata.store.stats import StatsRefresher
@@ -41,7 +41,7 @@ class SqlTrackingStore(ExperimentsMixin, RunsMixin, InputsMixin, LoggedModelsMix
         self.dialect = Dialect.for_uri(db_uri)
         self.default_artifact_root = default_artifact_root
         self._engine, self._read_engine = self.dialect.create_engines()
-        upgrade_to_head(self._engine)
+        ensure_current_schema(self._engine)
         self._build_statements()
         self._small = SmallWriter(self._engine, self.dialect)
         self._metric_batch = MetricBatchWriter(self.dialect)
