@@ -27,6 +27,16 @@ def digests(root: pathlib.Path) -> dict[str, str]:
     }
 
 
+def everything(run_id: str) -> dict[str, str]:
+    """The run's own artifacts and its logged model (MLflow 3 keeps the model apart from the run)."""
+    run_files = mlflow.artifacts.download_artifacts(f"runs:/{run_id}/", dst_path=tempfile.mkdtemp())
+    model = mlflow.artifacts.download_artifacts(f"runs:/{run_id}/model", dst_path=tempfile.mkdtemp())
+    return {
+        **{f"run/{k}": v for k, v in digests(pathlib.Path(run_files)).items()},
+        **{f"model/{k}": v for k, v in digests(pathlib.Path(model)).items()},
+    }
+
+
 def seed() -> dict[str, object]:
     from sklearn.datasets import load_diabetes
     from sklearn.ensemble import RandomForestRegressor
@@ -42,23 +52,15 @@ def seed() -> dict[str, object]:
     blob = pathlib.Path(tempfile.mkdtemp()) / "blob.bin"
     blob.write_bytes(os.urandom(4 * 1024 * 1024))
     MlflowClient().log_artifact(run.info.run_id, str(blob), "data")
-    local = pathlib.Path(
-        mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/", dst_path=tempfile.mkdtemp())
-    )
-    files = digests(local)
-    assert "model/MLmodel" in files and "data/blob.bin" in files, sorted(files)
+    files = everything(run.info.run_id)
+    assert {"model/MLmodel", "model/model.pkl", "run/data/blob.bin"} <= set(files), sorted(files)
     loaded = mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/model")
     return {"run_id": run.info.run_id, "files": files, "predicts": len(loaded.predict(x_test))}
 
 
 def download(expected: dict[str, object]) -> dict[str, object]:
     run_id = str(expected["run_id"])
-    rounds = []
-    for _ in range(4):
-        local = pathlib.Path(
-            mlflow.artifacts.download_artifacts(f"runs:/{run_id}/", dst_path=tempfile.mkdtemp())
-        )
-        rounds.append(digests(local) == expected["files"])
+    rounds = [everything(run_id) == expected["files"] for _ in range(4)]
     note = pathlib.Path(tempfile.mkdtemp()) / "after-stop.txt"
     note.write_text("logged with one artifact replica down\n")
     MlflowClient().log_artifact(run_id, str(note))

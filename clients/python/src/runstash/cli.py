@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from runstash.cli_db import SchemaCheckedGroup, db
+from runstash.cli_db import OperatorErrorsGroup, db
 from runstash.config import DEFAULT_ARTIFACTS_DESTINATION, DEFAULT_BACKEND_STORE_URI, ServerConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,7 +39,7 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
 
 
-@click.group(cls=SchemaCheckedGroup)
+@click.group(cls=OperatorErrorsGroup)
 @click.version_option(package_name="runstash")
 def main() -> None:
     """runstash: a self-hosted, MLflow-compatible experiment-tracking server."""

@@ -29,16 +29,35 @@ def _engine(uri: str) -> Iterator[Engine]:
             read_engine.dispose()
 
 
-class SchemaCheckedGroup(click.Group):
-    """The command group of `runstash`: a refused schema version ends in its one-line message."""
+_SERVER_MODULES = ("runstash_gateway", "runstash_metadata", "runstash_artifacts")
+
+
+class OperatorErrorsGroup(click.Group):
+    """The `runstash` group: errors an operator acts on end in one line saying what to do.
+
+    A schema version the server refuses names `runstash db upgrade`; a server command run where
+    only the client package is installed names the server distribution.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
-        from runstash_metadata.store.migrate import SchemaVersionError
+        refused: tuple[type[Exception], ...] = ()  # none where only the client is installed
+        try:
+            from runstash_metadata.store.migrate import SchemaVersionError
 
+            refused = (SchemaVersionError,)
+        except ModuleNotFoundError:
+            pass
         try:
             return super().invoke(ctx)
-        except SchemaVersionError as exc:
+        except refused as exc:
             raise click.ClickException(str(exc)) from None
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in _SERVER_MODULES:
+                raise
+            raise click.ClickException(
+                f"this command needs the runstash server ({exc.name} is not installed): "
+                "pip install runstash-server"
+            ) from None
 
 
 @click.group()
