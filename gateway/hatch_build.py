@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface  # type: ignore[import-not-found]
 
 
 class UIBuildHook(BuildHookInterface):  # type: ignore[misc]
