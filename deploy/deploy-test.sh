@@ -62,6 +62,14 @@ for ((i = 0; i < START_TIMEOUT * 5; i++)); do
 done
 step "stack up: gateway $url, metadata :$md, artifacts :$a1 :$a2, postgres :$pg, s3 :$s3"
 
+# The web UI comes from the gateway's wheel (package data), not from a folder beside it.
+python3 - "$url" <<'PY'
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/", timeout=10) as r:
+    assert r.status == 200 and b'<div id="root"' in r.read(), "UI index not served"
+PY
+step "UI index served"
+
 # Every published port is on 127.0.0.1 only.
 if docker ps --filter "label=com.docker.compose.project=$project" --format '{{.Ports}}' | tr ',' '\n' |
   grep -E -- '->' | grep -v '127\.0\.0\.1:'; then

@@ -57,5 +57,11 @@ def test_deploy_compose_stack_serves_the_tutorial_with_one_artifact_replica_down
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-8000:]
     assert "DEPLOY-TEST PASSED" in done.stdout
-    for step in ("tutorial seeded", "artifacts-2 stopped", "one artifact replica down", "torn down (exit 0"):
+    for step in (
+        "UI index served",
+        "tutorial seeded",
+        "artifacts-2 stopped",
+        "one artifact replica down",
+        "torn down (exit 0",
+    ):
         assert step in done.stderr, step
