@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from runstash.cli import main
-from runstash_metadata.store.dialect import Dialect
 from runstash_metadata.store.migrate import (
     HEAD_REVISION,
     MIGRATIONS_DIR,
@@ -22,8 +21,10 @@ from runstash_metadata.store.migrate import (
     known_revisions,
     upgrade_with_alembic,
 )
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.store.queries import queries_for_url
 from sqlalchemy import Engine, create_engine, inspect, text
+
+from tests.metadata.store_driver import StoreDriver
 
 
 def _snapshot(engine: Engine) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def test_fresh_schema_equals_the_migrated_one(db_kind: str, database_factory: An
     engines = []
     for create in (create_fresh, upgrade_with_alembic):
         database = database_factory.create(db_kind)
-        engine, _ = Dialect.for_uri(database.uri).create_engines()
+        engine, _ = queries_for_url(database.uri).create_engines()
         create(engine)
         assert current_revision(engine) == HEAD_REVISION
         engines.append(engine)
@@ -91,9 +92,9 @@ def test_fresh_schema_equals_the_migrated_one(db_kind: str, database_factory: An
 
 def test_store_opens_a_fresh_database_without_alembic(db_kind: str, database_factory: Any) -> None:
     database = database_factory.create(db_kind)
-    store = SqlTrackingStore(database.uri, "/tmp/artifacts")
+    store = StoreDriver.open(database.uri, "/tmp/artifacts")
     try:
-        assert current_revision(store._engine) == HEAD_REVISION
+        assert current_revision(store.db.engine) == HEAD_REVISION
         assert store.get_experiment(0).name == "Default"
     finally:
         store.close()
@@ -112,7 +113,7 @@ def _migrate_to(engine: Engine, revision: str) -> None:
 
 def _at_first_revision(db_kind: str, database_factory: Any) -> tuple[str, Engine]:
     database = database_factory.create(db_kind)
-    engine, _ = Dialect.for_uri(database.uri).create_engines()
+    engine, _ = queries_for_url(database.uri).create_engines()
     first = known_revisions()[0]
     assert first != HEAD_REVISION
     _migrate_to(engine, first)
@@ -134,10 +135,10 @@ def test_db_upgrade_from_the_first_schema_reaches_the_head_schema(
     assert runner.invoke(main, ["db", "current", uri]).output == f"{HEAD_REVISION} (head)\n"
 
     reference = database_factory.create(db_kind)
-    reference_engine, _ = Dialect.for_uri(reference.uri).create_engines()
+    reference_engine, _ = queries_for_url(reference.uri).create_engines()
     upgrade_with_alembic(reference_engine)
     assert _snapshot(engine) == _snapshot(reference_engine)
-    store = SqlTrackingStore(uri, "/tmp/artifacts")  # starts: the schema is current now
+    store = StoreDriver.open(uri, "/tmp/artifacts")  # starts: the schema is current now
     try:
         assert store.get_experiment(0).name == "Default"
     finally:
@@ -151,19 +152,19 @@ def test_store_refuses_an_older_schema_and_names_the_upgrade_command(
 ) -> None:
     uri, engine = _at_first_revision(db_kind, database_factory)
     with pytest.raises(SchemaVersionError, match=r"needs \w+\. Back it up, then run: runstash db upgrade '"):
-        SqlTrackingStore(uri, "/tmp/artifacts")
+        StoreDriver.open(uri, "/tmp/artifacts")
     assert current_revision(engine) == known_revisions()[0]  # refused without touching it
     engine.dispose()
 
 
 def test_store_and_upgrade_refuse_a_newer_schema(db_kind: str, database_factory: Any) -> None:
     database = database_factory.create(db_kind)
-    engine, _ = Dialect.for_uri(database.uri).create_engines()
+    engine, _ = queries_for_url(database.uri).create_engines()
     upgrade_with_alembic(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'zz99'"))
     with pytest.raises(SchemaVersionError, match="newer than this runstash knows"):
-        SqlTrackingStore(database.uri, "/tmp/artifacts")
+        StoreDriver.open(database.uri, "/tmp/artifacts")
     refused = CliRunner().invoke(main, ["db", "upgrade", database.uri])
     assert refused.exit_code == 1 and "newer than this runstash knows" in refused.output
     assert current_revision(engine) == "zz99"

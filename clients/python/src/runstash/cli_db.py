@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _engine(uri: str) -> Iterator[Engine]:
-    from runstash_metadata.store.dialect import Dialect
+    from runstash_metadata.store.queries import queries_for_url
 
-    engine, read_engine = Dialect.for_uri(uri).create_engines()
+    engine, read_engine = queries_for_url(uri).create_engines()
     try:
         yield engine
     finally:
@@ -42,9 +42,10 @@ class OperatorErrorsGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         refused: tuple[type[Exception], ...] = ()  # none where only the client is installed
         try:
+            from runstash_metadata.store.database import DatabaseNotFound
             from runstash_metadata.store.migrate import SchemaVersionError
 
-            refused = (SchemaVersionError,)
+            refused = (SchemaVersionError, DatabaseNotFound)
         except ModuleNotFoundError:
             pass
         try:
