@@ -32,13 +32,22 @@ _READABLE_ROOTS = ("s3://", "file://")
 
 @contextlib.contextmanager
 def database_errors() -> Iterator[None]:
-    """A missing database at start-up: its one-line message and a non-zero exit, no traceback."""
+    """A missing or unreachable database at start-up: one line and a non-zero exit, no traceback."""
     from runstash_metadata.store.database import DatabaseNotFound
+    from runstash_protos.errors import ErrorCode, RunstashError
 
     try:
         yield
     except DatabaseNotFound as exc:
         raise SystemExit(f"runstash: {exc}") from None
+    except RunstashError as exc:
+        if exc.code != ErrorCode.TEMPORARILY_UNAVAILABLE:
+            raise
+        cause = exc.__cause__
+        detail = (
+            str(cause).strip().splitlines()[0] if cause is not None and str(cause).strip() else exc.message
+        )
+        raise SystemExit(f"runstash: cannot reach the database: {detail}") from None
 
 
 def close_servicers(servicers: dict[str, Any]) -> None:
