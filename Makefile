@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-MEMBERS := protos/python services/metadata services/artifacts gateway clients/python
+MEMBERS := protos/python services/metadata services/artifacts gateway clients/python server
 STAMP := $(VENV)/.installed
 
-.PHONY: install ui run test test-python test-ui lint protos check-protos bench client-venv clean
+.PHONY: install ui run test test-python test-ui lint protos check-protos bench client-venv clean \
+	check-prereqs deploy-test deploy-bases wheels
 
 install: $(STAMP)
 
@@ -46,7 +47,26 @@ test-python: install client-venv
 test-ui: install client-venv
 	$(MAKE) -C gateway/ui build unit e2e
 
-test: install client-venv lint check-protos test-ui test-python
+# Says what is missing (tools, services, credentials) before anything runs deep inside.
+check-prereqs:
+	scripts/check_prereqs.sh
+
+test: check-prereqs install client-venv lint check-protos test-ui test-python
+
+# Containers built and run: deploy/compose.yaml's shape on local Debian bases, the tutorial through
+# it with the stock client, one artifact replica stopped. Root on a fresh machine (engine, bases).
+# What users install, in build/wheels/: the client `runstash` alone, or `runstash-server` (every service,
+# the gateway's wheel carrying the built UI).
+wheels: install ui
+	rm -rf build/wheels
+	for m in $(MEMBERS); do RUNSTASH_WHEEL_REQUIRE_UI=1 $(UV) build -q --wheel --out-dir build/wheels ./$$m || exit 1; done
+
+deploy-bases:
+	deploy/engine.sh
+	deploy/local-bases.sh
+
+deploy-test: client-venv
+	deploy/deploy-test.sh
 
 bench: install client-venv
 	$(PY) bench/run_bench.py

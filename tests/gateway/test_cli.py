@@ -3,6 +3,7 @@ one line for a missing database, and a clean shutdown that leaves no SQLite -wal
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -95,9 +96,36 @@ def test_a_missing_database_is_one_line_and_a_failed_exit(uri: str, tmp_path: Pa
     )
     assert out.returncode != 0
     lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert lines[-1] == (
-        f"runstash: the database 'runstash_no_such_database' named by {uri} does not exist; create it first."
+    assert lines[-1].startswith("runstash: ")
+    assert '"runstash_no_such_database" does not exist' in lines[-1]
+    assert "Traceback" not in out.stderr
+
+
+def test_an_unreachable_database_server_is_one_line_too(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    uri = f"postgresql://postgres@127.0.0.1:{port}/runstash"
+    out = subprocess.run(
+        [
+            RUNSTASH,
+            "server",
+            "--backend-store-uri",
+            uri,
+            "--port",
+            "0",
+            "--artifacts-destination",
+            str(tmp_path),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
+    assert out.returncode != 0
+    last = [line for line in out.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("runstash: cannot reach the database: ")
     assert "Traceback" not in out.stderr
 
 

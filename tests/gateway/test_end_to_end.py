@@ -231,7 +231,7 @@ def test_artifact_upload_download_list_delete(gateway_run: Runner, services: Ser
 
         got = await client.get(f"{base}/1/run/artifacts/dir/model.bin")
         assert got.status_code == 200 and got.content == payload
-        assert got.headers["content-disposition"] == 'attachment; filename="model.bin"'
+        assert got.headers["content-disposition"] == "attachment; filename=model.bin"
         assert got.headers["x-content-type-options"] == "nosniff"
 
         listed = await client.get(base, params={"path": "1/run/artifacts/dir"})

@@ -1,19 +1,28 @@
 """A fresh database gets the head schema straight from schema.py (no Alembic at start-up): it must
-be exactly the schema the migration chain builds."""
+be exactly the schema the migration chain builds. `runstash db upgrade` brings the first schema to
+head on every database; a server refuses an older or a newer schema, naming what to run."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from runstash.cli import main
 from runstash_metadata.store.migrate import (
     HEAD_REVISION,
+    MIGRATIONS_DIR,
+    SchemaVersionError,
     create_fresh,
     current_revision,
+    known_revisions,
     upgrade_with_alembic,
 )
 from runstash_metadata.store.queries import queries_for_url
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from tests.metadata.store_driver import StoreDriver
 
@@ -89,3 +98,95 @@ def test_store_opens_a_fresh_database_without_alembic(db_kind: str, database_fac
         assert store.get_experiment(0).name == "Default"
     finally:
         store.close()
+
+
+def _migrate_to(engine: Engine, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def _at_first_revision(db_kind: str, database_factory: Any) -> tuple[str, Engine]:
+    database = database_factory.create(db_kind)
+    engine, _ = queries_for_url(database.uri).create_engines()
+    first = known_revisions()[0]
+    assert first != HEAD_REVISION
+    _migrate_to(engine, first)
+    assert current_revision(engine) == first
+    return database.uri, engine
+
+
+def test_db_upgrade_from_the_first_schema_reaches_the_head_schema(
+    db_kind: str, database_factory: Any
+) -> None:
+    uri, engine = _at_first_revision(db_kind, database_factory)
+    runner = CliRunner()
+    shown = runner.invoke(main, ["db", "current", uri])
+    assert shown.exit_code == 0 and shown.output.startswith(f"{known_revisions()[0]} ("), shown.output
+
+    upgraded = runner.invoke(main, ["db", "upgrade", uri])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert current_revision(engine) == HEAD_REVISION
+    assert runner.invoke(main, ["db", "current", uri]).output == f"{HEAD_REVISION} (head)\n"
+
+    reference = database_factory.create(db_kind)
+    reference_engine, _ = queries_for_url(reference.uri).create_engines()
+    upgrade_with_alembic(reference_engine)
+    assert _snapshot(engine) == _snapshot(reference_engine)
+    store = StoreDriver.open(uri, "/tmp/artifacts")  # starts: the schema is current now
+    try:
+        assert store.get_experiment(0).name == "Default"
+    finally:
+        store.close()
+    for e in (engine, reference_engine):
+        e.dispose()
+
+
+def test_store_refuses_an_older_schema_and_names_the_upgrade_command(
+    db_kind: str, database_factory: Any
+) -> None:
+    uri, engine = _at_first_revision(db_kind, database_factory)
+    with pytest.raises(SchemaVersionError, match=r"needs \w+\. Back it up, then run: runstash db upgrade '"):
+        StoreDriver.open(uri, "/tmp/artifacts")
+    assert current_revision(engine) == known_revisions()[0]  # refused without touching it
+    engine.dispose()
+
+
+def test_store_and_upgrade_refuse_a_newer_schema(db_kind: str, database_factory: Any) -> None:
+    database = database_factory.create(db_kind)
+    engine, _ = queries_for_url(database.uri).create_engines()
+    upgrade_with_alembic(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'zz99'"))
+    with pytest.raises(SchemaVersionError, match="newer than this runstash knows"):
+        StoreDriver.open(database.uri, "/tmp/artifacts")
+    refused = CliRunner().invoke(main, ["db", "upgrade", database.uri])
+    assert refused.exit_code == 1 and "newer than this runstash knows" in refused.output
+    assert current_revision(engine) == "zz99"
+    engine.dispose()
+
+
+def test_server_command_exits_with_the_upgrade_command_on_an_older_schema(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _migrate_to(engine, known_revisions()[0])
+    engine.dispose()
+    runstash = Path(sys.executable).with_name("runstash")
+    done = subprocess.run(
+        [str(runstash), "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'old.db'}", "--port", "0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"runstash db upgrade 'sqlite:///{tmp_path / 'old.db'}'")
+    )
+    assert "Traceback" not in done.stderr

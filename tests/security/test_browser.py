@@ -333,9 +333,15 @@ ACTIVE_CONTENT = {
 
 
 def _disposition_filename(header: str) -> str | None:
-    """The filename of an ``attachment; filename="..."`` header (backslash escapes undone)."""
-    match = re.fullmatch(r'attachment; filename="((?:[^"\\]|\\.)*)"(?:; filename\*=.*)?', header)
-    return re.sub(r"\\(.)", r"\1", match.group(1)) if match else None
+    """The filename of an ``attachment; filename=...`` header: a bare token, or a quoted string
+    (backslash escapes undone), as MLflow sends them."""
+    match = re.fullmatch(
+        r'attachment; filename=(?:"((?:[^"\\]|\\.)*)"|([!#$%&\'*+.^_`|~0-9A-Za-z-]+))(?:; filename\*=.*)?',
+        header,
+    )
+    if match is None:
+        return None
+    return re.sub(r"\\(.)", r"\1", match.group(1)) if match.group(1) is not None else match.group(2)
 
 
 def test_html_and_svg_artifacts_are_served_as_attachments(default_server: StartedServer) -> None:

@@ -4,7 +4,15 @@ The route table is not written by hand: at start-up the gateway asks each backen
 over gRPC server reflection and serves every method's ``google.api.http`` rule (additional bindings
 included, so ``/api/...`` and ``/ajax-api/...`` both come from the protos). JSON is transcoded with
 MLflow's conventions (see :mod:`runstash_gateway.transcoder`); byte-stream RPCs (artifact upload and
-download) are streamed in ~1 MiB chunks (see ``.team/gateway-contract.md``).
+download) are streamed in ~1 MiB chunks.
+
+Modules: ``app`` (the ASGI app, life cycle, the one error boundary), ``middleware`` (access log,
+response headers, Host check, CORS, static prefix), ``security`` (strict Host/Origin matching),
+``quirks`` (what `mlflow server` does that no protobuf rule says), ``routes`` (the route table from
+reflection), ``handlers`` (unary, upload, download: one handler per route kind), ``body`` (request
+bodies bounded in size and time), ``transcoder``/``fields``/``scalars`` (JSON <-> protobuf),
+``backends`` (``in_process``, ``remote``), ``descriptors``, ``routing``, ``static``, ``config``,
+``server``.
 
 Public API::
 

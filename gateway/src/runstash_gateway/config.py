@@ -13,8 +13,12 @@ from typing import Any
 
 import orjson
 
-# gateway/src/runstash_gateway/config.py -> gateway/ui/dist
-DEFAULT_UI_DIST = Path(__file__).resolve().parents[2] / "ui" / "dist"
+# An installed wheel carries the UI as package data (runstash_gateway/ui); a source checkout has
+# it at gateway/ui/dist.
+_PACKAGED_UI = Path(__file__).resolve().parent / "ui"
+DEFAULT_UI_DIST = (
+    _PACKAGED_UI if _PACKAGED_UI.is_dir() else Path(__file__).resolve().parents[2] / "ui" / "dist"
+)
 
 
 def _installed_version() -> str:

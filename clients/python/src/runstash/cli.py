@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from runstash.auth_options import apply_auth_options, auth_options
+from runstash.cli_db import OperatorErrorsGroup, db
 from runstash.cli_options import (
     artifact_options,
     bind_options,
@@ -47,10 +48,13 @@ def _version_message() -> str:
     return f"runstash {runstash_version()} (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})"
 
 
-@click.group()
+@click.group(cls=OperatorErrorsGroup)
 @click.version_option(message=_version_message(), package_name="runstash")
 def main() -> None:
     """runstash: a self-hosted, MLflow-compatible experiment-tracking server."""
+
+
+main.add_command(db)
 
 
 def _check_prefix(prefix: str) -> str:

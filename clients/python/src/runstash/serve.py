@@ -14,7 +14,6 @@ import dataclasses
 import functools
 import logging
 import os
-import re
 import signal
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,47 +31,30 @@ ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
 _READABLE_ROOTS = ("s3://", "file://")
 
 
-# What a driver says when the database named in the URI is missing (PostgreSQL, MySQL/MariaDB).
-_MISSING_DATABASE = re.compile(r'database "([^"]+)" does not exist|Unknown database \'([^\']+)\'')
-
-
-def _redacted(uri: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", uri)
-
-
 @contextlib.contextmanager
-def database_errors(uri: str) -> Iterator[None]:
-    """Start-up failures of the database as one line and a non-zero exit, not a traceback."""
+def database_errors() -> Iterator[None]:
+    """A missing or unreachable database at start-up: one line and a non-zero exit, no traceback."""
+    from runstash_metadata.store.database import DatabaseNotFound
+    from runstash_protos.errors import ErrorCode, RunstashError
+
     try:
         yield
-    except Exception as exc:
-        causes: list[BaseException] = []
-        current: BaseException | None = exc
-        while current is not None and current not in causes:
-            causes.append(current)
-            current = current.__cause__ or current.__context__
-        text = "\n".join(str(cause) for cause in causes)
-        missing = _MISSING_DATABASE.search(text)
-        if missing:
-            name = missing.group(1) or missing.group(2)
-            raise SystemExit(
-                f"runstash: the database {name!r} named by {_redacted(uri)} does not exist; create it first."
-            ) from None
-        if "unavailable" in text.lower() or "could not connect" in text.lower():
-            first = (
-                str(causes[-1]).strip().splitlines()[0]
-                if str(causes[-1]).strip()
-                else type(causes[-1]).__name__
-            )
-            raise SystemExit(f"runstash: cannot reach the database {_redacted(uri)}: {first}") from None
-        raise
+    except DatabaseNotFound as exc:
+        raise SystemExit(f"runstash: {exc}") from None
+    except RunstashError as exc:
+        if exc.code != ErrorCode.TEMPORARILY_UNAVAILABLE:
+            raise
+        cause = exc.__cause__
+        detail = (
+            str(cause).strip().splitlines()[0] if cause is not None and str(cause).strip() else exc.message
+        )
+        raise SystemExit(f"runstash: cannot reach the database: {detail}") from None
 
 
 def close_servicers(servicers: dict[str, Any]) -> None:
     """Release what the servicers hold (database connections: SQLite then leaves no -wal/-shm)."""
     for name, servicer in servicers.items():
-        owner = servicer if callable(getattr(servicer, "close", None)) else getattr(servicer, "store", None)
-        close = getattr(owner, "close", None)
+        close = getattr(servicer, "close", None)
         if callable(close):
             try:
                 close()
@@ -186,13 +168,13 @@ def serve_all_in_one(config: ServerConfig) -> None:
             # Migrate once here, so the workers never race each other on a fresh database.
             from runstash_metadata.store.database import Database
 
-            with database_errors(config.backend_store_uri):
+            with database_errors():
                 Database.open(config.backend_store_uri).close()
         if config.grpc_port is not None:
             raise SystemExit("--grpc-port needs --workers 1 (or run `runstash metadata` for gRPC clients)")
         run(_gateway_config(config, backends_factory="runstash.serve:in_process_backends"))
         return
-    with database_errors(config.backend_store_uri):
+    with database_errors():
         servicers = build_servicers(config)
     grpc_server = None
     if config.grpc_port is not None:
@@ -223,7 +205,7 @@ def serve_metadata(config: ServerConfig, address: str) -> None:
     from runstash_metadata.server import serve
 
     _logging()
-    with database_errors(config.backend_store_uri):
+    with database_errors():
         server = serve(config.backend_store_uri, config.artifact_root, address)
     try:
         _wait(server)

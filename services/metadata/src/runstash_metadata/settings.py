@@ -10,23 +10,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from runstash_protos.flags import parse_bool
+
 TRUNCATE_ENV_VAR = "MLFLOW_TRUNCATE_LONG_VALUES"
 ARTIFACT_LOCATION_MAX_LENGTH_ENV_VAR = "MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH"
 DEFAULT_ARTIFACT_LOCATION_MAX_LENGTH = 2048
 ALLOWED_HOST_SCHEMES_ENV_VAR = "MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES"
-
-
-def parse_bool(value: str | None, default: bool) -> bool:
-    """The contract of ``runstash_protos.flags.parse_bool`` (1/true/yes/on, 0/false/no/off, any
-    case; None or empty -> ``default``; anything else raises ValueError naming the value)."""
-    word = (value or "").strip().lower()
-    if not word:
-        return default
-    if word in ("1", "true", "yes", "on"):
-        return True
-    if word in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{value!r} is not a boolean; use one of 1, true, yes, on, 0, false, no, off")
 
 
 @dataclass(frozen=True, slots=True)

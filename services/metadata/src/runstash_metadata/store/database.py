@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from runstash_metadata.store.migrate import upgrade_to_head
+from runstash_metadata.store.migrate import ensure_current_schema
 from runstash_metadata.store.queries import Queries, queries_for_url
 
 
@@ -34,11 +34,11 @@ class Database:
 
     @classmethod
     def open(cls, url: str) -> Database:
-        """Connect and bring the schema to head (migrating if needed)."""
+        """Connect; an empty database gets the head schema, any other version is refused."""
         db = cls(url)
         try:
             db._check_exists()
-            upgrade_to_head(db.engine)
+            ensure_current_schema(db.engine)
         except BaseException:
             db.close()
             raise

@@ -1,4 +1,9 @@
-"""Bring a database to the schema head with Alembic, without an alembic.ini.
+"""The database schema's version: checked at start-up, upgraded on request, with Alembic.
+
+A server starts only on a schema at :data:`HEAD_REVISION` (or an empty database, which gets the
+head schema directly); an older or newer schema is refused with what to run
+(:class:`SchemaVersionError`). Upgrades are an operator's explicit step, ``runstash db upgrade
+URI``, so that no replica migrates a shared database behind its peers' backs.
 
 Start-up must stay fast: when ``alembic_version`` already holds :data:`HEAD_REVISION` the check is
 one SELECT and Alembic itself is never imported. An empty PostgreSQL or SQLite database gets the
@@ -37,9 +42,65 @@ def _no_statement_timeout(conn: Connection) -> None:
         conn.execute(text("SET LOCAL lock_timeout = 0"))
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    if current_revision(engine) == HEAD_REVISION:
+class SchemaVersionError(RuntimeError):
+    """The database schema is not the one this code was built for; the message says what to do."""
+
+
+def _display_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def known_revisions() -> list[str]:
+    """Every revision of the migration chain, oldest first (imports Alembic: not on the fast path)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _is_empty(engine: Engine) -> bool:
+    from runstash_metadata.store.schema import metadata
+
+    with engine.connect() as conn:
+        existing = set(inspect(conn).get_table_names())
+    return not existing & {*metadata.tables, "alembic_version"}
+
+
+def ensure_current_schema(engine: Engine) -> None:
+    """At start-up: the head schema on an empty database; refuse any other version."""
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
         return
+    if revision is None and _is_empty(engine):
+        upgrade_to_head(engine)
+        return
+    raise _version_error(engine, revision)
+
+
+def _version_error(engine: Engine, revision: str | None) -> SchemaVersionError:
+    url = _display_url(engine)
+    if revision is not None and revision not in known_revisions():
+        return SchemaVersionError(
+            f"The database {url} has schema revision {revision}, newer than this runstash knows "
+            f"(its newest is {HEAD_REVISION}): run the runstash version that upgraded it."
+        )
+    found = "no runstash schema version" if revision is None else f"schema revision {revision}"
+    return SchemaVersionError(
+        f"The database {url} has {found}; this runstash needs {HEAD_REVISION}. "
+        f"Back it up, then run: runstash db upgrade '{url}'"
+    )
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Bring the schema to head: created directly on an empty database, else migrated."""
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
+        return
+    if revision is not None and revision not in known_revisions():
+        raise _version_error(engine, revision)
     if engine.dialect.name in ("postgresql", "sqlite") and create_fresh(engine):
         return
     upgrade_with_alembic(engine)
