@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.auth_round import auth_round, auth_table
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -348,6 +349,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workloads", default="w1,w2,w3,w4", help="metadata workloads per peer")
     p.add_argument("--peers", default=",".join(PEERS))
     p.add_argument("--no-w5", action="store_true")
+    p.add_argument("--no-auth", action="store_true", help="skip W1/W2 with auth off and on")
     p.add_argument("--w5-mib", type=int, default=None)
     p.add_argument("--runstash-workers", type=int, default=None, help="default: runstash's own default")
     p.add_argument("--mlflow-workers", type=int, default=4)
@@ -382,6 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for peer in order:
                 log(f"round {rnd + 1}/{args.rounds}: {peer} on PostgreSQL")
                 results["metadata"].append({"round": rnd, **metadata_round(lg, peer, workdir, args)})
+            for auth in [] if args.no_auth else ([False, True] if rnd % 2 == 0 else [True, False]):
+                log(f"round {rnd + 1}/{args.rounds}: runstash W1/W2 with auth {'on' if auth else 'off'}")
+                results.setdefault("auth", []).append(auth_round(lg, workdir, args, auth))
         if not args.no_w5:
             (workdir / "seaweedfs").mkdir()
             with seaweedfs(ROOT / ".venv" / "bin" / "weed", workdir / "seaweedfs") as s3:
@@ -396,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.results_dir / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.write_text(json.dumps(results, indent=1))
     print(table(results))
+    if results.get("auth"):
+        print(auth_table(results["auth"], median_of, fmt))
     print(f"\nresults: {out}")
     return 0
 

@@ -28,6 +28,7 @@ from .asgi import (
     respond_error,
     without_body,
 )
+from .auth import EdgeIdentity, denial
 from .backends import NO_METADATA, GatewayBackends
 from .body import BodyTimeout, ClientDisconnected, PayloadTooLarge
 from .config import GatewayConfig
@@ -64,6 +65,10 @@ async def answer_error(exc: Exception, scope: Scope, send: Send, config: Gateway
     same guard as the gRPC servers), so the same bug answers the same way in every deployment.
     """
     if isinstance(exc, RunstashError):
+        denied = denial(exc)
+        if denied is not None:  # MLflow's basic-auth answers: text, with a sign-in challenge
+            await respond(send, exc.http_status, denied[0], denied[1], extra=denied[2])
+            return
         await respond_error(send, exc)
     elif isinstance(exc, PayloadTooLarge):
         limit = config.max_json_body_bytes
@@ -117,6 +122,7 @@ class Gateway:
         self._runstash_version = runstash_version_json(config)
         self._mode_gated = config.artifacts_only or not config.serve_artifacts
         self._stack = build_stack(self._routes, config)
+        self._identity = EdgeIdentity.from_env()
 
     @property
     def router(self) -> Router[RouteTarget] | None:
@@ -202,7 +208,8 @@ class Gateway:
         if type(found) is Match:
             target: RouteTarget = found.target
             try:
-                await target.handle(target, Exchange(scope, receive, send, found.params))
+                identity = self._identity.metadata(scope["headers"], scope.get("client"))
+                await target.handle(target, Exchange(scope, receive, send, found.params, identity))
             except StreamBroken:
                 raise
             except Exception as exc:

@@ -9,6 +9,7 @@ import os
 import uvicorn
 
 from .app import Gateway
+from .auth import https_options
 from .backends import GatewayBackends
 from .config import GatewayConfig
 
@@ -70,6 +71,7 @@ def _uvicorn_kwargs(config: GatewayConfig) -> dict[str, object]:
         "server_header": False,
         "log_level": config.log_level,
         "timeout_keep_alive": 30,
+        **https_options(),  # --ssl-certfile/--ssl-keyfile
     }
 
 

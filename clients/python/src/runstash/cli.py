@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from runstash.auth_options import apply_auth_options, auth_options
 from runstash.cli_db import OperatorErrorsGroup, db
 from runstash.cli_options import (
     artifact_options,
@@ -29,7 +30,6 @@ _UNSUPPORTED = {
     "gunicorn_opts": "--gunicorn-opts",
     "waitress_opts": "--waitress-opts",
     "expose_prometheus": "--expose-prometheus",
-    "app_name": "--app-name",
     "read_replica_backend_store_uri": "--read-replica-backend-store-uri",
     "enable_workspaces": "--enable-workspaces",
     "workspace_store_uri": "--workspace-store-uri",
@@ -104,13 +104,14 @@ def _gateway_fields(opts: dict[str, Any]) -> dict[str, Any]:
 @click.option("--gunicorn-opts", default=None, hidden=True)
 @click.option("--waitress-opts", default=None, hidden=True)
 @click.option("--expose-prometheus", default=None, hidden=True)
-@click.option("--app-name", default=None, hidden=True)
+@auth_options
 @click.option("--read-replica-backend-store-uri", default=None, hidden=True)
 @click.option("--enable-workspaces", is_flag=True, default=None, hidden=True)
 @click.option("--workspace-store-uri", default=None, hidden=True)
 @click.option("--trace-archival-config", default=None, hidden=True)
 def server(**opts: Any) -> None:
     """Run everything in one command: gateway, metadata service and artifact service."""
+    apply_auth_options(opts)
     for key, flag in _UNSUPPORTED.items():
         if opts.get(key):
             raise click.UsageError(f"{flag} is an MLflow server feature that runstash does not provide.")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+from runstash_protos.transport import channel
 
 from runstash.config import CONFIG_ENV, MLFLOW_API_VERSION, ServerConfig, runstash_version
 
@@ -72,9 +73,11 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     from runstash_artifacts.resolver import MetadataResolver
     from runstash_artifacts.servicer import build_servicer
     from runstash_artifacts.settings import ArtifactSettings
+    from runstash_metadata.identity.wiring import secure_servicers
 
     servicers: dict[str, Any] = {}
     resolver = None
+    tracking = None
     if config.serves_tracking:
         from runstash_metadata.servicer import MetadataServicer
         from runstash_metadata.settings import MetadataSettings
@@ -83,9 +86,10 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
             MetadataSettings.from_env(config.backend_store_uri, config.artifact_root)
         )
         servicers[METADATA_SERVICE] = metadata
+        tracking = metadata.db
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
-        resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
+        resolver = MetadataResolver.for_channel(channel(config.metadata_address))
     settings = ArtifactSettings.from_env()
     own_root = config.artifact_root
     if not own_root.startswith("mlflow-artifacts:"):
@@ -97,7 +101,7 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         # --no-serve-artifacts: the proxy routes are off (the gateway answers 503), but the UI's
         # run-scoped routes still read runs' artifacts under the default root, as mlflow does.
         servicers[ARTIFACT_SERVICE] = build_servicer(own_root, resolver, settings)
-    return servicers
+    return secure_servicers(servicers, tracking)
 
 
 def in_process_backends() -> Any:
@@ -138,12 +142,13 @@ def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
 
 def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
     """Expose in-process servicers over gRPC too (`--grpc-port`) for the runstash client."""
-    from runstash_protos import artifacts_pb2_grpc, metadata_pb2_grpc
+    from runstash_protos import artifacts_pb2_grpc, auth_pb2_grpc, metadata_pb2_grpc
     from runstash_protos.rpc import Registration, service_server
 
     adders: dict[str, Callable[[Any, grpc.Server], None]] = {
         METADATA_SERVICE: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         ARTIFACT_SERVICE: artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server,
+        "runstash.auth.AuthService": auth_pb2_grpc.add_AuthServiceServicer_to_server,
     }
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()
@@ -214,10 +219,17 @@ def serve_artifacts(config: ServerConfig, address: str) -> None:
     from runstash_artifacts.settings import ArtifactSettings
 
     _logging()
-    resolver = None
+    resolver = authority = None
     if config.metadata_address:
-        resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
-    _wait(serve(config.artifacts_destination, address, resolver, settings=ArtifactSettings.from_env()))
+        resolver = MetadataResolver.for_channel(channel(config.metadata_address))
+    if os.environ.get("RUNSTASH_AUTH", "").lower() in ("1", "true", "yes", "on"):
+        from runstash_protos.authz_remote import RemoteAuthority
+
+        if not config.metadata_address:
+            raise SystemExit("with auth on, the artifact service needs --metadata (it decides permissions)")
+        authority = RemoteAuthority(channel(config.metadata_address))
+    settings = ArtifactSettings.from_env()
+    _wait(serve(config.artifacts_destination, address, resolver, settings=settings, authority=authority))
 
 
 def serve_gateway(config: ServerConfig) -> None:

@@ -19,6 +19,7 @@ from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection_pb2
 from runstash_protos.errors import from_rpc_error
+from runstash_protos.transport import aio_channel
 
 from .base import GRPC_CHANNEL_OPTIONS, Metadata, RpcMethod
 
@@ -38,7 +39,8 @@ class RemoteBackend:
     async def start(self) -> None:
         if not self._channels:
             self._channels = [
-                grpc.aio.insecure_channel(t, options=GRPC_CHANNEL_OPTIONS) for t in self.targets
+                aio_channel(t, options=GRPC_CHANNEL_OPTIONS)
+                for t in self.targets  # TLS if configured
             ]
 
     async def close(self) -> None:

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from runstash_protos import options_pb2 as runstash__protos_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frunstash_protos/artifacts.proto\x12\x12runstash.artifacts\x1a\x1cgoogle/api/annotations.proto\";\n\x08\x46ileInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06is_dir\x18\x02 \x01(\x08\x12\x11\n\tfile_size\x18\x03 \x01(\x03\"\xba\x01\n\x19MultipartUploadCredential\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x13\n\x0bpart_number\x18\x02 \x01(\x03\x12K\n\x07headers\x18\x03 \x03(\x0b\x32:.runstash.artifacts.MultipartUploadCredential.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"E\n\x13MultipartUploadPart\x12\x13\n\x0bpart_number\x18\x01 \x01(\x03\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\"8\n\x0eUploadArtifact\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x1a\n\n\x08Response\"\xb8\x01\n\x10\x44ownloadArtifact\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\x95\x01\n\x08Response\x12K\n\x07headers\x18\x01 \x03(\x0b\x32:.runstash.artifacts.DownloadArtifact.Response.HeadersEntry\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\rListArtifacts\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\x37\n\x08Response\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.runstash.artifacts.FileInfo\"*\n\x0e\x44\x65leteArtifact\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\n\n\x08Response\"\xb2\x01\n\x15\x43reateMultipartUpload\x12\x15\n\rartifact_path\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tnum_parts\x18\x03 \x01(\x03\x1a\x61\n\x08Response\x12\x11\n\tupload_id\x18\x01 \x01(\t\x12\x42\n\x0b\x63redentials\x18\x02 \x03(\x0b\x32-.runstash.artifacts.MultipartUploadCredential\"\x95\x01\n\x17\x43ompleteMultipartUpload\x12\x15\n\rartifact_path\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x12\x36\n\x05parts\x18\x04 \x03(\x0b\x32\'.runstash.artifacts.MultipartUploadPart\x1a\n\n\x08Response\"Z\n\x14\x41\x62ortMultipartUpload\x12\x15\n\rartifact_path\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x1a\n\n\x08Response\"\xd8\x01\n\x17GetPresignedDownloadUrl\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\xae\x01\n\x08Response\x12\x0b\n\x03url\x18\x01 \x01(\t\x12R\n\x07headers\x18\x02 \x03(\x0b\x32\x41.runstash.artifacts.GetPresignedDownloadUrl.Response.HeadersEntry\x12\x11\n\tfile_size\x18\x03 \x01(\x03\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\x0eGetRunArtifact\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08run_uuid\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"\xba\x01\n\x10ListRunArtifacts\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x10\n\x08run_uuid\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\npage_token\x18\x04 \x01(\t\x1a\x62\n\x08Response\x12\x10\n\x08root_uri\x18\x01 \x01(\t\x12+\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x1c.runstash.artifacts.FileInfo\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"]\n\x11UploadRunArtifact\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08run_uuid\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x1a\n\n\x08Response\"\xc5\x01\n\x18ListLoggedModelArtifacts\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1f\n\x17\x61rtifact_directory_path\x18\x02 \x01(\t\x12\x12\n\npage_token\x18\x03 \x01(\t\x1a\x62\n\x08Response\x12\x10\n\x08root_uri\x18\x01 \x01(\t\x12+\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x1c.runstash.artifacts.FileInfo\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"F\n\x16GetLoggedModelArtifact\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61rtifact_file_path\x18\x02 \x01(\t\"\x87\x02\n\x18\x43reatePresignedUploadUrl\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nexpiration\x18\x03 \x01(\x03\x12\x10\n\x08model_id\x18\x04 \x01(\t\x1a\xa6\x01\n\x08Response\x12\x15\n\rpresigned_url\x18\x01 \x01(\t\x12S\n\x07headers\x18\x02 \x03(\x0b\x32\x42.runstash.artifacts.CreatePresignedUploadUrl.Response.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8c\x02\n\x1a\x43reatePresignedDownloadUrl\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nexpiration\x18\x03 \x01(\x03\x1a\xbb\x01\n\x08Response\x12\x15\n\rpresigned_url\x18\x01 \x01(\t\x12U\n\x07headers\x18\x02 \x03(\x0b\x32\x44.runstash.artifacts.CreatePresignedDownloadUrl.Response.HeadersEntry\x12\x11\n\tfile_size\x18\x03 \x01(\x03\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xdc\x01\n\x17GetArtifactCapabilities\x1a\xc0\x01\n\x08Response\x12!\n\x19multipart_uploads_enabled\x18\x01 \x01(\x08\x12#\n\x1bmultipart_downloads_enabled\x18\x02 \x01(\x08\x12\x14\n\x0cstorage_kind\x18\x03 \x01(\t\x12)\n!presigned_upload_run_id_supported\x18\x04 \x01(\x08\x12+\n#presigned_upload_model_id_supported\x18\x05 \x01(\x08\x32\x86\x1b\n\x0f\x41rtifactService\x12\xdc\x01\n\x0eUploadArtifact\x12\".runstash.artifacts.UploadArtifact\x1a+.runstash.artifacts.UploadArtifact.Response\"w\x82\xd3\xe4\x93\x02q\x1a-/api/2.0/mlflow-artifacts/artifacts/{path=**}:\x04\x64\x61taZ:\x1a\x32/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}:\x04\x64\x61ta(\x01\x12\xe2\x01\n\x10\x44ownloadArtifact\x12$.runstash.artifacts.DownloadArtifact\x1a-.runstash.artifacts.DownloadArtifact.Response\"w\x82\xd3\xe4\x93\x02q\x12-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z:\x12\x32/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}b\x04\x64\x61tab\x04\x64\x61ta0\x01\x12\xb7\x01\n\rListArtifacts\x12!.runstash.artifacts.ListArtifacts\x1a*.runstash.artifacts.ListArtifacts.Response\"W\x82\xd3\xe4\x93\x02Q\x12#/api/2.0/mlflow-artifacts/artifactsZ*\x12(/ajax-api/2.0/mlflow-artifacts/artifacts\x12\xce\x01\n\x0e\x44\x65leteArtifact\x12\".runstash.artifacts.DeleteArtifact\x1a+.runstash.artifacts.DeleteArtifact.Response\"k\x82\xd3\xe4\x93\x02\x65*-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z4*2/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}\x12\xfe\x01\n\x15\x43reateMultipartUpload\x12).runstash.artifacts.CreateMultipartUpload\x1a\x32.runstash.artifacts.CreateMultipartUpload.Response\"\x85\x01\x82\xd3\xe4\x93\x02\x7f\"7/api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\x01*ZA\"</ajax-api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\x01*\x12\x89\x02\n\x17\x43ompleteMultipartUpload\x12+.runstash.artifacts.CompleteMultipartUpload\x1a\x34.runstash.artifacts.CompleteMultipartUpload.Response\"\x8a\x01\x82\xd3\xe4\x93\x02\x83\x01\"9/api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\x01*ZC\">/ajax-api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\x01*\x12\xf9\x01\n\x14\x41\x62ortMultipartUpload\x12(.runstash.artifacts.AbortMultipartUpload\x1a\x31.runstash.artifacts.AbortMultipartUpload.Response\"\x83\x01\x82\xd3\xe4\x93\x02}\"6/api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\x01*Z@\";/ajax-api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\x01*\x12\xe9\x01\n\x17GetPresignedDownloadUrl\x12+.runstash.artifacts.GetPresignedDownloadUrl\x1a\x34.runstash.artifacts.GetPresignedDownloadUrl.Response\"k\x82\xd3\xe4\x93\x02\x65\x12-/api/2.0/mlflow-artifacts/presigned/{path=**}Z4\x12\x32/ajax-api/2.0/mlflow-artifacts/presigned/{path=**}\x12\x82\x01\n\x0eGetRunArtifact\x12\".runstash.artifacts.GetRunArtifact\x1a-.runstash.artifacts.DownloadArtifact.Response\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\r/get-artifactb\x04\x64\x61ta0\x01\x12\xb6\x01\n\x10ListRunArtifacts\x12$.runstash.artifacts.ListRunArtifacts\x1a-.runstash.artifacts.ListRunArtifacts.Response\"M\x82\xd3\xe4\x93\x02G\x12\x1e/api/2.0/mlflow/artifacts/listZ%\x12#/ajax-api/2.0/mlflow/artifacts/list\x12\xa0\x01\n\x11UploadRunArtifact\x12%.runstash.artifacts.UploadRunArtifact\x1a..runstash.artifacts.UploadRunArtifact.Response\"2\x82\xd3\xe4\x93\x02,\"$/ajax-api/2.0/mlflow/upload-artifact:\x04\x64\x61ta(\x01\x12\x90\x02\n\x18ListLoggedModelArtifacts\x12,.runstash.artifacts.ListLoggedModelArtifacts\x1a\x35.runstash.artifacts.ListLoggedModelArtifacts.Response\"\x8e\x01\x82\xd3\xe4\x93\x02\x87\x01\x12>/api/2.0/mlflow/logged-models/{model_id}/artifacts/directoriesZE\x12\x43/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/directories\x12\xc2\x01\n\x16GetLoggedModelArtifact\x12*.runstash.artifacts.GetLoggedModelArtifact\x1a-.runstash.artifacts.DownloadArtifact.Response\"K\x82\xd3\xe4\x93\x02\x45\x12=/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/filesb\x04\x64\x61ta0\x01\x12\xf4\x01\n\x18\x43reatePresignedUploadUrl\x12,.runstash.artifacts.CreatePresignedUploadUrl\x1a\x35.runstash.artifacts.CreatePresignedUploadUrl.Response\"s\x82\xd3\xe4\x93\x02m\"./api/2.0/mlflow/artifacts/presigned-upload-url:\x01*Z8\"3/ajax-api/2.0/mlflow/artifacts/presigned-upload-url:\x01*\x12\xfe\x01\n\x1a\x43reatePresignedDownloadUrl\x12..runstash.artifacts.CreatePresignedDownloadUrl\x1a\x37.runstash.artifacts.CreatePresignedDownloadUrl.Response\"w\x82\xd3\xe4\x93\x02q\"0/api/2.0/mlflow/artifacts/presigned-download-url:\x01*Z:\"5/ajax-api/2.0/mlflow/artifacts/presigned-download-url:\x01*\x12~\n\x17GetArtifactCapabilities\x12+.runstash.artifacts.GetArtifactCapabilities\x1a\x34.runstash.artifacts.GetArtifactCapabilities.Response\"\x00\x42\x03\x90\x01\x00')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frunstash_protos/artifacts.proto\x12\x12runstash.artifacts\x1a\x1cgoogle/api/annotations.proto\x1a\x1drunstash_protos/options.proto\";\n\x08\x46ileInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06is_dir\x18\x02 \x01(\x08\x12\x11\n\tfile_size\x18\x03 \x01(\x03\"\xba\x01\n\x19MultipartUploadCredential\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x13\n\x0bpart_number\x18\x02 \x01(\x03\x12K\n\x07headers\x18\x03 \x03(\x0b\x32:.runstash.artifacts.MultipartUploadCredential.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"E\n\x13MultipartUploadPart\x12\x13\n\x0bpart_number\x18\x01 \x01(\x03\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\"8\n\x0eUploadArtifact\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x1a\n\n\x08Response\"\xb8\x01\n\x10\x44ownloadArtifact\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\x95\x01\n\x08Response\x12K\n\x07headers\x18\x01 \x03(\x0b\x32:.runstash.artifacts.DownloadArtifact.Response.HeadersEntry\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\rListArtifacts\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\x37\n\x08Response\x12+\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1c.runstash.artifacts.FileInfo\"*\n\x0e\x44\x65leteArtifact\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\n\n\x08Response\"\xb2\x01\n\x15\x43reateMultipartUpload\x12\x15\n\rartifact_path\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tnum_parts\x18\x03 \x01(\x03\x1a\x61\n\x08Response\x12\x11\n\tupload_id\x18\x01 \x01(\t\x12\x42\n\x0b\x63redentials\x18\x02 \x03(\x0b\x32-.runstash.artifacts.MultipartUploadCredential\"\x95\x01\n\x17\x43ompleteMultipartUpload\x12\x15\n\rartifact_path\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x12\x36\n\x05parts\x18\x04 \x03(\x0b\x32\'.runstash.artifacts.MultipartUploadPart\x1a\n\n\x08Response\"Z\n\x14\x41\x62ortMultipartUpload\x12\x15\n\rartifact_path\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x1a\n\n\x08Response\"\xd8\x01\n\x17GetPresignedDownloadUrl\x12\x0c\n\x04path\x18\x01 \x01(\t\x1a\xae\x01\n\x08Response\x12\x0b\n\x03url\x18\x01 \x01(\t\x12R\n\x07headers\x18\x02 \x03(\x0b\x32\x41.runstash.artifacts.GetPresignedDownloadUrl.Response.HeadersEntry\x12\x11\n\tfile_size\x18\x03 \x01(\x03\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\x0eGetRunArtifact\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08run_uuid\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"\xba\x01\n\x10ListRunArtifacts\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x10\n\x08run_uuid\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\npage_token\x18\x04 \x01(\t\x1a\x62\n\x08Response\x12\x10\n\x08root_uri\x18\x01 \x01(\t\x12+\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x1c.runstash.artifacts.FileInfo\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"]\n\x11UploadRunArtifact\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08run_uuid\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x1a\n\n\x08Response\"\xc5\x01\n\x18ListLoggedModelArtifacts\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1f\n\x17\x61rtifact_directory_path\x18\x02 \x01(\t\x12\x12\n\npage_token\x18\x03 \x01(\t\x1a\x62\n\x08Response\x12\x10\n\x08root_uri\x18\x01 \x01(\t\x12+\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x1c.runstash.artifacts.FileInfo\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"F\n\x16GetLoggedModelArtifact\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61rtifact_file_path\x18\x02 \x01(\t\"\x87\x02\n\x18\x43reatePresignedUploadUrl\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nexpiration\x18\x03 \x01(\x03\x12\x10\n\x08model_id\x18\x04 \x01(\t\x1a\xa6\x01\n\x08Response\x12\x15\n\rpresigned_url\x18\x01 \x01(\t\x12S\n\x07headers\x18\x02 \x03(\x0b\x32\x42.runstash.artifacts.CreatePresignedUploadUrl.Response.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8c\x02\n\x1a\x43reatePresignedDownloadUrl\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nexpiration\x18\x03 \x01(\x03\x1a\xbb\x01\n\x08Response\x12\x15\n\rpresigned_url\x18\x01 \x01(\t\x12U\n\x07headers\x18\x02 \x03(\x0b\x32\x44.runstash.artifacts.CreatePresignedDownloadUrl.Response.HeadersEntry\x12\x11\n\tfile_size\x18\x03 \x01(\x03\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xdc\x01\n\x17GetArtifactCapabilities\x1a\xc0\x01\n\x08Response\x12!\n\x19multipart_uploads_enabled\x18\x01 \x01(\x08\x12#\n\x1bmultipart_downloads_enabled\x18\x02 \x01(\x08\x12\x14\n\x0cstorage_kind\x18\x03 \x01(\t\x12)\n!presigned_upload_run_id_supported\x18\x04 \x01(\x08\x12+\n#presigned_upload_model_id_supported\x18\x05 \x01(\x08\x32\xba\x1d\n\x0f\x41rtifactService\x12\xeb\x01\n\x0eUploadArtifact\x12\".runstash.artifacts.UploadArtifact\x1a+.runstash.artifacts.UploadArtifact.Response\"\x85\x01\xaa\xd4\x18\n\x08\x05\x10\x06\x1a\x04path\x82\xd3\xe4\x93\x02q\x1a-/api/2.0/mlflow-artifacts/artifacts/{path=**}:\x04\x64\x61taZ:\x1a\x32/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}:\x04\x64\x61ta(\x01\x12\xf1\x01\n\x10\x44ownloadArtifact\x12$.runstash.artifacts.DownloadArtifact\x1a-.runstash.artifacts.DownloadArtifact.Response\"\x85\x01\xaa\xd4\x18\n\x08\x03\x10\x06\x1a\x04path\x82\xd3\xe4\x93\x02q\x12-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z:\x12\x32/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}b\x04\x64\x61tab\x04\x64\x61ta0\x01\x12\xc5\x01\n\rListArtifacts\x12!.runstash.artifacts.ListArtifacts\x1a*.runstash.artifacts.ListArtifacts.Response\"e\xaa\xd4\x18\n\x08\x03\x10\x06\x1a\x04path\x82\xd3\xe4\x93\x02Q\x12#/api/2.0/mlflow-artifacts/artifactsZ*\x12(/ajax-api/2.0/mlflow-artifacts/artifacts\x12\xdc\x01\n\x0e\x44\x65leteArtifact\x12\".runstash.artifacts.DeleteArtifact\x1a+.runstash.artifacts.DeleteArtifact.Response\"y\xaa\xd4\x18\n\x08\x06\x10\x06\x1a\x04path\x82\xd3\xe4\x93\x02\x65*-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z4*2/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}\x12\x95\x02\n\x15\x43reateMultipartUpload\x12).runstash.artifacts.CreateMultipartUpload\x1a\x32.runstash.artifacts.CreateMultipartUpload.Response\"\x9c\x01\xaa\xd4\x18\x13\x08\x05\x10\x06\x1a\rartifact_path\x82\xd3\xe4\x93\x02\x7f\"7/api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\x01*ZA\"</ajax-api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\x01*\x12\xa0\x02\n\x17\x43ompleteMultipartUpload\x12+.runstash.artifacts.CompleteMultipartUpload\x1a\x34.runstash.artifacts.CompleteMultipartUpload.Response\"\xa1\x01\xaa\xd4\x18\x13\x08\x05\x10\x06\x1a\rartifact_path\x82\xd3\xe4\x93\x02\x83\x01\"9/api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\x01*ZC\">/ajax-api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\x01*\x12\x90\x02\n\x14\x41\x62ortMultipartUpload\x12(.runstash.artifacts.AbortMultipartUpload\x1a\x31.runstash.artifacts.AbortMultipartUpload.Response\"\x9a\x01\xaa\xd4\x18\x13\x08\x05\x10\x06\x1a\rartifact_path\x82\xd3\xe4\x93\x02}\"6/api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\x01*Z@\";/ajax-api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\x01*\x12\xf7\x01\n\x17GetPresignedDownloadUrl\x12+.runstash.artifacts.GetPresignedDownloadUrl\x1a\x34.runstash.artifacts.GetPresignedDownloadUrl.Response\"y\xaa\xd4\x18\n\x08\x03\x10\x06\x1a\x04path\x82\xd3\xe4\x93\x02\x65\x12-/api/2.0/mlflow-artifacts/presigned/{path=**}Z4\x12\x32/ajax-api/2.0/mlflow-artifacts/presigned/{path=**}\x12\x9c\x01\n\x0eGetRunArtifact\x12\".runstash.artifacts.GetRunArtifact\x1a-.runstash.artifacts.DownloadArtifact.Response\"5\xaa\xd4\x18\x16\x08\x03\x10\x03\x1a\x06run_id\x1a\x08run_uuid\x82\xd3\xe4\x93\x02\x15\x12\r/get-artifactb\x04\x64\x61ta0\x01\x12\xd0\x01\n\x10ListRunArtifacts\x12$.runstash.artifacts.ListRunArtifacts\x1a-.runstash.artifacts.ListRunArtifacts.Response\"g\xaa\xd4\x18\x16\x08\x03\x10\x03\x1a\x06run_id\x1a\x08run_uuid\x82\xd3\xe4\x93\x02G\x12\x1e/api/2.0/mlflow/artifacts/listZ%\x12#/ajax-api/2.0/mlflow/artifacts/list\x12\xba\x01\n\x11UploadRunArtifact\x12%.runstash.artifacts.UploadRunArtifact\x1a..runstash.artifacts.UploadRunArtifact.Response\"L\xaa\xd4\x18\x16\x08\x05\x10\x03\x1a\x06run_id\x1a\x08run_uuid\x82\xd3\xe4\x93\x02,\"$/ajax-api/2.0/mlflow/upload-artifact:\x04\x64\x61ta(\x01\x12\xa2\x02\n\x18ListLoggedModelArtifacts\x12,.runstash.artifacts.ListLoggedModelArtifacts\x1a\x35.runstash.artifacts.ListLoggedModelArtifacts.Response\"\xa0\x01\xaa\xd4\x18\x0e\x08\x03\x10\x04\x1a\x08model_id\x82\xd3\xe4\x93\x02\x87\x01\x12>/api/2.0/mlflow/logged-models/{model_id}/artifacts/directoriesZE\x12\x43/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/directories\x12\xd4\x01\n\x16GetLoggedModelArtifact\x12*.runstash.artifacts.GetLoggedModelArtifact\x1a-.runstash.artifacts.DownloadArtifact.Response\"]\xaa\xd4\x18\x0e\x08\x03\x10\x04\x1a\x08model_id\x82\xd3\xe4\x93\x02\x45\x12=/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/filesb\x04\x64\x61ta0\x01\x12\x91\x02\n\x18\x43reatePresignedUploadUrl\x12,.runstash.artifacts.CreatePresignedUploadUrl\x1a\x35.runstash.artifacts.CreatePresignedUploadUrl.Response\"\x8f\x01\xaa\xd4\x18\x18\x08\x05\x10\x03\x1a\x06run_id \x04*\x08model_id\x82\xd3\xe4\x93\x02m\"./api/2.0/mlflow/artifacts/presigned-upload-url:\x01*Z8\"3/ajax-api/2.0/mlflow/artifacts/presigned-upload-url:\x01*\x12\x8f\x02\n\x1a\x43reatePresignedDownloadUrl\x12..runstash.artifacts.CreatePresignedDownloadUrl\x1a\x37.runstash.artifacts.CreatePresignedDownloadUrl.Response\"\x87\x01\xaa\xd4\x18\x0c\x08\x03\x10\x03\x1a\x06run_id\x82\xd3\xe4\x93\x02q\"0/api/2.0/mlflow/artifacts/presigned-download-url:\x01*Z:\"5/ajax-api/2.0/mlflow/artifacts/presigned-download-url:\x01*\x12\x84\x01\n\x17GetArtifactCapabilities\x12+.runstash.artifacts.GetArtifactCapabilities\x1a\x34.runstash.artifacts.GetArtifactCapabilities.Response\"\x06\xaa\xd4\x18\x02\x08\x01\x42\x03\x90\x01\x00')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,111 +45,113 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._loaded_options = None
   _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_ARTIFACTSERVICE'].methods_by_name['UploadArtifact']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['UploadArtifact']._serialized_options = b'\202\323\344\223\002q\032-/api/2.0/mlflow-artifacts/artifacts/{path=**}:\004dataZ:\0322/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}:\004data'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['UploadArtifact']._serialized_options = b'\252\324\030\n\010\005\020\006\032\004path\202\323\344\223\002q\032-/api/2.0/mlflow-artifacts/artifacts/{path=**}:\004dataZ:\0322/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}:\004data'
   _globals['_ARTIFACTSERVICE'].methods_by_name['DownloadArtifact']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['DownloadArtifact']._serialized_options = b'\202\323\344\223\002q\022-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z:\0222/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}b\004datab\004data'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['DownloadArtifact']._serialized_options = b'\252\324\030\n\010\003\020\006\032\004path\202\323\344\223\002q\022-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z:\0222/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}b\004datab\004data'
   _globals['_ARTIFACTSERVICE'].methods_by_name['ListArtifacts']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['ListArtifacts']._serialized_options = b'\202\323\344\223\002Q\022#/api/2.0/mlflow-artifacts/artifactsZ*\022(/ajax-api/2.0/mlflow-artifacts/artifacts'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['ListArtifacts']._serialized_options = b'\252\324\030\n\010\003\020\006\032\004path\202\323\344\223\002Q\022#/api/2.0/mlflow-artifacts/artifactsZ*\022(/ajax-api/2.0/mlflow-artifacts/artifacts'
   _globals['_ARTIFACTSERVICE'].methods_by_name['DeleteArtifact']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['DeleteArtifact']._serialized_options = b'\202\323\344\223\002e*-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z4*2/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['DeleteArtifact']._serialized_options = b'\252\324\030\n\010\006\020\006\032\004path\202\323\344\223\002e*-/api/2.0/mlflow-artifacts/artifacts/{path=**}Z4*2/ajax-api/2.0/mlflow-artifacts/artifacts/{path=**}'
   _globals['_ARTIFACTSERVICE'].methods_by_name['CreateMultipartUpload']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['CreateMultipartUpload']._serialized_options = b'\202\323\344\223\002\177\"7/api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\001*ZA\"</ajax-api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\001*'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['CreateMultipartUpload']._serialized_options = b'\252\324\030\023\010\005\020\006\032\rartifact_path\202\323\344\223\002\177\"7/api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\001*ZA\"</ajax-api/2.0/mlflow-artifacts/mpu/create/{artifact_path=**}:\001*'
   _globals['_ARTIFACTSERVICE'].methods_by_name['CompleteMultipartUpload']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['CompleteMultipartUpload']._serialized_options = b'\202\323\344\223\002\203\001\"9/api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\001*ZC\">/ajax-api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\001*'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['CompleteMultipartUpload']._serialized_options = b'\252\324\030\023\010\005\020\006\032\rartifact_path\202\323\344\223\002\203\001\"9/api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\001*ZC\">/ajax-api/2.0/mlflow-artifacts/mpu/complete/{artifact_path=**}:\001*'
   _globals['_ARTIFACTSERVICE'].methods_by_name['AbortMultipartUpload']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['AbortMultipartUpload']._serialized_options = b'\202\323\344\223\002}\"6/api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\001*Z@\";/ajax-api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\001*'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['AbortMultipartUpload']._serialized_options = b'\252\324\030\023\010\005\020\006\032\rartifact_path\202\323\344\223\002}\"6/api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\001*Z@\";/ajax-api/2.0/mlflow-artifacts/mpu/abort/{artifact_path=**}:\001*'
   _globals['_ARTIFACTSERVICE'].methods_by_name['GetPresignedDownloadUrl']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['GetPresignedDownloadUrl']._serialized_options = b'\202\323\344\223\002e\022-/api/2.0/mlflow-artifacts/presigned/{path=**}Z4\0222/ajax-api/2.0/mlflow-artifacts/presigned/{path=**}'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['GetPresignedDownloadUrl']._serialized_options = b'\252\324\030\n\010\003\020\006\032\004path\202\323\344\223\002e\022-/api/2.0/mlflow-artifacts/presigned/{path=**}Z4\0222/ajax-api/2.0/mlflow-artifacts/presigned/{path=**}'
   _globals['_ARTIFACTSERVICE'].methods_by_name['GetRunArtifact']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['GetRunArtifact']._serialized_options = b'\202\323\344\223\002\025\022\r/get-artifactb\004data'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['GetRunArtifact']._serialized_options = b'\252\324\030\026\010\003\020\003\032\006run_id\032\010run_uuid\202\323\344\223\002\025\022\r/get-artifactb\004data'
   _globals['_ARTIFACTSERVICE'].methods_by_name['ListRunArtifacts']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['ListRunArtifacts']._serialized_options = b'\202\323\344\223\002G\022\036/api/2.0/mlflow/artifacts/listZ%\022#/ajax-api/2.0/mlflow/artifacts/list'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['ListRunArtifacts']._serialized_options = b'\252\324\030\026\010\003\020\003\032\006run_id\032\010run_uuid\202\323\344\223\002G\022\036/api/2.0/mlflow/artifacts/listZ%\022#/ajax-api/2.0/mlflow/artifacts/list'
   _globals['_ARTIFACTSERVICE'].methods_by_name['UploadRunArtifact']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['UploadRunArtifact']._serialized_options = b'\202\323\344\223\002,\"$/ajax-api/2.0/mlflow/upload-artifact:\004data'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['UploadRunArtifact']._serialized_options = b'\252\324\030\026\010\005\020\003\032\006run_id\032\010run_uuid\202\323\344\223\002,\"$/ajax-api/2.0/mlflow/upload-artifact:\004data'
   _globals['_ARTIFACTSERVICE'].methods_by_name['ListLoggedModelArtifacts']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['ListLoggedModelArtifacts']._serialized_options = b'\202\323\344\223\002\207\001\022>/api/2.0/mlflow/logged-models/{model_id}/artifacts/directoriesZE\022C/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/directories'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['ListLoggedModelArtifacts']._serialized_options = b'\252\324\030\016\010\003\020\004\032\010model_id\202\323\344\223\002\207\001\022>/api/2.0/mlflow/logged-models/{model_id}/artifacts/directoriesZE\022C/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/directories'
   _globals['_ARTIFACTSERVICE'].methods_by_name['GetLoggedModelArtifact']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['GetLoggedModelArtifact']._serialized_options = b'\202\323\344\223\002E\022=/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/filesb\004data'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['GetLoggedModelArtifact']._serialized_options = b'\252\324\030\016\010\003\020\004\032\010model_id\202\323\344\223\002E\022=/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/filesb\004data'
   _globals['_ARTIFACTSERVICE'].methods_by_name['CreatePresignedUploadUrl']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['CreatePresignedUploadUrl']._serialized_options = b'\202\323\344\223\002m\"./api/2.0/mlflow/artifacts/presigned-upload-url:\001*Z8\"3/ajax-api/2.0/mlflow/artifacts/presigned-upload-url:\001*'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['CreatePresignedUploadUrl']._serialized_options = b'\252\324\030\030\010\005\020\003\032\006run_id \004*\010model_id\202\323\344\223\002m\"./api/2.0/mlflow/artifacts/presigned-upload-url:\001*Z8\"3/ajax-api/2.0/mlflow/artifacts/presigned-upload-url:\001*'
   _globals['_ARTIFACTSERVICE'].methods_by_name['CreatePresignedDownloadUrl']._loaded_options = None
-  _globals['_ARTIFACTSERVICE'].methods_by_name['CreatePresignedDownloadUrl']._serialized_options = b'\202\323\344\223\002q\"0/api/2.0/mlflow/artifacts/presigned-download-url:\001*Z:\"5/ajax-api/2.0/mlflow/artifacts/presigned-download-url:\001*'
-  _globals['_FILEINFO']._serialized_start=85
-  _globals['_FILEINFO']._serialized_end=144
-  _globals['_MULTIPARTUPLOADCREDENTIAL']._serialized_start=147
-  _globals['_MULTIPARTUPLOADCREDENTIAL']._serialized_end=333
-  _globals['_MULTIPARTUPLOADCREDENTIAL_HEADERSENTRY']._serialized_start=287
-  _globals['_MULTIPARTUPLOADCREDENTIAL_HEADERSENTRY']._serialized_end=333
-  _globals['_MULTIPARTUPLOADPART']._serialized_start=335
-  _globals['_MULTIPARTUPLOADPART']._serialized_end=404
-  _globals['_UPLOADARTIFACT']._serialized_start=406
-  _globals['_UPLOADARTIFACT']._serialized_end=462
-  _globals['_UPLOADARTIFACT_RESPONSE']._serialized_start=452
-  _globals['_UPLOADARTIFACT_RESPONSE']._serialized_end=462
-  _globals['_DOWNLOADARTIFACT']._serialized_start=465
-  _globals['_DOWNLOADARTIFACT']._serialized_end=649
-  _globals['_DOWNLOADARTIFACT_RESPONSE']._serialized_start=500
-  _globals['_DOWNLOADARTIFACT_RESPONSE']._serialized_end=649
-  _globals['_DOWNLOADARTIFACT_RESPONSE_HEADERSENTRY']._serialized_start=287
-  _globals['_DOWNLOADARTIFACT_RESPONSE_HEADERSENTRY']._serialized_end=333
-  _globals['_LISTARTIFACTS']._serialized_start=651
-  _globals['_LISTARTIFACTS']._serialized_end=737
-  _globals['_LISTARTIFACTS_RESPONSE']._serialized_start=682
-  _globals['_LISTARTIFACTS_RESPONSE']._serialized_end=737
-  _globals['_DELETEARTIFACT']._serialized_start=739
-  _globals['_DELETEARTIFACT']._serialized_end=781
-  _globals['_DELETEARTIFACT_RESPONSE']._serialized_start=452
-  _globals['_DELETEARTIFACT_RESPONSE']._serialized_end=462
-  _globals['_CREATEMULTIPARTUPLOAD']._serialized_start=784
-  _globals['_CREATEMULTIPARTUPLOAD']._serialized_end=962
-  _globals['_CREATEMULTIPARTUPLOAD_RESPONSE']._serialized_start=865
-  _globals['_CREATEMULTIPARTUPLOAD_RESPONSE']._serialized_end=962
-  _globals['_COMPLETEMULTIPARTUPLOAD']._serialized_start=965
-  _globals['_COMPLETEMULTIPARTUPLOAD']._serialized_end=1114
-  _globals['_COMPLETEMULTIPARTUPLOAD_RESPONSE']._serialized_start=452
-  _globals['_COMPLETEMULTIPARTUPLOAD_RESPONSE']._serialized_end=462
-  _globals['_ABORTMULTIPARTUPLOAD']._serialized_start=1116
-  _globals['_ABORTMULTIPARTUPLOAD']._serialized_end=1206
-  _globals['_ABORTMULTIPARTUPLOAD_RESPONSE']._serialized_start=452
-  _globals['_ABORTMULTIPARTUPLOAD_RESPONSE']._serialized_end=462
-  _globals['_GETPRESIGNEDDOWNLOADURL']._serialized_start=1209
-  _globals['_GETPRESIGNEDDOWNLOADURL']._serialized_end=1425
-  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_start=1251
-  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_end=1425
-  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_start=287
-  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_end=333
-  _globals['_GETRUNARTIFACT']._serialized_start=1427
-  _globals['_GETRUNARTIFACT']._serialized_end=1491
-  _globals['_LISTRUNARTIFACTS']._serialized_start=1494
-  _globals['_LISTRUNARTIFACTS']._serialized_end=1680
-  _globals['_LISTRUNARTIFACTS_RESPONSE']._serialized_start=1582
-  _globals['_LISTRUNARTIFACTS_RESPONSE']._serialized_end=1680
-  _globals['_UPLOADRUNARTIFACT']._serialized_start=1682
-  _globals['_UPLOADRUNARTIFACT']._serialized_end=1775
-  _globals['_UPLOADRUNARTIFACT_RESPONSE']._serialized_start=452
-  _globals['_UPLOADRUNARTIFACT_RESPONSE']._serialized_end=462
-  _globals['_LISTLOGGEDMODELARTIFACTS']._serialized_start=1778
-  _globals['_LISTLOGGEDMODELARTIFACTS']._serialized_end=1975
-  _globals['_LISTLOGGEDMODELARTIFACTS_RESPONSE']._serialized_start=1582
-  _globals['_LISTLOGGEDMODELARTIFACTS_RESPONSE']._serialized_end=1680
-  _globals['_GETLOGGEDMODELARTIFACT']._serialized_start=1977
-  _globals['_GETLOGGEDMODELARTIFACT']._serialized_end=2047
-  _globals['_CREATEPRESIGNEDUPLOADURL']._serialized_start=2050
-  _globals['_CREATEPRESIGNEDUPLOADURL']._serialized_end=2313
-  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE']._serialized_start=2147
-  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE']._serialized_end=2313
-  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE_HEADERSENTRY']._serialized_start=287
-  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE_HEADERSENTRY']._serialized_end=333
-  _globals['_CREATEPRESIGNEDDOWNLOADURL']._serialized_start=2316
-  _globals['_CREATEPRESIGNEDDOWNLOADURL']._serialized_end=2584
-  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_start=2397
-  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_end=2584
-  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_start=287
-  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_end=333
-  _globals['_GETARTIFACTCAPABILITIES']._serialized_start=2587
-  _globals['_GETARTIFACTCAPABILITIES']._serialized_end=2807
-  _globals['_GETARTIFACTCAPABILITIES_RESPONSE']._serialized_start=2615
-  _globals['_GETARTIFACTCAPABILITIES_RESPONSE']._serialized_end=2807
-  _globals['_ARTIFACTSERVICE']._serialized_start=2810
-  _globals['_ARTIFACTSERVICE']._serialized_end=6272
+  _globals['_ARTIFACTSERVICE'].methods_by_name['CreatePresignedDownloadUrl']._serialized_options = b'\252\324\030\014\010\003\020\003\032\006run_id\202\323\344\223\002q\"0/api/2.0/mlflow/artifacts/presigned-download-url:\001*Z:\"5/ajax-api/2.0/mlflow/artifacts/presigned-download-url:\001*'
+  _globals['_ARTIFACTSERVICE'].methods_by_name['GetArtifactCapabilities']._loaded_options = None
+  _globals['_ARTIFACTSERVICE'].methods_by_name['GetArtifactCapabilities']._serialized_options = b'\252\324\030\002\010\001'
+  _globals['_FILEINFO']._serialized_start=116
+  _globals['_FILEINFO']._serialized_end=175
+  _globals['_MULTIPARTUPLOADCREDENTIAL']._serialized_start=178
+  _globals['_MULTIPARTUPLOADCREDENTIAL']._serialized_end=364
+  _globals['_MULTIPARTUPLOADCREDENTIAL_HEADERSENTRY']._serialized_start=318
+  _globals['_MULTIPARTUPLOADCREDENTIAL_HEADERSENTRY']._serialized_end=364
+  _globals['_MULTIPARTUPLOADPART']._serialized_start=366
+  _globals['_MULTIPARTUPLOADPART']._serialized_end=435
+  _globals['_UPLOADARTIFACT']._serialized_start=437
+  _globals['_UPLOADARTIFACT']._serialized_end=493
+  _globals['_UPLOADARTIFACT_RESPONSE']._serialized_start=483
+  _globals['_UPLOADARTIFACT_RESPONSE']._serialized_end=493
+  _globals['_DOWNLOADARTIFACT']._serialized_start=496
+  _globals['_DOWNLOADARTIFACT']._serialized_end=680
+  _globals['_DOWNLOADARTIFACT_RESPONSE']._serialized_start=531
+  _globals['_DOWNLOADARTIFACT_RESPONSE']._serialized_end=680
+  _globals['_DOWNLOADARTIFACT_RESPONSE_HEADERSENTRY']._serialized_start=318
+  _globals['_DOWNLOADARTIFACT_RESPONSE_HEADERSENTRY']._serialized_end=364
+  _globals['_LISTARTIFACTS']._serialized_start=682
+  _globals['_LISTARTIFACTS']._serialized_end=768
+  _globals['_LISTARTIFACTS_RESPONSE']._serialized_start=713
+  _globals['_LISTARTIFACTS_RESPONSE']._serialized_end=768
+  _globals['_DELETEARTIFACT']._serialized_start=770
+  _globals['_DELETEARTIFACT']._serialized_end=812
+  _globals['_DELETEARTIFACT_RESPONSE']._serialized_start=483
+  _globals['_DELETEARTIFACT_RESPONSE']._serialized_end=493
+  _globals['_CREATEMULTIPARTUPLOAD']._serialized_start=815
+  _globals['_CREATEMULTIPARTUPLOAD']._serialized_end=993
+  _globals['_CREATEMULTIPARTUPLOAD_RESPONSE']._serialized_start=896
+  _globals['_CREATEMULTIPARTUPLOAD_RESPONSE']._serialized_end=993
+  _globals['_COMPLETEMULTIPARTUPLOAD']._serialized_start=996
+  _globals['_COMPLETEMULTIPARTUPLOAD']._serialized_end=1145
+  _globals['_COMPLETEMULTIPARTUPLOAD_RESPONSE']._serialized_start=483
+  _globals['_COMPLETEMULTIPARTUPLOAD_RESPONSE']._serialized_end=493
+  _globals['_ABORTMULTIPARTUPLOAD']._serialized_start=1147
+  _globals['_ABORTMULTIPARTUPLOAD']._serialized_end=1237
+  _globals['_ABORTMULTIPARTUPLOAD_RESPONSE']._serialized_start=483
+  _globals['_ABORTMULTIPARTUPLOAD_RESPONSE']._serialized_end=493
+  _globals['_GETPRESIGNEDDOWNLOADURL']._serialized_start=1240
+  _globals['_GETPRESIGNEDDOWNLOADURL']._serialized_end=1456
+  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_start=1282
+  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_end=1456
+  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_start=318
+  _globals['_GETPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_end=364
+  _globals['_GETRUNARTIFACT']._serialized_start=1458
+  _globals['_GETRUNARTIFACT']._serialized_end=1522
+  _globals['_LISTRUNARTIFACTS']._serialized_start=1525
+  _globals['_LISTRUNARTIFACTS']._serialized_end=1711
+  _globals['_LISTRUNARTIFACTS_RESPONSE']._serialized_start=1613
+  _globals['_LISTRUNARTIFACTS_RESPONSE']._serialized_end=1711
+  _globals['_UPLOADRUNARTIFACT']._serialized_start=1713
+  _globals['_UPLOADRUNARTIFACT']._serialized_end=1806
+  _globals['_UPLOADRUNARTIFACT_RESPONSE']._serialized_start=483
+  _globals['_UPLOADRUNARTIFACT_RESPONSE']._serialized_end=493
+  _globals['_LISTLOGGEDMODELARTIFACTS']._serialized_start=1809
+  _globals['_LISTLOGGEDMODELARTIFACTS']._serialized_end=2006
+  _globals['_LISTLOGGEDMODELARTIFACTS_RESPONSE']._serialized_start=1613
+  _globals['_LISTLOGGEDMODELARTIFACTS_RESPONSE']._serialized_end=1711
+  _globals['_GETLOGGEDMODELARTIFACT']._serialized_start=2008
+  _globals['_GETLOGGEDMODELARTIFACT']._serialized_end=2078
+  _globals['_CREATEPRESIGNEDUPLOADURL']._serialized_start=2081
+  _globals['_CREATEPRESIGNEDUPLOADURL']._serialized_end=2344
+  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE']._serialized_start=2178
+  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE']._serialized_end=2344
+  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE_HEADERSENTRY']._serialized_start=318
+  _globals['_CREATEPRESIGNEDUPLOADURL_RESPONSE_HEADERSENTRY']._serialized_end=364
+  _globals['_CREATEPRESIGNEDDOWNLOADURL']._serialized_start=2347
+  _globals['_CREATEPRESIGNEDDOWNLOADURL']._serialized_end=2615
+  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_start=2428
+  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE']._serialized_end=2615
+  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_start=318
+  _globals['_CREATEPRESIGNEDDOWNLOADURL_RESPONSE_HEADERSENTRY']._serialized_end=364
+  _globals['_GETARTIFACTCAPABILITIES']._serialized_start=2618
+  _globals['_GETARTIFACTCAPABILITIES']._serialized_end=2838
+  _globals['_GETARTIFACTCAPABILITIES_RESPONSE']._serialized_start=2646
+  _globals['_GETARTIFACTCAPABILITIES_RESPONSE']._serialized_end=2838
+  _globals['_ARTIFACTSERVICE']._serialized_start=2841
+  _globals['_ARTIFACTSERVICE']._serialized_end=6611
 # @@protoc_insertion_point(module_scope)

@@ -16,7 +16,9 @@ from typing import Any, NoReturn
 
 import grpc
 
+from runstash_protos.authz import check_declared
 from runstash_protos.errors import ErrorCode, RunstashError, abort
+from runstash_protos.transport import bind_port
 
 log = logging.getLogger("runstash.rpc")
 
@@ -136,6 +138,7 @@ def service_server(
         ],
     )
     names = [name for name, _ in services]
+    check_declared(names)  # deny by default: an RPC without a declared permission never serves
     for _, register in services:
         register(server)
     health_servicer = health.HealthServicer()
@@ -143,7 +146,7 @@ def service_server(
     for name in ("", *names):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
+    port = bind_port(server, address)  # TLS when configured
     if port == 0:
         raise RuntimeError(f"could not bind {', '.join(names)} to {address}")
     return server, port

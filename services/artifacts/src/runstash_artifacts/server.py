@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
+from runstash_protos import artifacts_pb2
 from runstash_protos.artifacts_pb2_grpc import add_ArtifactServiceServicer_to_server
+from runstash_protos.authz import Authority, guard_servicer
 from runstash_protos.rpc import service_server
 
 from runstash_artifacts.resolver import ArtifactRootResolver
@@ -37,11 +40,14 @@ def start(
     *,
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    authority: Authority | None = None,
 ) -> RunningServer:
     """Build the servicer for ``destination`` and serve it on ``address`` (``host:0`` = a free port)."""
     servicer = build_servicer(destination, resolver, settings)
+    descriptor = artifacts_pb2.DESCRIPTOR.services_by_name["ArtifactService"]
+    guarded: Any = guard_servicer(servicer, descriptor, authority)  # enforced with auth on
     server, port = service_server(
-        [(SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(servicer, server))],
+        [(SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(guarded, server))],
         address,
         max_workers=max_workers,
         thread_name_prefix="artifacts",
@@ -58,12 +64,15 @@ def serve(
     *,
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    authority: Authority | None = None,
 ) -> grpc.Server:
     """Start the artifact service (for ``runstash artifacts``); the caller waits on / stops it.
 
     The bound port (useful with ``127.0.0.1:0``) is ``server.runstash_port``, as for the metadata
     service.
     """
-    running = start(destination, address, resolver, settings=settings, max_workers=max_workers)
+    running = start(
+        destination, address, resolver, settings=settings, max_workers=max_workers, authority=authority
+    )
     running.server.runstash_port = running.port  # type: ignore[attr-defined]
     return running.server

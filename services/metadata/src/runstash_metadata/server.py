@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from runstash_protos import metadata_pb2, metadata_pb2_grpc
@@ -21,13 +24,17 @@ def build_server(
     servicer: MetadataServicer, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
 ) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) server bound to ``address``; returns it and the bound port."""
+    from runstash_protos import auth_pb2_grpc
+
+    from runstash_metadata.identity.wiring import AUTH_SERVICE, secure_servicers
+
+    servicers = secure_servicers({SERVICE_NAME: servicer}, servicer.db)
+    adders: dict[str, Callable[[Any, grpc.Server], None]] = {
+        SERVICE_NAME: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
+        AUTH_SERVICE: auth_pb2_grpc.add_AuthServiceServicer_to_server,
+    }
     return service_server(
-        [
-            (
-                SERVICE_NAME,
-                lambda server: metadata_pb2_grpc.add_MetadataServiceServicer_to_server(servicer, server),
-            )
-        ],
+        [(name, functools.partial(adders[name], guarded)) for name, guarded in servicers.items()],
         address,
         max_workers=max_workers,
         thread_name_prefix="metadata-rpc",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Select, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from runstash_metadata.identity.readable import readable
 from runstash_metadata.search.experiment_rules import (
     NUMERIC_ATTRIBUTES,
     ExperimentEntity,
@@ -52,7 +53,7 @@ def statement(
     max_results: int,
     offset: int,
 ) -> Select[Any]:
-    where: list[ColumnElement[bool]] = []
+    where: list[ColumnElement[bool]] = readable(_experiments.c.experiment_id)
     stage = lifecycle_condition(_experiments.c.lifecycle_stage, view_type)
     if stage is not None:
         where.append(stage)

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Select, and_, case, literal_column, or_, select, 
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 
+from runstash_metadata.identity.readable import readable
 from runstash_metadata.search.logged_model_rules import (
     NUMERIC_ATTRIBUTES,
     DatasetFilter,
@@ -106,6 +107,7 @@ def statement(
     where: list[ColumnElement[bool]] = [
         _models.c.experiment_id.in_(list(experiment_ids)),
         _models.c.lifecycle_stage != schema.DELETED,
+        *readable(_models.c.experiment_id),
     ]
     where.extend(_filter_condition(f, datasets) for f in filters)
     if datasets and not any(f.entity is LoggedModelEntity.METRIC for f in filters):

@@ -25,6 +25,7 @@ from sqlalchemy import Column, Select, and_, case, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
+from runstash_metadata.identity.readable import readable
 from runstash_metadata.search.lifecycle import lifecycle_condition
 from runstash_metadata.search.page_token import decode_offset, encode_offset
 from runstash_metadata.search.plan import SearchPlan
@@ -90,6 +91,7 @@ def statement(
     offset: int,
 ) -> Select[Any]:
     where: list[ColumnElement[bool]] = [_runs.c.experiment_id.in_([int(i) for i in experiment_ids])]
+    where += readable(_runs.c.experiment_id)
     stage = lifecycle_condition(_runs.c.lifecycle_stage, view_type)
     if stage is not None:
         where.append(stage)

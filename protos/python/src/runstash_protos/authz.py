@@ -1,0 +1,275 @@
+"""The permission every RPC declares (``runstash.options.permission``) and its enforcement.
+
+The table is read from the service descriptors, so the contract is the only place a permission is
+written. :func:`permission_table` refuses a service with an undeclared RPC (deny by default); the
+servicer guard (:func:`guard_servicer`) enforces the table in front of a servicer, the same object
+whether the gateway calls it in-process or a gRPC server exposes it. Deciding on a resource is the
+job of an :class:`Authority` (the metadata service's identity module), which owns the data.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc
+from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.message import Message
+
+from runstash_protos import options_pb2
+from runstash_protos.errors import ErrorCode, RunstashError
+from runstash_protos.options_pb2 import Access, Resource
+
+Metadata = Sequence[tuple[str, str | bytes]]
+
+# Plain ints: the generated enum wrappers resolve names through a slow __getattr__ on every use.
+PUBLIC, AUTHENTICATED, ADMIN = int(Access.PUBLIC), int(Access.AUTHENTICATED), int(Access.ADMIN)
+EXPERIMENT, REGISTERED_MODEL = int(Resource.EXPERIMENT), int(Resource.REGISTERED_MODEL)
+EXPERIMENTS_FILTERED, SELF_OR_ADMIN = int(Resource.EXPERIMENTS_FILTERED), int(Resource.SELF_OR_ADMIN)
+GRANT_TARGET, UNSPECIFIED = int(Resource.GRANT_TARGET), int(Resource.RESOURCE_UNSPECIFIED)
+
+UNAUTHENTICATED_MESSAGE = (
+    "You are not authenticated. Please see "
+    "https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate."
+)
+PERMISSION_DENIED_MESSAGE = "Permission denied"
+
+
+class UndeclaredPermission(RuntimeError):
+    """A service has RPCs without ``runstash.options.permission``: it must not start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    access: int  # options_pb2.Access
+    resource: int = UNSPECIFIED
+    fields: tuple[str, ...] = ()
+    fallback_resource: int = UNSPECIFIED
+    fallback_fields: tuple[str, ...] = ()
+    creator_manages: str = ""
+
+    @classmethod
+    def of(cls, method: MethodDescriptor) -> Requirement | None:
+        options = method.GetOptions()
+        if not options.HasExtension(options_pb2.permission):
+            return None
+        p = options.Extensions[options_pb2.permission]
+        if p.access == Access.ACCESS_UNSPECIFIED:
+            return None
+        return cls(
+            p.access,
+            p.resource,
+            tuple(p.field),
+            p.fallback_resource,
+            tuple(p.fallback_field),
+            p.creator_manages,
+        )
+
+    def target(self, request: Message) -> tuple[int, tuple[str, ...]]:
+        """The resource kind and the ids the request names (no ids: the request names none)."""
+        if self.resource == GRANT_TARGET:
+            kind = _GRANT_TARGETS.get(getattr(request, self.fields[0]), UNSPECIFIED)
+            return kind, (getattr(request, self.fields[1]),)
+        for resource, fields in (
+            (self.resource, self.fields),
+            (self.fallback_resource, self.fallback_fields),
+        ):
+            for name in fields:
+                value = getattr(request, name, None)
+                if isinstance(value, str):
+                    if value:
+                        return resource, (value,)
+                elif value:
+                    return resource, tuple(str(v) for v in value)
+        return self.resource, ()
+
+
+_GRANT_TARGETS = {"experiment": EXPERIMENT, "registered_model": REGISTERED_MODEL}
+_RESOURCE_TYPES: dict[int, str] = {
+    EXPERIMENT: "experiment",
+    REGISTERED_MODEL: "registered_model",
+}
+
+
+def permission_table(services: Sequence[ServiceDescriptor]) -> dict[str, Requirement]:
+    """``{"/pkg.Service/Method": Requirement}``; raises if any RPC declares nothing."""
+    table: dict[str, Requirement] = {}
+    missing: list[str] = []
+    for service in services:
+        for method in service.methods:
+            requirement = Requirement.of(method)
+            if requirement is None:
+                missing.append(method.full_name)
+            else:
+                table[f"/{service.full_name}/{method.name}"] = requirement
+    if missing:
+        raise UndeclaredPermission(
+            "these RPCs declare no (runstash.options.permission) and would be unguarded: "
+            + ", ".join(missing)
+        )
+    return table
+
+
+def check_declared(service_names: Sequence[str]) -> None:
+    """Start-up check of a server: every RPC of the named services declares its permission."""
+    pool = descriptor_pool.Default()
+    services = []
+    for name in service_names:
+        try:
+            services.append(pool.FindServiceByName(name))
+        except KeyError:
+            continue  # health and reflection: not part of the contract
+    permission_table(services)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated caller (anonymous callers are ``None``)."""
+
+    username: str
+    user_id: int
+    is_admin: bool
+
+
+class Authority(Protocol):
+    """Who the caller is and what they may do; implemented where the identity data lives."""
+
+    enabled: bool
+
+    def authenticate(self, metadata: Metadata, peer: str) -> Caller | None:
+        """The caller named by the call metadata, None when it names nobody; raises
+        UNAUTHENTICATED for wrong credentials."""
+        ...
+
+    def allowed(self, caller: Caller, access: int, resource: int, ids: tuple[str, ...]) -> bool:
+        """Whether ``caller`` (not an admin) holds ``access`` on every resource in ``ids``."""
+        ...
+
+    def search_scope(self, caller: Caller) -> object:
+        """What a search by ``caller`` may return, for the store to apply inside its SQL query."""
+        ...
+
+    def creator_manages(self, caller: Caller, resource_type: str, resource_id: str) -> None:
+        """Grant MANAGE on a resource ``caller`` just created."""
+        ...
+
+
+# The caller of the RPC running in this thread, and for searches the scope the store applies in SQL.
+current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
+    "runstash_caller", default=None
+)
+current_scope: contextvars.ContextVar[object] = contextvars.ContextVar("runstash_scope", default=None)
+
+
+def unauthenticated() -> RunstashError:
+    return RunstashError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
+
+
+def denied() -> RunstashError:
+    return RunstashError(ErrorCode.PERMISSION_DENIED, PERMISSION_DENIED_MESSAGE)
+
+
+def decide(
+    requirement: Requirement, authority: Authority, metadata: Metadata, peer: str, request: Message | None
+) -> Caller | None:
+    """Raise 401/403 unless the call may proceed; returns the caller."""
+    if requirement.access == PUBLIC:
+        return None
+    caller = authority.authenticate(metadata, peer)
+    if caller is None:
+        raise unauthenticated()
+    if caller.is_admin or requirement.access == AUTHENTICATED:
+        return caller
+    if requirement.access == ADMIN:
+        raise denied()
+    if requirement.resource == EXPERIMENTS_FILTERED:
+        # As MLflow: a search is reduced to what the caller may read, in SQL (see current_scope).
+        return caller
+    if request is None:
+        raise denied()
+    resource, ids = requirement.target(request)
+    if resource == SELF_OR_ADMIN:
+        if ids != (caller.username,):
+            raise denied()
+        return caller
+    if resource == UNSPECIFIED or not authority.allowed(caller, requirement.access, resource, ids):
+        raise denied()
+    return caller
+
+
+def _created_id(response: Message, path: str) -> str:
+    value: Any = response
+    for name in path.split("."):
+        value = getattr(value, name)
+    return str(value)
+
+
+class _GuardedServicer:
+    """A servicer whose every method first enforces its declared permission."""
+
+    def __init__(self, servicer: object, service: ServiceDescriptor, authority: Authority) -> None:
+        self._servicer = servicer
+        self._authority = authority
+        table = permission_table([service])
+        # Wrapped once here: a request pays one attribute lookup, not a closure per call.
+        for method in service.methods:
+            inner = getattr(servicer, method.name, None)
+            if inner is None:
+                continue
+            requirement = table[f"/{service.full_name}/{method.name}"]
+            wrap = self._streaming if method.client_streaming else self._unary
+            setattr(self, method.name, wrap(inner, requirement))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._servicer, name)  # anything but an RPC: the servicer's own
+
+    def _unary(self, inner: Callable[..., Any], requirement: Requirement) -> Callable[..., Any]:
+        authority = self._authority
+
+        def call(request: Message, context: grpc.ServicerContext) -> Any:
+            caller = decide(requirement, authority, context.invocation_metadata(), context.peer(), request)
+            scoped = (
+                caller is not None and not caller.is_admin and requirement.resource == EXPERIMENTS_FILTERED
+            )
+            token = current_caller.set(caller)
+            scope_token = current_scope.set(authority.search_scope(caller) if scoped else None)  # type: ignore[arg-type]
+            try:
+                response = inner(request, context)
+            finally:
+                current_scope.reset(scope_token)
+                current_caller.reset(token)
+            if requirement.creator_manages and caller is not None:
+                resource_type = _RESOURCE_TYPES[requirement.resource]
+                authority.creator_manages(
+                    caller, resource_type, _created_id(response, requirement.creator_manages)
+                )
+            return response
+
+        return call
+
+    def _streaming(self, inner: Callable[..., Any], requirement: Requirement) -> Callable[..., Any]:
+        authority = self._authority
+
+        def call(requests: Iterator[Message], context: grpc.ServicerContext) -> Any:
+            first = next(requests, None)  # the resource is named by the first message
+            caller = decide(requirement, authority, context.invocation_metadata(), context.peer(), first)
+            token = current_caller.set(caller)
+            try:
+                chained = requests if first is None else itertools.chain((first,), requests)
+                return inner(chained, context)
+            finally:
+                current_caller.reset(token)
+
+        return call
+
+
+def guard_servicer(servicer: object, service: ServiceDescriptor, authority: Authority | None) -> object:
+    """``servicer`` behind its declared permissions; checks the declarations even with auth off."""
+    permission_table([service])
+    if authority is None or not authority.enabled:
+        return servicer
+    return _GuardedServicer(servicer, service, authority)
