@@ -96,12 +96,12 @@ def test_route_table_kinds_for_the_artifact_contract() -> None:
 
     asyncio.run(build())
     assert app.router is not None
-    kinds = {(method, template): target.kind for method, template, target in app.router.routes()}
-    assert kinds[("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path=**}")] == "upload"
-    assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts/{path=**}")] == "download"
-    assert kinds[("POST", "/ajax-api/2.0/mlflow/upload-artifact")] == "upload"
-    assert kinds[("GET", "/get-artifact")] == "download"
-    assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts")] == "unary"
+    kinds = {(method, template): target.handle.__name__ for method, template, target in app.router.routes()}
+    assert kinds[("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path=**}")] == "handle_upload"
+    assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts/{path=**}")] == "handle_download"
+    assert kinds[("POST", "/ajax-api/2.0/mlflow/upload-artifact")] == "handle_upload"
+    assert kinds[("GET", "/get-artifact")] == "handle_download"
+    assert kinds[("GET", "/api/2.0/mlflow-artifacts/artifacts")] == "handle_unary"
     # GetArtifactCapabilities has no rule: found for server-info, never routed
     assert not any("Capabilities" in target.rpc.name for _, _, target in app.router.routes())
 
@@ -143,7 +143,7 @@ def test_download_failing_mid_stream_drops_the_connection(tmp_path: Path) -> Non
     from runstash_artifacts.roots import ArtifactRoots, open_destination
     from runstash_artifacts.servicer import ArtifactServicer
     from runstash_artifacts.settings import ArtifactSettings
-    from runstash_gateway.app import StreamBroken
+    from runstash_gateway.handlers import StreamBroken
     from runstash_protos import artifacts_pb2 as apb
     from runstash_protos.errors import RunstashError, not_found
 

@@ -1,4 +1,8 @@
-"""Gateway settings (mirrors the `mlflow server` flags the gateway is responsible for)."""
+"""Gateway settings: one frozen object, parsed once at start-up (by the CLI) and passed in.
+
+It mirrors the `mlflow server` flags the gateway is responsible for; nothing in the gateway reads
+the environment while serving.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,16 @@ import orjson
 # gateway/src/runstash_gateway/config.py -> gateway/ui/dist
 DEFAULT_UI_DIST = Path(__file__).resolve().parents[2] / "ui" / "dist"
 
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("runstash-gateway")
+    except PackageNotFoundError:  # a source tree without an install
+        return "0+unknown"
+
+
 DEFAULT_CORS_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
 
 
@@ -22,7 +36,7 @@ class GatewayConfig:
     # >1 runs uvicorn worker processes; each builds its own backends (see server.run).
     workers: int = 1
     log_level: str = "info"
-    # uvicorn's per-request access log line (off: it costs more than the gateway's own work).
+    # One "METHOD path status duration" line per request on the runstash.access logger.
     access_log: bool = False
 
     # What /api/3.0/mlflow/server-info advertises, and the mode switches of `mlflow server`.
@@ -34,11 +48,15 @@ class GatewayConfig:
     store_type: str | None = "SqlStore"
     # What GET /version answers: the MLflow server release whose REST surface this one serves.
     server_version: str = "3.18.0"
+    # runstash's own release: the X-Runstash-Version header of /version and /api/runstash/version.
+    runstash_version: str = field(default_factory=_installed_version)
     static_prefix: str = ""
 
     # Limits. JSON bodies are read whole (bounded); byte-stream uploads are streamed in chunks.
     max_json_body_bytes: int = 32 * 1024 * 1024
     stream_chunk_bytes: int = 1024 * 1024
+    # The longest wait for the next piece of a request body (idle uploads get 408, then go).
+    body_timeout_s: float = 60.0
     # Responses with a repeated field longer than this are rendered and sent in batches of it.
     stream_json_items: int = 10_000
     # How long start-up waits for remote services to answer reflection.

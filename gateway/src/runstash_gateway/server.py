@@ -66,7 +66,7 @@ def _uvicorn_kwargs(config: GatewayConfig) -> dict[str, object]:
         "http": "httptools",
         "ws": "none",
         "lifespan": "on",
-        "access_log": config.access_log,
+        "access_log": False,  # the gateway's own AccessLog middleware writes the access log
         "server_header": False,
         "log_level": config.log_level,
         "timeout_keep_alive": 30,

@@ -55,9 +55,11 @@ class StaticUI:
             return None
         try:
             candidate = (self.root / relative).resolve()
-        except (OSError, RuntimeError):
-            return None
-        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            # is_file() raises for names the file system refuses (too long, bad bytes): a 404 too.
+            if not candidate.is_relative_to(self.root) or not candidate.is_file():
+                return None
+            body = candidate.read_bytes()
+        except (OSError, RuntimeError, ValueError):
             return None
         content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/javascript", "image/svg+xml"):
@@ -68,4 +70,4 @@ class StaticUI:
             cache = "public, max-age=31536000, immutable"
         else:
             cache = "public, max-age=300"
-        return StaticFile(candidate.read_bytes(), content_type, cache)
+        return StaticFile(body, content_type, cache)

@@ -109,9 +109,9 @@ export function run(command, args, options = {}) {
 }
 
 /** Seeds through the stock client; returns its ids and the run links it printed. */
-export async function seed(trackingUri) {
+export async function seed(trackingUri, script = 'seed.py') {
   require(CLIENT_PYTHON, 'stock mlflow client venv (make client-venv at the repo root)');
-  const { out, err } = await run(CLIENT_PYTHON, [join(here, 'seed.py'), trackingUri]);
+  const { out, err } = await run(CLIENT_PYTHON, [join(here, script), trackingUri]);
   const ids = JSON.parse(out.trim().split('\n').pop());
   const links = [...`${out}\n${err}`.matchAll(/View run \S+ at: (\S+)/g)].map((m) => m[1]);
   return { ...ids, links };

@@ -148,7 +148,7 @@ test('artifacts: tree, text, JSON, CSV and image previews, download link, logged
   assert.match(page.url(), /path=plot\.png/);
   await shot('run-artifacts');
 
-  await page.getByTestId('artifact-source').selectOption({ label: 'logged model model-1' });
+  await page.getByTestId('artifact-source').selectOption({ label: 'logged model: model-1' });
   await page.locator('[data-testid=artifact-file][data-path="MLmodel"]').click();
   await text.getByText('python_function').waitFor();
   assert.match(page.url(), /model=m-/);

@@ -1,10 +1,32 @@
 import type { ReactNode } from 'react';
 import { ComparePage } from './pages/compare/ComparePage';
 import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
+import { LoggedModelPage } from './pages/models/LoggedModelPage';
+import { RegisteredModelPage } from './pages/models/RegisteredModelPage';
 import { RunPage } from './pages/run/RunPage';
 import { RunsPage } from './pages/runs/RunsPage';
 import { hrefOf, paths, routeOf, type Route } from './routing/route';
 import { useLocation } from './routing/useLocation';
+
+function NotFound({ path }: { path: string }): ReactNode {
+  return (
+    <section data-testid="not-found">
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>.
+      </p>
+      <p>
+        <a href={hrefOf(paths.experiments())} data-testid="back-home">
+          ← Back to the experiments
+        </a>{' '}
+        ·{' '}
+        <button type="button" className="link" onClick={() => window.history.back()}>
+          go back
+        </button>
+      </p>
+    </section>
+  );
+}
 
 function Page({ route }: { route: Route }): ReactNode {
   switch (route.page) {
@@ -13,11 +35,15 @@ function Page({ route }: { route: Route }): ReactNode {
     case 'runs':
       return <RunsPage key={route.experimentIds.join(',')} experimentIds={route.experimentIds} />;
     case 'run':
-      return <RunPage key={route.runId} experimentId={route.experimentId} runId={route.runId} />;
+      return <RunPage key={route.runId} experimentId={route.experimentId} runId={route.runId} routeTab={route.tab} artifactPath={route.artifactPath} />;
+    case 'logged-model':
+      return <LoggedModelPage key={route.modelId} experimentId={route.experimentId} modelId={route.modelId} />;
+    case 'registered-model':
+      return <RegisteredModelPage key={route.name} name={route.name} version={route.version} />;
     case 'compare':
       return <ComparePage runIds={route.runIds} />;
     case 'not-found':
-      return <p>Nothing at {route.path}.</p>;
+      return <NotFound path={route.path} />;
   }
 }
 

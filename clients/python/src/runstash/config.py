@@ -15,6 +15,19 @@ CONFIG_ENV = "RUNSTASH_SERVER_CONFIG"
 DEFAULT_BACKEND_STORE_URI = "sqlite:///runstash.db"
 DEFAULT_ARTIFACTS_DESTINATION = "./mlartifacts"
 PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
+# The MLflow server release whose REST surface runstash serves: what GET /version answers, since
+# the mlflow client compares it to decide which calls the server understands.
+MLFLOW_API_VERSION = "3.18.0"
+
+
+def runstash_version() -> str:
+    """runstash's own release (of the installed `runstash` package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("runstash")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0+unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +48,8 @@ class ServerConfig:
     multipart_uploads: bool = False
     multipart_downloads: bool = False
     grpc_port: int | None = None
+    # One line per HTTP request (method, path, status, duration).
+    access_log: bool = True
     # Split deployment: addresses of remote services instead of in-process servicers.
     metadata_address: str | None = None
     artifacts_addresses: tuple[str, ...] = field(default_factory=tuple)

@@ -9,17 +9,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
 import os
+import re
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
 
-from runstash.config import CONFIG_ENV, ServerConfig
+from runstash.config import CONFIG_ENV, MLFLOW_API_VERSION, ServerConfig, runstash_version
 
 log = logging.getLogger("runstash")
 
@@ -27,6 +29,54 @@ METADATA_SERVICE = "runstash.metadata.MetadataService"
 ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
 # Default artifact roots the artifact service can open itself (besides plain local paths).
 _READABLE_ROOTS = ("s3://", "file://")
+
+
+# What a driver says when the database named in the URI is missing (PostgreSQL, MySQL/MariaDB).
+_MISSING_DATABASE = re.compile(r'database "([^"]+)" does not exist|Unknown database \'([^\']+)\'')
+
+
+def _redacted(uri: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", uri)
+
+
+@contextlib.contextmanager
+def database_errors(uri: str) -> Iterator[None]:
+    """Start-up failures of the database as one line and a non-zero exit, not a traceback."""
+    try:
+        yield
+    except Exception as exc:
+        causes: list[BaseException] = []
+        current: BaseException | None = exc
+        while current is not None and current not in causes:
+            causes.append(current)
+            current = current.__cause__ or current.__context__
+        text = "\n".join(str(cause) for cause in causes)
+        missing = _MISSING_DATABASE.search(text)
+        if missing:
+            name = missing.group(1) or missing.group(2)
+            raise SystemExit(
+                f"runstash: the database {name!r} named by {_redacted(uri)} does not exist; create it first."
+            ) from None
+        if "unavailable" in text.lower() or "could not connect" in text.lower():
+            first = (
+                str(causes[-1]).strip().splitlines()[0]
+                if str(causes[-1]).strip()
+                else type(causes[-1]).__name__
+            )
+            raise SystemExit(f"runstash: cannot reach the database {_redacted(uri)}: {first}") from None
+        raise
+
+
+def close_servicers(servicers: dict[str, Any]) -> None:
+    """Release what the servicers hold (database connections: SQLite then leaves no -wal/-shm)."""
+    for name, servicer in servicers.items():
+        owner = servicer if callable(getattr(servicer, "close", None)) else getattr(servicer, "store", None)
+        close = getattr(owner, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing %s failed", name)
 
 
 def _logging() -> None:
@@ -45,9 +95,11 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     resolver = None
     if config.serves_tracking:
         from runstash_metadata.servicer import MetadataServicer
-        from runstash_metadata.store.sql_store import SqlTrackingStore
+        from runstash_metadata.settings import MetadataSettings
 
-        metadata = MetadataServicer(SqlTrackingStore(config.backend_store_uri, config.artifact_root))
+        metadata = MetadataServicer.open(
+            MetadataSettings.from_env(config.backend_store_uri, config.artifact_root)
+        )
         servicers[METADATA_SERVICE] = metadata
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
@@ -70,7 +122,8 @@ def in_process_backends() -> Any:
     """Backends factory for gateway worker processes (`--workers > 1`): config from the environment."""
     from runstash_gateway import GatewayBackends
 
-    return GatewayBackends.in_process(build_servicers(ServerConfig.from_env()))
+    servicers = build_servicers(ServerConfig.from_env())
+    return GatewayBackends.in_process(servicers, on_close=functools.partial(close_servicers, servicers))
 
 
 def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
@@ -88,6 +141,9 @@ def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
         "disable_security_middleware": config.disable_security_middleware,
         "x_frame_options": config.x_frame_options,
         "allowed_hosts": config.allowed_hosts,
+        "access_log": config.access_log,
+        "server_version": MLFLOW_API_VERSION,
+        "runstash_version": runstash_version(),
     }
     if config.cors_allowed_origins:
         options["cors_allowed_origins"] = config.cors_allowed_origins
@@ -123,20 +179,25 @@ def serve_all_in_one(config: ServerConfig) -> None:
     if config.workers > 1:
         if config.serves_tracking:
             # Migrate once here, so the workers never race each other on a fresh database.
-            from runstash_metadata.store.sql_store import SqlTrackingStore
+            from runstash_metadata.store.database import Database
 
-            SqlTrackingStore(config.backend_store_uri, config.artifact_root).close()
+            with database_errors(config.backend_store_uri):
+                Database.open(config.backend_store_uri).close()
         if config.grpc_port is not None:
             raise SystemExit("--grpc-port needs --workers 1 (or run `runstash metadata` for gRPC clients)")
         run(_gateway_config(config, backends_factory="runstash.serve:in_process_backends"))
         return
-    servicers = build_servicers(config)
+    with database_errors(config.backend_store_uri):
+        servicers = build_servicers(config)
     grpc_server = None
     if config.grpc_port is not None:
         grpc_server = _grpc_server(servicers, f"{config.host}:{config.grpc_port}")
         log.info("gRPC services on %s:%d", config.host, config.grpc_port)
     try:
-        run(_gateway_config(config), GatewayBackends.in_process(servicers))
+        # The gateway closes the servicers at its shutdown: uvicorn re-raises the stopping signal
+        # once it is done, so nothing after run() is sure to execute.
+        on_close = functools.partial(close_servicers, servicers)
+        run(_gateway_config(config), GatewayBackends.in_process(servicers, on_close=on_close))
     finally:
         if grpc_server is not None:
             grpc_server.stop(grace=2)
@@ -157,7 +218,12 @@ def serve_metadata(config: ServerConfig, address: str) -> None:
     from runstash_metadata.server import serve
 
     _logging()
-    _wait(serve(config.backend_store_uri, config.artifact_root, address))
+    with database_errors(config.backend_store_uri):
+        server = serve(config.backend_store_uri, config.artifact_root, address)
+    try:
+        _wait(server)
+    finally:
+        server.runstash_servicer.close()  # type: ignore[attr-defined]
 
 
 def serve_artifacts(config: ServerConfig, address: str) -> None:

@@ -147,3 +147,24 @@ export async function searchLoggedModels(
   );
   return body.models ?? [];
 }
+
+/** Every logged model of some experiments (pages followed up to `limit`). */
+export async function searchExperimentModels(experimentIds: readonly string[], limit: number, signal?: AbortSignal): Promise<LoggedModel[]> {
+  const models: LoggedModel[] = [];
+  let pageToken: string | undefined;
+  do {
+    const body = await apiPost<{ models?: LoggedModel[]; next_page_token?: string }>(
+      'logged-models/search',
+      { experiment_ids: experimentIds, max_results: 100, page_token: pageToken },
+      signal,
+    );
+    models.push(...(body.models ?? []));
+    pageToken = body.next_page_token;
+  } while (pageToken && models.length < limit);
+  return models;
+}
+
+export async function getLoggedModel(modelId: string, signal?: AbortSignal): Promise<LoggedModel> {
+  const body = await apiGet<{ model: LoggedModel }>(`logged-models/${encodeURIComponent(modelId)}`, {}, signal);
+  return body.model;
+}

@@ -94,5 +94,7 @@ export interface LoggedModel {
     status?: string;
     model_type?: string;
     source_run_id?: string;
+    tags?: KeyValue[];
   };
+  data?: { params?: KeyValue[]; metrics?: Metric[] };
 }

@@ -4,6 +4,8 @@ import { MetricChart } from './MetricChart';
 import { alignSeries, type ChartOptions } from './series';
 import { useHistories } from './useHistories';
 
+const NONE: readonly string[] = [];
+
 interface Props {
   metricKey: string;
   runIds: readonly string[];
@@ -17,7 +19,7 @@ interface Props {
 
 /** Fetches one metric for some runs and draws it. */
 export function ChartPanel({ metricKey, runIds, labels, options, live, height }: Props): ReactNode {
-  const { data, error } = useHistories(runIds, metricKey, live);
+  const { data, error } = useHistories(runIds, metricKey, live ? runIds : NONE);
   const aligned = useMemo(() => (data ? alignSeries(data, options) : undefined), [data, options]);
   if (error) return <ErrorBox error={error} />;
   if (!aligned) return <div className="chart-placeholder">Loading {metricKey}…</div>;

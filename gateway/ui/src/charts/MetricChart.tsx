@@ -1,7 +1,16 @@
 import { useEffect, useLayoutEffect, useRef, type ReactNode } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatNumber } from '../util/format';
 import { colorOf, type Aligned, type XAxis } from './series';
+
+/** How one y column is drawn; a band edge is a thin, faint line whose area is filled. */
+export interface SeriesStyle {
+  label: string;
+  color: string;
+  width?: number;
+  dash?: number[];
+}
 
 interface Props {
   title: string;
@@ -10,11 +19,22 @@ interface Props {
   xAxis: XAxis;
   logScale: boolean;
   height?: number;
+  /** Per-series styles; default: run palette by index. */
+  styles?: readonly SeriesStyle[];
+  /** Pairs of 1-based series indices [upper, lower] whose area is filled with `fill`. */
+  bands?: readonly { series: [number, number]; fill: string }[];
+  /** Charts with the same key share their hover position. */
+  syncKey?: string;
 }
 
 const X_LABEL: Record<XAxis, string> = { step: 'step', time: 'time', relative: 'seconds since start' };
 
+function formatValue(_: uPlot, value: number | null): string {
+  return value === null || value === undefined ? '—' : formatNumber(value);
+}
+
 function optionsOf(props: Props, width: number, onDrawn: () => void): uPlot.Options {
+  const styles: readonly SeriesStyle[] = props.styles ?? props.labels.map((label, i) => ({ label, color: colorOf(i) }));
   return {
     width,
     height: props.height ?? 220,
@@ -22,16 +42,24 @@ function optionsOf(props: Props, width: number, onDrawn: () => void): uPlot.Opti
     scales: { x: { time: props.xAxis === 'time' }, y: { distr: props.logScale ? 3 : 1 } },
     series: [
       { label: X_LABEL[props.xAxis] },
-      ...props.labels.map((label, i) => ({
-        label,
-        stroke: colorOf(i),
-        width: 1.5,
+      ...styles.map((style) => ({
+        label: style.label,
+        stroke: style.color,
+        width: style.width ?? 1.5,
+        dash: style.dash,
         spanGaps: true,
+        // Band edges are drawn as the band's outline only, without point markers.
+        ...(style.width !== undefined && style.width < 1 ? { points: { show: false } } : {}),
+        value: formatValue,
         // uPlot's default shows points only where they are sparse (e.g. a single value).
       })),
     ],
-    legend: { show: props.labels.length <= 12 },
-    cursor: { drag: { x: true, y: false } },
+    bands: props.bands?.map((b) => ({ series: b.series, fill: b.fill })),
+    legend: { show: styles.length <= 30 },
+    cursor: {
+      drag: { x: true, y: false },
+      ...(props.syncKey ? { sync: { key: props.syncKey, setSeries: false } } : {}),
+    },
     hooks: { draw: [onDrawn] },
   };
 }
@@ -40,8 +68,8 @@ function optionsOf(props: Props, width: number, onDrawn: () => void): uPlot.Opti
 export function MetricChart(props: Props): ReactNode {
   const host = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
-  const { data, labels, xAxis, logScale, title, height } = props;
-  const structure = JSON.stringify([labels, xAxis, logScale, title, height]);
+  const { data, labels, xAxis, logScale, title, height, styles, bands, syncKey } = props;
+  const structure = JSON.stringify([labels, xAxis, logScale, title, height, styles, bands, syncKey]);
   const latest = useRef(props);
   useLayoutEffect(() => {
     latest.current = props;
@@ -57,7 +85,9 @@ export function MetricChart(props: Props): ReactNode {
     const plot = new uPlot(optionsOf(latest.current, element.clientWidth || 600, onDrawn), latest.current.data, element);
     chart.current = plot;
     const observer = new ResizeObserver(() => {
-      if (element.clientWidth > 0) plot.setSize({ width: element.clientWidth, height: plot.height });
+      if (element.clientWidth > 0 && element.clientWidth !== plot.width) {
+        plot.setSize({ width: element.clientWidth, height: plot.height });
+      }
     });
     observer.observe(element);
     return () => {

@@ -1,3 +1,4 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { getHistoryBulkInterval } from '../api/endpoints';
 import { useAsync, usePoll, type AsyncState } from '../util/useAsync';
 import { groupByRun, type RunSeries } from './series';
@@ -23,9 +24,40 @@ async function loadHistories(
   return groupByRun(answers.flat(), runIds);
 }
 
-/** Metric histories of several runs; polls while any of them is still running. */
-export function useHistories(runIds: readonly string[], metricKey: string, live: boolean): AsyncState<RunSeries[]> {
-  const state = useAsync(JSON.stringify([runIds, metricKey]), (signal) => loadHistories(runIds, metricKey, signal));
-  usePoll(state.reload, live ? POLL_MS : undefined);
-  return state;
+/**
+ * Metric histories of several runs. While `liveRunIds` (the RUNNING ones) is not empty, only
+ * those runs are fetched again every POLL_MS and merged in; finished runs are not re-read.
+ */
+export function useHistories(runIds: readonly string[], metricKey: string, liveRunIds: readonly string[]): AsyncState<RunSeries[]> {
+  const key = JSON.stringify([runIds, metricKey]);
+  const state = useAsync(key, (signal) => loadHistories(runIds, metricKey, signal));
+  const [fresh, setFresh] = useState<{ key: string; series: Map<string, RunSeries> } | undefined>(undefined);
+  const liveKey = liveRunIds.join(',');
+  const [tick, setTick] = useState(0);
+  // A stable callback: a new one each render would restart the poll timer before it fires.
+  const next = useCallback(() => setTick((t) => t + 1), []);
+  usePoll(next, liveKey ? POLL_MS : undefined);
+  useEffect(() => {
+    if (tick === 0 || !liveKey) return undefined;
+    const controller = new AbortController();
+    const ids = liveKey.split(',');
+    loadHistories(ids, metricKey, controller.signal).then(
+      (series) => {
+        if (controller.signal.aborted) return;
+        setFresh((f) => {
+          const merged = new Map(f?.key === key ? f.series : []);
+          for (const s of series) merged.set(s.runId, s);
+          return { key, series: merged };
+        });
+      },
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [tick, liveKey, metricKey, key]);
+  const { data } = state;
+  const merged = useMemo(
+    () => (data && fresh?.key === key ? data.map((s) => fresh.series.get(s.runId) ?? s) : data),
+    [data, fresh, key],
+  );
+  return { ...state, data: merged };
 }

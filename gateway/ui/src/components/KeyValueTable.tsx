@@ -1,4 +1,5 @@
 import { useState, type ReactNode } from 'react';
+import { Breakable } from './Breakable';
 
 interface Props {
   rows: readonly { key: string; value: ReactNode; text: string }[];
@@ -21,7 +22,9 @@ export function KeyValueTable({ rows, empty, testId }: Props): ReactNode {
         <tbody>
           {shown.map((row) => (
             <tr key={row.key}>
-              <th>{row.key}</th>
+              <th>
+                <Breakable text={row.key} />
+              </th>
               <td>{row.value}</td>
             </tr>
           ))}

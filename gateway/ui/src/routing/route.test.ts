@@ -20,6 +20,15 @@ describe('hash routes', () => {
     expect(route('#/compare?runs=a,b,c')).toEqual({ page: 'compare', runIds: ['a', 'b', 'c'] });
   });
 
+  it("resolves MLflow's deep links: artifacts, model metrics, logged and registered models", () => {
+    expect(route('#/experiments/7/runs/ab/artifacts')).toMatchObject({ page: 'run', runId: 'ab', tab: 'artifacts' });
+    expect(route('#/experiments/7/runs/ab/artifacts/model/MLmodel')).toMatchObject({ tab: 'artifacts', artifactPath: 'model/MLmodel' });
+    expect(route('#/experiments/7/runs/ab/model-metrics')).toMatchObject({ page: 'run', tab: 'overview' });
+    expect(route('#/experiments/7/models/m-123')).toEqual({ page: 'logged-model', experimentId: '7', modelId: 'm-123' });
+    expect(route('#/models/my%20model')).toEqual({ page: 'registered-model', name: 'my model', version: undefined });
+    expect(route('#/models/m/versions/3')).toEqual({ page: 'registered-model', name: 'm', version: '3' });
+  });
+
   it('reports unknown paths', () => {
     expect(route('#/nope/1/2')).toEqual({ page: 'not-found', path: '/nope/1/2' });
   });

@@ -4,7 +4,9 @@
 export type Route =
   | { page: 'experiments' }
   | { page: 'runs'; experimentIds: string[] }
-  | { page: 'run'; experimentId: string; runId: string }
+  | { page: 'run'; experimentId: string; runId: string; tab?: string; artifactPath?: string }
+  | { page: 'logged-model'; experimentId: string; modelId: string }
+  | { page: 'registered-model'; name: string; version?: string }
   | { page: 'compare'; runIds: string[] }
   | { page: 'not-found'; path: string };
 
@@ -42,6 +44,18 @@ export function routeOf(location: Location): Route {
   if (parts[0] === 'experiments' && parts.length === 4 && parts[2] === 'runs' && parts[1] && parts[3]) {
     return { page: 'run', experimentId: parts[1], runId: parts[3] };
   }
+  // MLflow's deep links: .../runs/<id>/artifacts[/<path>], .../runs/<id>/model-metrics.
+  if (parts[0] === 'experiments' && parts.length >= 5 && parts[2] === 'runs' && parts[1] && parts[3]) {
+    const tab = parts[4] === 'model-metrics' ? 'overview' : parts[4];
+    const artifactPath = parts[4] === 'artifacts' && parts.length > 5 ? parts.slice(5).join('/') : undefined;
+    return { page: 'run', experimentId: parts[1], runId: parts[3], tab, artifactPath };
+  }
+  if (parts[0] === 'experiments' && parts.length >= 4 && parts[2] === 'models' && parts[1] && parts[3]) {
+    return { page: 'logged-model', experimentId: parts[1], modelId: parts[3] };
+  }
+  if (parts[0] === 'models' && parts[1]) {
+    return { page: 'registered-model', name: parts[1], version: parts[2] === 'versions' ? parts[3] : undefined };
+  }
   if (parts.length === 1 && parts[0] === 'runs') {
     return { page: 'runs', experimentIds: listParam(location.query, 'experiments') };
   }
@@ -57,6 +71,9 @@ export const paths = {
   run: (experimentId: string, runId: string): string =>
     `/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`,
   runs: (): string => '/runs',
+  loggedModel: (experimentId: string, modelId: string): string =>
+    `/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}`,
+  registeredModel: (name: string): string => `/models/${encodeURIComponent(name)}`,
   compare: (): string => '/compare',
 };
 

@@ -1,9 +1,11 @@
-"""The gRPC boundary of every runstash service: domain errors in, gRPC statuses out.
+"""The error boundary of every runstash servicer: domain errors in, gRPC statuses out.
 
-Servicers stay plain objects that raise :class:`~runstash_protos.errors.RunstashError`; this
-interceptor is the one place where that becomes a gRPC status with the MLflow ``error_code`` in
-trailing metadata. Anything else escaping a servicer is a bug: it is logged with its traceback and
-reported as INTERNAL without leaking internals to the caller.
+Servicers stay plain objects that raise :class:`~runstash_protos.errors.RunstashError`; the guards
+here are the one place where that becomes a gRPC status with the MLflow ``error_code`` in trailing
+metadata. Anything else escaping a servicer is a bug: it is logged with its traceback and reported
+as INTERNAL without leaking internals to the caller. The gRPC servers apply them through
+:class:`ErrorInterceptor`; the gateway's in-process backend wraps each servicer method with
+:func:`guard` itself, so both deployments answer the same bug the same way.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _unexpected(error: Exception, context: grpc.ServicerContext, behavior: objec
     abort(context, _INTERNAL)
 
 
-def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
+def guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
@@ -58,7 +60,7 @@ def _guard_unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callab
     return call
 
 
-def _guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]) -> Callable[..., Any]:
+def guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]) -> Callable[..., Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         try:
             yield from behavior(request, context)
@@ -68,6 +70,11 @@ def _guard_stream(behavior: Callable[[Any, grpc.ServicerContext], Iterator[Any]]
             _unexpected(error, context, behavior)
 
     return call
+
+
+def guard(behavior: Callable[..., Any], *, server_streaming: bool) -> Callable[..., Any]:
+    """The boundary around one servicer method (streaming responses guarded while iterated)."""
+    return guard_stream(behavior) if server_streaming else guard_unary(behavior)
 
 
 class ErrorInterceptor(grpc.ServerInterceptor):
@@ -86,13 +93,13 @@ class ErrorInterceptor(grpc.ServerInterceptor):
             "response_serializer": handler.response_serializer,
         }
         if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(_guard_unary(handler.unary_unary), **common)
+            return grpc.unary_unary_rpc_method_handler(guard_unary(handler.unary_unary), **common)
         if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(_guard_unary(handler.stream_unary), **common)
+            return grpc.stream_unary_rpc_method_handler(guard_unary(handler.stream_unary), **common)
         if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(_guard_stream(handler.unary_stream), **common)
+            return grpc.unary_stream_rpc_method_handler(guard_stream(handler.unary_stream), **common)
         if handler.stream_stream is not None:
-            return grpc.stream_stream_rpc_method_handler(_guard_stream(handler.stream_stream), **common)
+            return grpc.stream_stream_rpc_method_handler(guard_stream(handler.stream_stream), **common)
         return handler
 
 

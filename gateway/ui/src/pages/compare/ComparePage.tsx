@@ -10,6 +10,7 @@ import { hrefOf, listParam, paths } from '../../routing/route';
 import { useLocation } from '../../routing/useLocation';
 import { formatNumber } from '../../util/format';
 import { useAsync } from '../../util/useAsync';
+import { plural } from '../../util/plural';
 import { runName } from '../runs/columns';
 import { diffRows } from './diff';
 import { DiffTable } from './DiffTable';
@@ -128,7 +129,7 @@ export function ComparePage({ runIds }: { runIds: string[] }): ReactNode {
   const { data, error } = useAsync(runIds.join(','), (signal) => Promise.all(runIds.map((id) => getRun(id, signal))));
   return (
     <section className="compare-page">
-      <h1>Compare {runIds.length} runs</h1>
+      <h1>Compare {plural(runIds.length, 'run')}</h1>
       {error && <ErrorBox error={error} />}
       {!data && !error && <p>Loading runs…</p>}
       {data && <CompareBody runs={data} />}

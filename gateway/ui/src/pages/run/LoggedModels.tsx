@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { Run } from '../../api/types';
+import { hrefOf, paths } from '../../routing/route';
 import { formatTime } from '../../util/format';
 import { useRunModels } from './useRunModels';
 
@@ -28,9 +29,11 @@ export function LoggedModels({ run }: { run: Run }): ReactNode {
       <tbody>
         {data.map(({ info }) => (
           <tr key={info.model_id}>
-            <td>{info.name}</td>
+            <td>
+              <a href={hrefOf(paths.loggedModel(info.experiment_id, info.model_id))}>{info.name}</a>
+            </td>
             <td className="mono">{info.model_id}</td>
-            <td>{info.model_type}</td>
+            <td>{info.model_type || <span className="muted">not set</span>}</td>
             <td>{info.status?.replace('LOGGED_MODEL_', '')}</td>
             <td>{formatTime(info.creation_timestamp_ms)}</td>
           </tr>
@@ -38,7 +41,9 @@ export function LoggedModels({ run }: { run: Run }): ReactNode {
         {linked.map((m) => (
           <tr key={`${m.id}-${m.role}`}>
             <td />
-            <td className="mono">{m.id}</td>
+            <td className="mono">
+              <a href={hrefOf(paths.loggedModel(run.info.experiment_id, m.id))}>{m.id}</a>
+            </td>
             <td colSpan={3}>{m.role}</td>
           </tr>
         ))}

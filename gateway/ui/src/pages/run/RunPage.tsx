@@ -81,9 +81,17 @@ function OverviewTab({ run, reload }: { run: Run; reload: () => void }): ReactNo
   );
 }
 
-export function RunPage({ experimentId, runId }: { experimentId: string; runId: string }): ReactNode {
+interface Props {
+  experimentId: string;
+  runId: string;
+  /** From MLflow's deep links (`.../runs/<id>/artifacts/<path>`), used when the query has none. */
+  routeTab?: string;
+  artifactPath?: string;
+}
+
+export function RunPage({ experimentId, runId, routeTab, artifactPath }: Props): ReactNode {
   const { query, setQuery } = useLocation();
-  const tab = tabOf(query.get('tab'));
+  const tab = tabOf(query.get('tab') ?? routeTab ?? null);
   const { data: run, error, reload } = useAsync(runId, (signal) => getRun(runId, signal));
   usePoll(reload, run?.info.status === 'RUNNING' ? POLL_MS : undefined);
   if (error && !run) return <ErrorBox error={error} />;
@@ -112,7 +120,7 @@ export function RunPage({ experimentId, runId }: { experimentId: string; runId: 
         <ArtifactBrowser
           run={run}
           modelId={query.get('model') ?? ''}
-          selected={query.get('path') ?? ''}
+          selected={query.get('path') ?? artifactPath ?? ''}
           onSelect={(path) => setQuery({ path }, true)}
           onModel={(model) => setQuery({ model, path: undefined }, true)}
         />

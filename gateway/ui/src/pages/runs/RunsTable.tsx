@@ -1,9 +1,12 @@
 import { memo, useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { Run } from '../../api/types';
+import { plural } from '../../util/plural';
+import { Breakable } from '../../components/Breakable';
 import { VirtualRows } from '../../components/VirtualRows';
 import { hrefOf, paths } from '../../routing/route';
 import { encodeColumn, type ColumnId, type Sort } from '../../util/searchKeys';
 import { cellValue, isSortable, runName, titleOf, type CellContext } from './columns';
+import type { RunGroup, TableItem } from './grouping';
 
 const ROW_HEIGHT = 30;
 const CHECK_WIDTH = 36;
@@ -14,6 +17,12 @@ const PREFETCH_ROWS = 50;
 
 interface Props {
   runs: readonly Run[];
+  /** Rows to show: runs, or group headers and their runs. */
+  items: readonly TableItem[];
+  /** Runs hidden from the charts (their eye is closed). */
+  hidden: ReadonlySet<string>;
+  onToggleHidden: (runId: string) => void;
+  onToggleGroup: (groupId: string) => void;
   columns: readonly ColumnId[];
   sort: Sort | undefined;
   onSort: (sort: Sort) => void;
@@ -33,7 +42,7 @@ function SortHeader({ column, sort, onSort }: { column: ColumnId; sort: Sort | u
   const active = sort && sameColumn(sort.column, column);
   const arrow = active ? (sort.ascending ? ' ▲' : ' ▼') : '';
   const title = `${column.kind === 'attribute' ? '' : `${column.kind}: `}${titleOf(column)}`;
-  if (!isSortable(column)) return <span title={title}>{titleOf(column)}</span>;
+  if (!isSortable(column)) return <span title={title}><Breakable text={titleOf(column)} /></span>;
   return (
     <button
       type="button"
@@ -42,7 +51,7 @@ function SortHeader({ column, sort, onSort }: { column: ColumnId; sort: Sort | u
       data-testid={`sort-${encodeColumn(column)}`}
       onClick={() => onSort({ column, ascending: active ? !sort.ascending : false })}
     >
-      {titleOf(column)}
+      <Breakable text={titleOf(column)} />
       {arrow}
     </button>
   );
@@ -50,14 +59,29 @@ function SortHeader({ column, sort, onSort }: { column: ColumnId; sort: Sort | u
 
 interface RowProps {
   run: Run;
+  color: string;
   columns: readonly ColumnId[];
   selected: boolean;
+  hidden: boolean;
   onToggle: (runId: string) => void;
+  onToggleHidden: (runId: string) => void;
   context: CellContext;
 }
 
+function GroupRow({ group, collapsed, onToggleGroup, width }: { group: RunGroup; collapsed: boolean; onToggleGroup: (id: string) => void; width: number }): ReactNode {
+  return (
+    <div className="group-row" data-testid="group-row" data-group={group.label} style={{ width }}>
+      <button type="button" className="link" aria-expanded={!collapsed} onClick={() => onToggleGroup(group.id)} data-testid="group-toggle">
+        {collapsed ? '▸' : '▾'}
+      </button>
+      <span className="swatch" style={{ background: group.color }} />
+      <strong>{group.label}</strong> <span className="muted" data-testid="group-count">{plural(group.runs.length, 'run')}</span>
+    </div>
+  );
+}
+
 /** Memoised: while scrolling, only rows that come into view render. */
-const RunRow = memo(function RunRow({ run, columns, selected, onToggle, context }: RowProps): ReactNode {
+const RunRow = memo(function RunRow({ run, color, columns, selected, hidden, onToggle, onToggleHidden, context }: RowProps): ReactNode {
   const id = run.info.run_id;
   return (
     <div className={`run-row ${run.info.lifecycle_stage}`} data-testid="run-row" data-run-id={id}>
@@ -65,6 +89,17 @@ const RunRow = memo(function RunRow({ run, columns, selected, onToggle, context 
         <input type="checkbox" checked={selected} onChange={() => onToggle(id)} aria-label={`Select run ${runName(run)}`} />
       </div>
       <div className="cell name" style={{ width: NAME_WIDTH }}>
+        <button
+          type="button"
+          className={`eye${hidden ? ' closed' : ''}`}
+          title={hidden ? 'Show in charts' : 'Hide from charts'}
+          aria-label={`${hidden ? 'Show' : 'Hide'} run ${runName(run)} in charts`}
+          aria-pressed={!hidden}
+          data-testid="run-eye"
+          onClick={() => onToggleHidden(id)}
+        >
+          <span className="swatch" style={{ background: hidden ? 'transparent' : color, borderColor: color }} />
+        </button>
         <a href={hrefOf(paths.run(run.info.experiment_id, id))}>{runName(run)}</a>
       </div>
       {columns.map((column) => {
@@ -85,15 +120,15 @@ const RunRow = memo(function RunRow({ run, columns, selected, onToggle, context 
 });
 
 export function RunsTable(props: Props): ReactNode {
-  const { runs, columns, sort, onSort, selected, onToggle, onToggleAll, hasMore, loadMore, experimentNames } = props;
+  const { runs, items, hidden, onToggleHidden, onToggleGroup, columns, sort, onSort, selected, onToggle, onToggleAll, hasMore, loadMore, experimentNames } = props;
   const width = CHECK_WIDTH + NAME_WIDTH + columns.length * COLUMN_WIDTH;
   const [now] = useState(Date.now);
   const context = useMemo(() => ({ now, experimentNames }), [now, experimentNames]);
   const onRangeEnd = useCallback(
     (end: number) => {
-      if (hasMore && end >= runs.length - PREFETCH_ROWS) loadMore();
+      if (hasMore && end >= items.length - PREFETCH_ROWS) loadMore();
     },
-    [hasMore, runs.length, loadMore],
+    [hasMore, items.length, loadMore],
   );
   const allSelected = runs.length > 0 && runs.every((r) => selected.has(r.info.run_id));
   const header = (
@@ -112,13 +147,27 @@ export function RunsTable(props: Props): ReactNode {
     </>
   );
   const renderRow = (index: number): ReactNode => {
-    const run = runs[index];
-    if (!run) return null;
-    return <RunRow run={run} columns={columns} selected={selected.has(run.info.run_id)} onToggle={onToggle} context={context} />;
+    const item = items[index];
+    if (!item) return null;
+    if (item.type === 'group') return <GroupRow group={item.group} collapsed={item.collapsed} onToggleGroup={onToggleGroup} width={width} />;
+    const { run, color } = item;
+    const id = run.info.run_id;
+    return (
+      <RunRow
+        run={run}
+        color={color}
+        columns={columns}
+        selected={selected.has(id)}
+        hidden={hidden.has(id)}
+        onToggle={onToggle}
+        onToggleHidden={onToggleHidden}
+        context={context}
+      />
+    );
   };
   return (
     <VirtualRows
-      count={runs.length}
+      count={items.length}
       rowHeight={ROW_HEIGHT}
       width={width}
       header={header}

@@ -10,6 +10,8 @@ export interface RunPages {
   error: Error | undefined;
   loadMore: () => void;
   reload: () => void;
+  /** Swaps in fresh copies of some runs (live polling), keeping the rest untouched. */
+  patch: (fresh: readonly Run[]) => void;
 }
 
 interface Pages {
@@ -75,5 +77,10 @@ export function useRunPages(search: Search, firstPageSize: number): RunPages {
     error: current ? pages.error : undefined,
     loadMore,
     reload: useCallback(() => setGeneration((g) => g + 1), []),
+    patch: useCallback((fresh: readonly Run[]) => {
+      if (fresh.length === 0) return;
+      const byId = new Map(fresh.map((r) => [r.info.run_id, r]));
+      setPages((p) => (p ? { ...p, runs: p.runs.map((r) => byId.get(r.info.run_id) ?? r) } : p));
+    }, []),
   };
 }

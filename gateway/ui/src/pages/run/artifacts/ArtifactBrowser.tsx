@@ -29,7 +29,7 @@ export function ArtifactBrowser({ run, modelId, selected, onSelect, onModel }: P
               <option value="">run artifacts</option>
               {models.map(({ info }) => (
                 <option key={info.model_id} value={info.model_id}>
-                  logged model {info.name}
+                  logged model: {info.name}
                 </option>
               ))}
             </select>

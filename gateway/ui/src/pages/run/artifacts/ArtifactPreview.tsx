@@ -1,9 +1,9 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { fetchBytes } from '../../../api/client';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { parseCsv } from '../../../util/csv';
 import { useAsync } from '../../../util/useAsync';
-import { looksLikeText, prettyJson, previewKindOf, type PreviewKind } from './previewKind';
+import { jsonTable, looksLikeText, prettyJson, previewKindOf, type PreviewKind } from './previewKind';
 import type { ArtifactSource } from './source';
 
 const MAX_PREVIEW_BYTES = 1024 * 1024;
@@ -26,6 +26,30 @@ async function load(url: string, path: string, signal: AbortSignal): Promise<Loa
 
 function CsvTable({ text, separator }: { text: string; separator: string }): ReactNode {
   const rows = parseCsv(separator === ',' ? text : text.replaceAll(separator, ','), MAX_CSV_ROWS + 1);
+  return <RowsTable rows={rows} />;
+}
+
+/**
+ * HTML artifacts (estimator.html, plotly figures) render in an iframe with an opaque origin:
+ * scripts may run for charts, but cannot reach this page, its cookies or the API.
+ */
+function HtmlPreview({ text }: { text: string }): ReactNode {
+  const [source, setSource] = useState(false);
+  return (
+    <>
+      <label className="check">
+        <input type="checkbox" checked={source} onChange={(e) => setSource(e.target.checked)} /> show source
+      </label>
+      {source ? (
+        <pre data-testid="text-preview">{text}</pre>
+      ) : (
+        <iframe className="html-preview" sandbox="allow-scripts" srcDoc={text} title="HTML artifact" data-testid="html-preview" />
+      )}
+    </>
+  );
+}
+
+function RowsTable({ rows }: { rows: readonly (readonly string[])[] }): ReactNode {
   const [head, ...body] = rows;
   return (
     <div className="csv-scroll">
@@ -53,8 +77,13 @@ function Body({ loaded, path }: { loaded: Loaded; path: string }): ReactNode {
       return <p className="muted">No preview for this file type.</p>;
     case 'csv':
       return <CsvTable text={loaded.text} separator={path.toLowerCase().endsWith('.tsv') ? '\t' : ','} />;
-    case 'json':
+    case 'html':
+      return <HtmlPreview text={loaded.text} />;
+    case 'json': {
+      const table = loaded.truncated ? undefined : jsonTable(loaded.text);
+      if (table) return <RowsTable rows={table} />;
       return <pre data-testid="text-preview">{loaded.truncated ? loaded.text : prettyJson(loaded.text)}</pre>;
+    }
     case 'text':
       return <pre data-testid="text-preview">{loaded.text}</pre>;
   }
@@ -72,7 +101,7 @@ function TextPreview({ url, path }: { url: string; path: string }): ReactNode {
   );
 }
 
-/** Shows an artifact as text, a table or an image — never as HTML. */
+/** Shows an artifact as text, a table, an image, or HTML in a sandboxed iframe. */
 export function ArtifactPreview({ source, path }: { source: ArtifactSource; path: string }): ReactNode {
   const url = source.fileUrl(path);
   const name = path.slice(path.lastIndexOf('/') + 1);

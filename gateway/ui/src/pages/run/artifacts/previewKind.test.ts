@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeText, prettyJson, previewKindOf } from './previewKind';
+import { jsonTable, looksLikeText, prettyJson, previewKindOf } from './previewKind';
 
 describe('previewKindOf', () => {
   it('picks a preview from the file name', () => {
@@ -10,7 +10,7 @@ describe('previewKindOf', () => {
     expect(previewKindOf('plot.png')).toBe('image');
     expect(previewKindOf('model.pkl')).toBe('binary');
     expect(previewKindOf('mystery')).toBe('unknown');
-    expect(previewKindOf('page.html')).toBe('text');
+    expect(previewKindOf('page.html')).toBe('html');
   });
 });
 
@@ -24,5 +24,14 @@ describe('content checks', () => {
   it('pretty-prints JSON and leaves other text alone', () => {
     expect(prettyJson('{"a":[1,2]}')).toBe('{\n  "a": [\n    1,\n    2\n  ]\n}');
     expect(prettyJson('{not json')).toBe('{not json');
+  });
+});
+
+describe('jsonTable', () => {
+  it("reads mlflow.log_table's columns/data and arrays of objects as tables", () => {
+    expect(jsonTable('{"columns": ["a", "b"], "data": [[1, "x"], [2, null]]}')).toEqual([['a', 'b'], ['1', 'x'], ['2', '']]);
+    expect(jsonTable('[{"a": 1}, {"b": {"c": 2}}]')).toEqual([['a', 'b'], ['1', ''], ['', '{"c":2}']]);
+    expect(jsonTable('{"lr": 0.1}')).toBeUndefined();
+    expect(jsonTable('not json')).toBeUndefined();
   });
 });

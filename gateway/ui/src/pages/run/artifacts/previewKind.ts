@@ -1,9 +1,9 @@
-export type PreviewKind = 'image' | 'csv' | 'json' | 'text' | 'binary';
+export type PreviewKind = 'image' | 'html' | 'csv' | 'json' | 'text' | 'binary';
 
 const IMAGE = new Set(['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'svg']);
 const TEXT = new Set([
   'txt', 'log', 'md', 'yaml', 'yml', 'py', 'toml', 'ini', 'cfg', 'conf', 'sh', 'sql', 'r', 'js', 'ts',
-  'html', 'htm', 'xml', 'requirements', 'lock', 'properties', 'env', 'gitignore',
+  'xml', 'requirements', 'lock', 'properties', 'env', 'gitignore',
 ]);
 const TEXT_NAMES = new Set(['MLmodel', 'MLproject', 'Dockerfile', 'LICENSE', 'README', 'requirements.txt']);
 const BINARY = new Set(['pkl', 'pickle', 'bin', 'pt', 'pth', 'onnx', 'h5', 'npy', 'npz', 'parquet', 'zip', 'gz', 'tar', 'joblib', 'so', 'whl']);
@@ -20,6 +20,7 @@ export function previewKindOf(path: string): PreviewKind | 'unknown' {
   const ext = extensionOf(path);
   if (TEXT_NAMES.has(name)) return 'text';
   if (IMAGE.has(ext)) return 'image';
+  if (ext === 'html' || ext === 'htm') return 'html';
   if (ext === 'csv' || ext === 'tsv') return 'csv';
   if (ext === 'json' || ext === 'jsonl') return 'json';
   if (TEXT.has(ext)) return 'text';
@@ -44,4 +45,32 @@ export function prettyJson(text: string): string {
   } catch {
     return text;
   }
+}
+
+const cell = (value: unknown): string => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+
+/**
+ * Rows of a JSON table: mlflow.log_table's `{"columns": [...], "data": [[...]]}` or an array of
+ * flat objects; anything else is not a table.
+ */
+export function jsonTable(text: string): string[][] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const { columns, data } = value as { columns?: unknown; data?: unknown };
+    if (Array.isArray(columns) && Array.isArray(data) && data.every(Array.isArray)) {
+      return [columns.map(cell), ...(data as unknown[][]).map((row) => row.map(cell))];
+    }
+    return undefined;
+  }
+  if (Array.isArray(value) && value.length > 0 && value.every((r) => r && typeof r === 'object' && !Array.isArray(r))) {
+    const rows = value as Record<string, unknown>[];
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    return [keys, ...rows.map((r) => keys.map((k) => cell(r[k])))];
+  }
+  return undefined;
 }
