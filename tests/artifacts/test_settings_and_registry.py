@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from runstash_artifacts.paths import parse_artifact_path
-from runstash_artifacts.settings import MIB, ArtifactSettings, S3Settings, TransferSettings, parse_flag
+from runstash_artifacts.settings import MIB, ArtifactSettings, S3Settings, TransferSettings
 from runstash_artifacts.storage.local import LocalStorage
 from runstash_artifacts.storage.registry import StorageContext, can_open, open_storage, storage_kind
 from runstash_artifacts.storage.s3 import S3Storage
@@ -21,24 +21,15 @@ from .conftest import SMALL_TRANSFERS
 P = parse_artifact_path
 
 
-@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", "on", " On "])
-def test_true_flags(value: str) -> None:
-    assert parse_flag("X", value, False) is True
-
-
-@pytest.mark.parametrize("value", ["0", "false", "no", "off", "OFF"])
-def test_false_flags(value: str) -> None:
-    assert parse_flag("X", value, True) is False
-
-
-@pytest.mark.parametrize("value", [None, "", "  "])
-def test_unset_flags_take_the_default(value: str | None) -> None:
-    assert parse_flag("X", value, True) is True
-    assert parse_flag("X", value, False) is False
+@pytest.mark.parametrize(
+    ("value", "ignore_tls"), [("on", True), (" Yes ", True), ("off", False), ("0", False), ("", False)]
+)
+def test_flags_follow_the_project_rule(value: str, ignore_tls: bool) -> None:
+    assert ArtifactSettings.from_env({"MLFLOW_S3_IGNORE_TLS": value}).s3.verify_tls is not ignore_tls
 
 
 def test_a_flag_that_is_not_a_boolean_stops_the_start() -> None:
-    with pytest.raises(ValueError, match="MLFLOW_S3_IGNORE_TLS='maybe'"):
+    with pytest.raises(ValueError, match="MLFLOW_S3_IGNORE_TLS: 'maybe'"):
         ArtifactSettings.from_env({"MLFLOW_S3_IGNORE_TLS": "maybe"})
 
 

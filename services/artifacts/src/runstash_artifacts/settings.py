@@ -11,29 +11,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from runstash_protos.flags import parse_bool
+
 from runstash_artifacts.storage.base import DEFAULT_CHUNK_SIZE
 
 UI_UPLOAD_LIMIT = 10 * 1024 * 1024
 MIB = 1024 * 1024
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def parse_flag(name: str, value: str | None, default: bool) -> bool:
-    """The project's boolean rule for environment flags (unset or empty = ``default``)."""
-    if value is None or not value.strip():
-        return default
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"{name}={value!r} is not a boolean: use one of 1/true/yes/on or 0/false/no/off")
-
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
-    return parse_flag(name, env.get(name), default)
+    try:
+        return parse_bool(env.get(name), default)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
