@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import grpc_ingest
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for peer in order:
                 log(f"round {rnd + 1}/{args.rounds}: {peer} on PostgreSQL")
                 results["metadata"].append({"round": rnd, **metadata_round(lg, peer, workdir, args)})
+        grpc_ingest.run_for(results, workdir, quick=args.quick)
         if not args.no_w5:
             (workdir / "seaweedfs").mkdir()
             with seaweedfs(ROOT / ".venv" / "bin" / "weed", workdir / "seaweedfs") as s3:

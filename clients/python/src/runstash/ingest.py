@@ -186,6 +186,12 @@ class AsyncLogger:
                 )
 
     @property
+    def backlog(self) -> int:
+        """Items queued, waiting to be resent or unacknowledged (to pace a producer that outruns
+        the server; ``log_metric`` itself never blocks)."""
+        return len(self._queue) + len(self._resend) + len(self._unacked)
+
+    @property
     def offline(self) -> bool:
         return self._offline
 
