@@ -4,6 +4,10 @@
 ``RUNSTASH_COMPAT_REFERENCE=1`` to point the very same tests at the real ``mlflow server`` instead
 (one per db_kind; run with ``--deployments single``): that is how the expectations written here
 were checked against MLflow's own behaviour.
+
+``RUNSTASH_TEST_TRANSPORTS=rest,grpc`` also runs every test over ``runstash://`` (the stock client
+with the runstash mlflow plugin, on servers of their own with the gRPC services reachable); the
+default (``rest``) leaves the suite, its ids and its servers exactly as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.client.plugin_venv import PluginClientRunner, plugin_python
 from tests.compat.scripts import ARTIFACTS, EXPERIMENTS, RUNS, SEARCH, TUTORIAL, compose
+from tests.conftest import free_port
 
 if TYPE_CHECKING:
     from tests.conftest import (
@@ -29,6 +35,56 @@ if TYPE_CHECKING:
 
 def against_reference() -> bool:
     return os.environ.get("RUNSTASH_COMPAT_REFERENCE") == "1"
+
+
+TRANSPORTS = ("rest", "grpc")
+
+
+def selected_transports() -> list[str]:
+    chosen = [t.strip() for t in os.environ.get("RUNSTASH_TEST_TRANSPORTS", "rest").split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in TRANSPORTS]
+    if unknown:
+        raise pytest.UsageError(
+            f"RUNSTASH_TEST_TRANSPORTS: unknown {unknown}, choose from {list(TRANSPORTS)}"
+        )
+    return chosen
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Parametrized only when gRPC is asked for, so the default run keeps its test ids.
+    if "transport" in metafunc.fixturenames and selected_transports() != ["rest"]:
+        metafunc.parametrize("transport", selected_transports(), indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "rest"))
+
+
+def launch_for_grpc(
+    launcher: ServerLauncher,
+    deployment: str,
+    backend_uri: str,
+    destination: str,
+    *,
+    env: dict[str, str],
+    label: str,
+) -> tuple[RunningServer, str]:
+    """A deployment whose gRPC services the plugin can reach; returns it and its runstash:// URI."""
+    if deployment == "single":
+        port = free_port()
+        server = launcher.single(
+            backend_uri, destination, env=env, extra_args=["--grpc-port", str(port)], label=label
+        )
+        return server, f"runstash://127.0.0.1:{port}"
+    server = launcher.split(backend_uri, destination, env=env, label=label)
+
+    def port_of(prefix: str) -> str:
+        proc = next(p for p in server.processes if p.name.startswith(prefix))
+        args = [str(a) for a in proc.popen.args]  # type: ignore[union-attr]
+        return args[args.index("--port") + 1]
+
+    return server, f"runstash://127.0.0.1:{port_of('metadata')}?artifacts=127.0.0.1:{port_of('artifacts')}"
 
 
 @pytest.fixture(scope="session")
@@ -96,18 +152,81 @@ def artifact_server(
 
 
 @pytest.fixture(scope="session")
-def tracking_results(tracking_server: RunningServer, mlflow_client: MlflowClientRunner) -> dict[str, Any]:
+def tracking_results(
+    request: pytest.FixtureRequest, transport: str, mlflow_client: MlflowClientRunner
+) -> dict[str, Any]:
     """One stock-client process per server for the experiments, runs and search tests."""
     script = compose({"experiments": EXPERIMENTS, "runs": RUNS, "search": SEARCH})
+    if transport == "grpc":
+        uri = request.getfixturevalue("grpc_tracking_uri")
+        plugin: PluginClientRunner = request.getfixturevalue("plugin_client")
+        over_grpc: dict[str, Any] = plugin.run(script, uri, timeout=540)
+        return over_grpc
+    tracking_server: RunningServer = request.getfixturevalue("tracking_server")
     result: dict[str, Any] = mlflow_client.run(script, tracking_server.url, timeout=540)
     return result
 
 
 @pytest.fixture(scope="session")
 def artifact_results(
-    artifact_server: tuple[RunningServer, S3Endpoint | None, str], mlflow_client: MlflowClientRunner
+    request: pytest.FixtureRequest, transport: str, mlflow_client: MlflowClientRunner
 ) -> dict[str, Any]:
     """One stock-client process per artifact server for the artifact and tutorial tests."""
     script = compose({"artifacts": ARTIFACTS, "tutorial": TUTORIAL})
+    if transport == "grpc":
+        uri = request.getfixturevalue("grpc_artifact_uri")
+        plugin: PluginClientRunner = request.getfixturevalue("plugin_client")
+        over_grpc: dict[str, Any] = plugin.run(script, uri, timeout=840)
+        return over_grpc
+    artifact_server: tuple[RunningServer, S3Endpoint | None, str] = request.getfixturevalue("artifact_server")
     result: dict[str, Any] = mlflow_client.run(script, artifact_server[0].url, timeout=840)
     return result
+
+
+@pytest.fixture(scope="session")
+def plugin_client(tmp_path_factory: pytest.TempPathFactory) -> PluginClientRunner:
+    return PluginClientRunner(plugin_python(), tmp_path_factory.mktemp("plugin-client"))
+
+
+@pytest.fixture(scope="session")
+def grpc_tracking_uri(
+    db_kind: str,
+    deployment: str,
+    database_factory: DatabaseFactory,
+    server_launcher: ServerLauncher,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """Like ``tracking_server``, for the plugin: its own server, addressed as runstash://."""
+    db = database_factory.create(db_kind)
+    destination = str(tmp_path_factory.mktemp(f"grpc-artifacts-{db_kind}-{deployment}"))
+    server, uri = launch_for_grpc(
+        server_launcher, deployment, db.uri, destination, env={}, label=f"grpc-{deployment}-{db_kind}"
+    )
+    yield uri
+    server_launcher.stop(server)
+
+
+@pytest.fixture(scope="session")
+def grpc_artifact_uri(
+    request: pytest.FixtureRequest,
+    storage: str,
+    deployment: str,
+    server_launcher: ServerLauncher,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """Like ``artifact_server`` (SQLite + local disk, or PostgreSQL + S3), for the plugin."""
+    kind, store = storage.split("-", 1)
+    factory: DatabaseFactory = request.getfixturevalue("database_factory")
+    db = factory.create(kind)
+    env: dict[str, str] = {}
+    if store == "s3":
+        s3: S3Endpoint = request.getfixturevalue("s3_endpoint")
+        destination = s3.destination(f"grpc-{deployment}-{db.name}")
+        env = s3.env()
+    else:
+        destination = str(tmp_path_factory.mktemp(f"grpc-art-{storage}-{deployment}"))
+    server, uri = launch_for_grpc(
+        server_launcher, deployment, db.uri, destination, env=env, label=f"grpc-{deployment}-{storage}"
+    )
+    yield uri
+    server_launcher.stop(server)
