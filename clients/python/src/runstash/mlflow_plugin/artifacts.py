@@ -26,6 +26,7 @@ from runstash_protos.errors import RunstashError, from_rpc_error
 
 from runstash.connection import SCHEME, Endpoint, backoff_delays, call
 from runstash.mlflow_plugin.tracking import to_mlflow_error
+from runstash.multipart import upload_multipart
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -50,6 +51,11 @@ class RunstashArtifactRepository(ArtifactRepository):  # type: ignore[misc]
         self._stub = artifacts_pb2_grpc.ArtifactServiceStub(self._channel)
         # "mlflow-artifacts:/1/abc/artifacts" or "mlflow-artifacts://host:port/1/abc/artifacts"
         self._root = urlparse(artifact_uri).path.strip("/")
+        # S3 multipart (resumable) from this size up, when the artifact service offers it.
+        self._multipart_min_bytes = int(
+            os.environ.get("RUNSTASH_MULTIPART_MIN_BYTES", str(100 * 1024 * 1024))
+        )
+        self._multipart: bool | None = None
 
     def _remote(self, path: str | None) -> str:
         return posixpath.join(self._root, path) if path else self._root
@@ -72,6 +78,26 @@ class RunstashArtifactRepository(ArtifactRepository):  # type: ignore[misc]
                 self._upload(os.path.join(folder, name), self._remote(target))
 
     def _upload(self, local_file: str, remote_path: str) -> None:
+        if os.path.getsize(local_file) >= self._multipart_min_bytes and self._multipart_enabled():
+            try:
+                upload_multipart(self._stub, self._endpoint, local_file, remote_path)
+            except RunstashError as error:
+                raise to_mlflow_error(error) from None
+            return
+        self._stream_upload(local_file, remote_path)
+
+    def _multipart_enabled(self) -> bool:
+        if self._multipart is None:
+            try:
+                capabilities = call(
+                    self._endpoint, self._stub.GetArtifactCapabilities, apb.GetArtifactCapabilities()
+                )
+                self._multipart = capabilities.multipart_uploads_enabled
+            except RunstashError:
+                self._multipart = False
+        return self._multipart
+
+    def _stream_upload(self, local_file: str, remote_path: str) -> None:
         """One streamed upload, sent again from the start if the connection fails (a file is
         written whole or not at all, so a retry leaves one copy)."""
         delays = backoff_delays(self._endpoint.retry_budget)
