@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -38,9 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYS, STEPS = 10, 100
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def grpc_server(backend_uri: str, workdir: Path) -> Iterator[str]:
-    """``runstash server`` with ``--grpc-port``; yields the gRPC target."""
+def grpc_server(backend_uri: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    """``runstash server`` with ``--grpc-port``; yields the gRPC target and the server's pid."""
     port, grpc_port = free_port(), free_port()
     log_file = open(workdir / f"grpc-server-{port}.log", "wb")  # noqa: SIM115 - closed below
     argv = [str(ROOT / ".venv" / "bin" / "runstash"), "server", "--backend-store-uri", backend_uri,
@@ -57,7 +64,7 @@ def grpc_server(backend_uri: str, workdir: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"runstash server did not start (see {log_file.name})") from None
                 time.sleep(0.2)
-        yield f"127.0.0.1:{grpc_port}"
+        yield f"127.0.0.1:{grpc_port}", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -65,13 +72,26 @@ def grpc_server(backend_uri: str, workdir: Path) -> Iterator[str]:
 
 
 def grpc_round(workdir: Path, *, duration: float, clients: int, job_points: int) -> dict[str, Any]:
-    """Both workloads against one fresh server and database; the worker's JSON records."""
-    with fresh_pg_database("grpc") as db, grpc_server(pg_uri(db, explicit_driver=False), workdir) as target:
-        argv = [str(ROOT / ".venv" / "bin" / "python"), __file__, "worker", "--target", target,
-                "--duration", str(duration), "--clients", str(clients),
-                "--job-points", str(job_points)]  # fmt: skip
-        out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=1800)
-        result: dict[str, Any] = json.loads(out.stdout)
+    """Both workloads against one fresh server and database; the worker's JSON records, each with
+    the server's CPU seconds during it."""
+    with (
+        fresh_pg_database("grpc") as db,
+        grpc_server(pg_uri(db, explicit_driver=False), workdir) as (target, pid),
+    ):
+        python = str(ROOT / ".venv" / "bin" / "python")
+        runs = {
+            "w1_grpc": ["--duration", str(duration), "--clients", str(clients)],
+            "async_job": ["--job-points", str(job_points)],
+        }
+        result: dict[str, Any] = {}
+        for workload, extra in runs.items():
+            cpu_before = cpu_seconds(pid)
+            argv = [python, __file__, "worker", workload, "--target", target, *extra]
+            out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=1800)
+            result[workload] = {
+                **json.loads(out.stdout),
+                "server_cpu_s": round(cpu_seconds(pid) - cpu_before, 2),
+            }
         return result
 
 
@@ -86,27 +106,35 @@ def run_for(results: dict[str, Any], workdir: Path, *, quick: bool) -> None:
     print(table(results), file=sys.stderr, flush=True)
 
 
+def _cpu_us_per_point(cpu_s: Any, points: Any) -> str:
+    return f"{cpu_s * 1e6 / points:.1f}" if cpu_s and points else "-"
+
+
 def table(results: dict[str, Any]) -> str:
-    """REST W1 (loadgen, runstash rounds' median) beside W1 over the ingest stream."""
+    """REST W1 (loadgen, the runstash rounds' median) beside W1 over the ingest stream."""
     rest = sorted(
-        r["w1"]["metric_points_per_s"]
-        for r in results["metadata"]
-        if r.get("peer") == "runstash" and "w1" in r
+        (r["w1"] for r in results["metadata"] if r.get("peer") == "runstash" and "w1" in r),
+        key=lambda w1: float(w1.get("metric_points_per_s") or 0),
     )
+    rest_w1: dict[str, Any] = rest[len(rest) // 2] if rest else {}
     grpc = results.get("grpc", {})
-    streamed = grpc.get("w1_grpc", {}).get("metric_points_per_s")
-    job = grpc.get("async_job", {})
-    rest_median = rest[len(rest) // 2] if rest else None
-    ratio = f"{streamed / rest_median:.2f}x" if streamed and rest_median else "-"
+    w1: dict[str, Any] = grpc.get("w1_grpc", {})
+    job: dict[str, Any] = grpc.get("async_job", {})
+    rest_rate, rate = rest_w1.get("metric_points_per_s"), w1.get("metric_points_per_s")
+    ratio = f"{rate / rest_rate:.2f}x" if rate and rest_rate else "-"
+    rest_cpu = _cpu_us_per_point((rest_w1.get("server") or {}).get("cpu_s"), rest_w1.get("points_accepted"))
     return "\n".join(
         [
-            "| runstash W1 | points/s |",
-            "| --- | --- |",
-            f"| REST log-batch (loadgen) | {rest_median if rest_median is not None else '-'} |",
-            f"| gRPC ingest stream | {streamed} ({ratio} REST; "
-            f"read-back {grpc.get('w1_grpc', {}).get('verify')}) |",
-            f"| async job: {job.get('points')} points, share of wall time inside logging calls | "
-            f"{job.get('logging_share')} (wall {job.get('wall_s')} s, stored {job.get('stored')}) |",
+            "| runstash W1 (PostgreSQL) | points/s | server CPU us/point | read-back |",
+            "| --- | --- | --- | --- |",
+            f"| REST log-batch (loadgen) | {rest_rate} | {rest_cpu} | "
+            f"{(rest_w1.get('verify') or {}).get('match')} |",
+            f"| gRPC ingest stream | {rate} ({ratio} REST) | "
+            f"{_cpu_us_per_point(w1.get('server_cpu_s'), w1.get('points_accepted'))} | "
+            f"{(w1.get('verify') or {}).get('match')} |",
+            f"| async job, {job.get('points')} points: share of wall time inside logging calls | "
+            f"{job.get('logging_share')} (wall {job.get('wall_s')} s) | - | "
+            f"{(job.get('verify') or {}).get('match')} |",
         ]
     )
 
@@ -209,15 +237,16 @@ def async_job(target: str, *, points: int) -> dict[str, Any]:
 
 def worker(argv: Sequence[str]) -> None:
     p = argparse.ArgumentParser()
+    p.add_argument("workload", choices=["w1_grpc", "async_job"])
     p.add_argument("--target", required=True)
     p.add_argument("--duration", type=float, default=30)
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--job-points", type=int, default=1_000_000)
     a = p.parse_args(argv)
-    record = {
-        "w1_grpc": w1_grpc(a.target, duration=a.duration, clients=a.clients),
-        "async_job": async_job(a.target, points=a.job_points),
-    }
+    if a.workload == "w1_grpc":
+        record = w1_grpc(a.target, duration=a.duration, clients=a.clients)
+    else:
+        record = async_job(a.target, points=a.job_points)
     print(json.dumps(record))
 
 

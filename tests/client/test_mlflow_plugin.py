@@ -105,6 +105,7 @@ def _without_messages(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.timeout(900)  # two stock-client processes with sklearn on a shared, busy machine
 def test_plugin_matches_rest(
     grpc_server: GrpcServer, plugin_client: PluginClientRunner, mlflow_client: MlflowClientRunner
 ) -> None:

@@ -76,7 +76,6 @@ def test_interrupted_multipart_upload_resumes_with_the_missing_parts(
     )
     progress = state_path(endpoint, str(big), remote)
     deadline = time.monotonic() + 120
-    done_before = 0
     while time.monotonic() < deadline and uploader.poll() is None:
         state = UploadState.load(progress) if progress.exists() else None
         if state is not None and len(state.done) >= 2:
