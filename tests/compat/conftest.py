@@ -38,6 +38,8 @@ def against_reference() -> bool:
 
 
 TRANSPORTS = ("rest", "grpc")
+# runstash:// URI of each server launched for the gRPC transport, by its HTTP URL.
+GRPC_URIS: dict[str, str] = {}
 
 
 def selected_transports() -> list[str]:
@@ -70,13 +72,15 @@ def launch_for_grpc(
     env: dict[str, str],
     label: str,
 ) -> tuple[RunningServer, str]:
-    """A deployment whose gRPC services the plugin can reach; returns it and its runstash:// URI."""
+    """A deployment whose gRPC services the plugin can reach; returns it and its runstash:// URI
+    (also kept in ``GRPC_URIS`` under the server's HTTP URL)."""
     if deployment == "single":
         port = free_port()
         server = launcher.single(
             backend_uri, destination, env=env, extra_args=["--grpc-port", str(port)], label=label
         )
-        return server, f"runstash://127.0.0.1:{port}"
+        GRPC_URIS[server.url] = f"runstash://127.0.0.1:{port}"
+        return server, GRPC_URIS[server.url]
     server = launcher.split(backend_uri, destination, env=env, label=label)
 
     def port_of(prefix: str) -> str:
@@ -84,17 +88,31 @@ def launch_for_grpc(
         args = [str(a) for a in proc.popen.args]  # type: ignore[union-attr]
         return args[args.index("--port") + 1]
 
-    return server, f"runstash://127.0.0.1:{port_of('metadata')}?artifacts=127.0.0.1:{port_of('artifacts')}"
+    GRPC_URIS[server.url] = (
+        f"runstash://127.0.0.1:{port_of('metadata')}?artifacts=127.0.0.1:{port_of('artifacts')}"
+    )
+    return server, GRPC_URIS[server.url]
 
 
 @pytest.fixture(scope="session")
 def tracking_server(
     request: pytest.FixtureRequest,
+    *,
     db_kind: str,
     deployment: str,
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
+    transport: str,
 ) -> Iterator[RunningServer]:
+    if transport == "grpc":
+        launcher_: ServerLauncher = request.getfixturevalue("server_launcher")
+        destination = str(tmp_path_factory.mktemp(f"grpc-artifacts-{db_kind}-{deployment}"))
+        db_ = database_factory.create(db_kind)
+        label = f"grpc-{deployment}-{db_kind}"
+        grpc_server, _ = launch_for_grpc(launcher_, deployment, db_.uri, destination, env={}, label=label)
+        yield grpc_server
+        launcher_.stop(grpc_server)
+        return
     if not against_reference():
         server: RunningServer = request.getfixturevalue("runstash_server")
         yield server
@@ -121,10 +139,12 @@ def storage(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def artifact_server(
     request: pytest.FixtureRequest,
+    *,
     storage: str,
     deployment: str,
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
+    transport: str,
 ) -> Iterator[tuple[RunningServer, S3Endpoint | None, str]]:
     """A server for the artifact-heavy flows: SQLite + local disk, or PostgreSQL + S3 (SeaweedFS)
     behind the proxy. Yields (server, s3 endpoint or None, artifacts destination)."""
@@ -146,87 +166,52 @@ def artifact_server(
         yield ref.launch(db.sqlalchemy_uri, destination, env=env), s3, destination
         return
     launcher: ServerLauncher = request.getfixturevalue("server_launcher")
-    server = launcher.launch(deployment, db.uri, destination, env=env, label=f"{deployment}-{storage}")
+    if transport == "grpc":
+        label = f"grpc-{deployment}-{storage}"
+        server, _ = launch_for_grpc(launcher, deployment, db.uri, destination, env=env, label=label)
+    else:
+        server = launcher.launch(deployment, db.uri, destination, env=env, label=f"{deployment}-{storage}")
     yield server, s3, destination
     launcher.stop(server)
 
 
 @pytest.fixture(scope="session")
 def tracking_results(
-    request: pytest.FixtureRequest, transport: str, mlflow_client: MlflowClientRunner
+    request: pytest.FixtureRequest, tracking_server: RunningServer, mlflow_client: MlflowClientRunner
 ) -> dict[str, Any]:
     """One stock-client process per server for the experiments, runs and search tests."""
     script = compose({"experiments": EXPERIMENTS, "runs": RUNS, "search": SEARCH})
-    if transport == "grpc":
-        uri = request.getfixturevalue("grpc_tracking_uri")
-        plugin: PluginClientRunner = request.getfixturevalue("plugin_client")
-        over_grpc: dict[str, Any] = plugin.run(script, uri, timeout=540)
-        return over_grpc
-    tracking_server: RunningServer = request.getfixturevalue("tracking_server")
-    result: dict[str, Any] = mlflow_client.run(script, tracking_server.url, timeout=540)
+    result: dict[str, Any] = _client_for(request, tracking_server, mlflow_client).run(
+        script, GRPC_URIS.get(tracking_server.url, tracking_server.url), timeout=540
+    )
     return result
 
 
 @pytest.fixture(scope="session")
 def artifact_results(
-    request: pytest.FixtureRequest, transport: str, mlflow_client: MlflowClientRunner
+    request: pytest.FixtureRequest,
+    artifact_server: tuple[RunningServer, S3Endpoint | None, str],
+    mlflow_client: MlflowClientRunner,
 ) -> dict[str, Any]:
     """One stock-client process per artifact server for the artifact and tutorial tests."""
     script = compose({"artifacts": ARTIFACTS, "tutorial": TUTORIAL})
-    if transport == "grpc":
-        uri = request.getfixturevalue("grpc_artifact_uri")
-        plugin: PluginClientRunner = request.getfixturevalue("plugin_client")
-        over_grpc: dict[str, Any] = plugin.run(script, uri, timeout=840)
-        return over_grpc
-    artifact_server: tuple[RunningServer, S3Endpoint | None, str] = request.getfixturevalue("artifact_server")
-    result: dict[str, Any] = mlflow_client.run(script, artifact_server[0].url, timeout=840)
+    server = artifact_server[0]
+    result: dict[str, Any] = _client_for(request, server, mlflow_client).run(
+        script, GRPC_URIS.get(server.url, server.url), timeout=840
+    )
     return result
+
+
+def _client_for(
+    request: pytest.FixtureRequest, server: RunningServer, stock: MlflowClientRunner
+) -> MlflowClientRunner | PluginClientRunner:
+    """The stock client, or the stock client with the plugin for a server launched for gRPC."""
+    if server.url in GRPC_URIS:
+        plugin: PluginClientRunner = request.getfixturevalue("plugin_client")
+        return plugin
+    return stock
 
 
 @pytest.fixture(scope="session")
 def plugin_client(tmp_path_factory: pytest.TempPathFactory) -> PluginClientRunner:
     return PluginClientRunner(plugin_python(), tmp_path_factory.mktemp("plugin-client"))
-
-
-@pytest.fixture(scope="session")
-def grpc_tracking_uri(
-    db_kind: str,
-    deployment: str,
-    database_factory: DatabaseFactory,
-    server_launcher: ServerLauncher,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """Like ``tracking_server``, for the plugin: its own server, addressed as runstash://."""
-    db = database_factory.create(db_kind)
-    destination = str(tmp_path_factory.mktemp(f"grpc-artifacts-{db_kind}-{deployment}"))
-    server, uri = launch_for_grpc(
-        server_launcher, deployment, db.uri, destination, env={}, label=f"grpc-{deployment}-{db_kind}"
-    )
-    yield uri
-    server_launcher.stop(server)
-
-
-@pytest.fixture(scope="session")
-def grpc_artifact_uri(
-    request: pytest.FixtureRequest,
-    storage: str,
-    deployment: str,
-    server_launcher: ServerLauncher,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """Like ``artifact_server`` (SQLite + local disk, or PostgreSQL + S3), for the plugin."""
-    kind, store = storage.split("-", 1)
-    factory: DatabaseFactory = request.getfixturevalue("database_factory")
-    db = factory.create(kind)
-    env: dict[str, str] = {}
-    if store == "s3":
-        s3: S3Endpoint = request.getfixturevalue("s3_endpoint")
-        destination = s3.destination(f"grpc-{deployment}-{db.name}")
-        env = s3.env()
-    else:
-        destination = str(tmp_path_factory.mktemp(f"grpc-art-{storage}-{deployment}"))
-    server, uri = launch_for_grpc(
-        server_launcher, deployment, db.uri, destination, env=env, label=f"grpc-{deployment}-{storage}"
-    )
-    yield uri
-    server_launcher.stop(server)

@@ -143,12 +143,23 @@ class RunstashArtifactRepository(ArtifactRepository):  # type: ignore[misc]
         return sorted(infos, key=lambda f: f.path)
 
     def _download_file(self, remote_file_path: str, local_path: str) -> None:
+        """Stream one file to ``local_path``; the file is created only once the server answered,
+        so a missing artifact leaves nothing behind (mlflow then tries the run's logged model
+        at the same local path)."""
         request = apb.DownloadArtifact(path=self._remote(remote_file_path))
+        created = False
         try:
+            stream = self._stub.DownloadArtifact(request, metadata=self._endpoint.metadata())
+            first = next(stream, None)
             with open(local_path, "wb") as f:
-                for message in self._stub.DownloadArtifact(request, metadata=self._endpoint.metadata()):
+                created = True
+                if first is not None:
+                    f.write(first.data)
+                for message in stream:
                     f.write(message.data)
         except grpc.RpcError as error:
+            if created:
+                os.remove(local_path)
             raise to_mlflow_error(from_rpc_error(error)) from None
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
