@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import grpc_ingest
 from bench.auth_round import auth_round, auth_table
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
 
@@ -387,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for auth in [] if args.no_auth else ([False, True] if rnd % 2 == 0 else [True, False]):
                 log(f"round {rnd + 1}/{args.rounds}: runstash W1/W2 with auth {'on' if auth else 'off'}")
                 results.setdefault("auth", []).append(auth_round(lg, workdir, args, auth))
+        grpc_ingest.run_for(results, workdir, quick=args.quick)
         if not args.no_w5:
             (workdir / "seaweedfs").mkdir()
             with seaweedfs(ROOT / ".venv" / "bin" / "weed", workdir / "seaweedfs") as s3:

@@ -201,5 +201,10 @@ def gateway(**opts: Any) -> None:
     serve_gateway(config)
 
 
+from runstash.cli_sync import sync  # noqa: E402 - the gRPC client's command
+
+main.add_command(sync)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

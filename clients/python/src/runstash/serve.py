@@ -153,6 +153,10 @@ def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()
     ]
+    if METADATA_SERVICE in servicers:
+        from runstash_metadata.ingest_servicer import IngestServicer, add_to_server
+
+        services.append(add_to_server(IngestServicer(servicers[METADATA_SERVICE])))
     server, _ = service_server(services, address, thread_name_prefix="grpc")
     server.start()
     return server

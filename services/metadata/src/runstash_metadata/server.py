@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from runstash_protos import metadata_pb2, metadata_pb2_grpc
 from runstash_protos.rpc import service_server
 
+from runstash_metadata.ingest_servicer import IngestServicer, add_to_server
 from runstash_metadata.servicer import MetadataServicer
 from runstash_metadata.settings import MetadataSettings
 
@@ -34,7 +35,11 @@ def build_server(
         AUTH_SERVICE: auth_pb2_grpc.add_AuthServiceServicer_to_server,
     }
     return service_server(
-        [(name, functools.partial(adders[name], guarded)) for name, guarded in servicers.items()],
+        [
+            *((name, functools.partial(adders[name], guarded)) for name, guarded in servicers.items()),
+            # Each batch of the stream is written through the guarded LogBatch: checked per run.
+            add_to_server(IngestServicer(cast(MetadataServicer, servicers[SERVICE_NAME]))),
+        ],
         address,
         max_workers=max_workers,
         thread_name_prefix="metadata-rpc",

@@ -304,6 +304,10 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
             )
         return pb.LogOutputs.Response()
 
+    def log_metrics(self, run_id: str, points: Sequence[MetricLike]) -> None:
+        """Metrics of one run in one transaction (the ingest stream's grouped batches)."""
+        self._log_batch(run_id, points, [], [])
+
     def _log_batch(
         self,
         run_id: str,
