@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLIENT_PRELUDE
+from tests.support.mlflow_client import CLIENT_PRELUDE
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-mlflow-plugin"
