@@ -170,9 +170,9 @@ async function measureChartView(page, base, experimentId) {
 async function measureGrouping(page) {
   await page.evaluate(() => {
     performance.clearMeasures('runstash:group');
-    location.hash += '&group=param:model';
+    location.hash += `${location.hash.includes('?') ? '&' : '?'}group=param:model`;
   });
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=group-row]').length === 3, null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=runs-count]')?.textContent?.includes('in 3 groups'), null, { timeout: 60_000 });
   return page.evaluate(() => {
     const entries = performance.getEntriesByName('runstash:group');
     return { groupMs: entries[entries.length - 1].duration, measures: entries.length };
