@@ -3,7 +3,10 @@
 // all of them, and (2) time to draw a 20-run x 100,000-point chart.
 //   node bench/run.mjs            starts ../../.venv/bin/runstash on a free port
 //   BENCH_BASE_URL=http://host:port node bench/run.mjs   uses a running server (UI at /)
-// Sizes: BENCH_RUNS (10000), BENCH_CHART_RUNS (20), BENCH_POINTS (100000).
+// (3) the experiment chart view of BENCH_VIEW_RUNS runs x BENCH_VIEW_METRICS metrics x
+// BENCH_VIEW_POINTS points, and hover frame times on it; (4) grouping all 10,000 runs by a param.
+// Sizes: BENCH_RUNS (10000), BENCH_CHART_RUNS (20), BENCH_POINTS (100000), BENCH_VIEW_RUNS (100),
+// BENCH_VIEW_METRICS (10), BENCH_VIEW_POINTS (100000).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, startServer, uiRoot } from '../e2e/harness.mjs';
@@ -11,6 +14,9 @@ import { launchBrowser, startServer, uiRoot } from '../e2e/harness.mjs';
 const RUNS = Number(process.env.BENCH_RUNS ?? 10_000);
 const CHART_RUNS = Number(process.env.BENCH_CHART_RUNS ?? 20);
 const POINTS = Number(process.env.BENCH_POINTS ?? 100_000);
+const VIEW_RUNS = Number(process.env.BENCH_VIEW_RUNS ?? 100);
+const VIEW_METRICS = Number(process.env.BENCH_VIEW_METRICS ?? 10);
+const VIEW_POINTS = Number(process.env.BENCH_VIEW_POINTS ?? 100_000);
 const CONCURRENCY = 8;
 const METRICS_PER_BATCH = 1000;
 
@@ -89,6 +95,90 @@ async function seedChart(base) {
   return runIds;
 }
 
+async function seedChartView(base) {
+  const { experiment_id: id } = await post(base, 'experiments/create', { name: `bench-view-${Date.now()}` });
+  const runIds = [];
+  await pool(VIEW_RUNS, async (r) => {
+    runIds[r] = await createRun(base, id, `view-${r}`, Date.now());
+  });
+  const perBatch = Math.max(1, Math.floor(METRICS_PER_BATCH / VIEW_METRICS));
+  const t0 = Date.now() - VIEW_POINTS * 10;
+  await pool(VIEW_RUNS, async (r) => {
+    await post(base, 'runs/log-batch', { run_id: runIds[r], params: [{ key: 'seed', value: String(r % 5) }] });
+    for (let from = 0; from < VIEW_POINTS; from += perBatch) {
+      const metrics = [];
+      for (let s = from; s < Math.min(VIEW_POINTS, from + perBatch); s += 1) {
+        for (let m = 0; m < VIEW_METRICS; m += 1) {
+          const value = Math.exp(-s / (VIEW_POINTS / (2 + m))) + 0.01 * Math.sin(s / 40 + r);
+          metrics.push({ key: `${m % 2 ? 'val' : 'train'}/metric_${m}`, value, timestamp: t0 + s * 10, step: s });
+        }
+      }
+      await post(base, 'runs/log-batch', { run_id: runIds[r], metrics });
+    }
+  });
+  return id;
+}
+
+/** Chart view: navigation until every chart is drawn (scrolling mounts the lower ones), then hover frames. */
+async function measureChartView(page, base, experimentId) {
+  await page.goto(`${base}/#/experiments/${experimentId}?tab=charts`);
+  const drawnCount = () => page.evaluate(() => [...document.querySelectorAll('[data-testid=metric-chart]')].filter((c) => Number(c.dataset.drawn ?? 0) > 0).length);
+  await page.waitForFunction(() => {
+    const cards = document.querySelectorAll('[data-testid=chart-card]');
+    const mounted = document.querySelectorAll('[data-testid=metric-chart]');
+    return cards.length > 0 && mounted.length > 0 && [...mounted].every((c) => Number(c.dataset.drawn ?? 0) > 0);
+  }, null, { timeout: 120_000, polling: 'raf' });
+  const firstScreenMs = await page.evaluate(() => performance.now());
+  const firstScreenCharts = await drawnCount();
+  await page.waitForFunction(
+    (n) => {
+      window.scrollTo(0, document.body.scrollHeight);
+      const drawn = [...document.querySelectorAll('[data-testid=metric-chart]')].filter((c) => Number(c.dataset.drawn ?? 0) > 0);
+      return drawn.length >= n;
+    },
+    VIEW_METRICS,
+    { timeout: 120_000, polling: 100 },
+  );
+  const allChartsMs = await page.evaluate(() => performance.now());
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const over = await page.locator('[data-testid=metric-chart] .u-over').first().boundingBox();
+  // Hover sweeps one chart; the shared cursor moves every chart's cursor with it.
+  const hover = await page.evaluate(
+    ([x, y, w, h]) =>
+      new Promise((resolve) => {
+        const target = document.elementFromPoint(x + 2, y + h / 2);
+        const deltas = [];
+        let last = performance.now();
+        let i = 0;
+        const tick = (now) => {
+          deltas.push(now - last);
+          last = now;
+          i += 1;
+          target.dispatchEvent(new MouseEvent('mousemove', { clientX: x + (w * i) / 120, clientY: y + h / 2, bubbles: true }));
+          if (i < 120) requestAnimationFrame(tick);
+          else resolve(deltas.slice(1).sort((a, b) => a - b));
+        };
+        requestAnimationFrame(tick);
+      }),
+    [over.x, over.y, over.width, over.height],
+  );
+  const pct = (p) => hover[Math.min(hover.length - 1, Math.floor((p / 100) * hover.length))];
+  return { firstScreenMs, firstScreenCharts, allChartsMs, hoverP50Ms: pct(50), hoverP95Ms: pct(95), hoverMaxMs: hover[hover.length - 1] };
+}
+
+/** Grouping the loaded 10,000 runs by a param, as measured by the page (performance.measure). */
+async function measureGrouping(page) {
+  await page.evaluate(() => {
+    performance.clearMeasures('runstash:group');
+    location.hash += `${location.hash.includes('?') ? '&' : '?'}group=param:model`;
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid=runs-count]')?.textContent?.includes('in 3 groups'), null, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const entries = performance.getEntriesByName('runstash:group');
+    return { groupMs: entries[entries.length - 1].duration, measures: entries.length };
+  });
+}
+
 /** Records when the first run row is mounted, from navigation start. */
 const FIRST_ROW_PROBE = () => {
   new MutationObserver((_, observer) => {
@@ -114,7 +204,9 @@ async function measureTable(page, base, experimentId) {
   );
   const allRowsMs = await page.evaluate(() => performance.now());
   const rowsMounted = await page.locator('[data-testid=run-row]').count();
-  return { firstRowMs, allRowsMs, wheel: await scrollFrames(page, 'wheel'), jump: await scrollFrames(page, 'jump'), rowsMounted };
+  const wheel = await scrollFrames(page, 'wheel');
+  const jump = await scrollFrames(page, 'jump');
+  return { firstRowMs, allRowsMs, wheel, jump, rowsMounted, grouping: await measureGrouping(page) };
 }
 
 /**
@@ -163,12 +255,14 @@ async function measureChart(page, base, runIds) {
 }
 
 async function main() {
+  mkdirSync(join(uiRoot, 'bench-results'), { recursive: true });
   const server = await startServer(process.env.BENCH_BASE_URL);
   const base = server.url;
   try {
     console.log(`server ${base}; seeding ${RUNS} runs and ${CHART_RUNS} x ${POINTS} points over REST`);
     const tableExperiment = await timed(`seed ${RUNS} runs`, () => seedTable(base));
     const chartRuns = await timed(`seed ${CHART_RUNS} x ${POINTS} points`, () => seedChart(base));
+    const viewExperiment = await timed(`seed chart view ${VIEW_RUNS} runs x ${VIEW_METRICS} metrics x ${VIEW_POINTS} points`, () => seedChartView(base));
     const browser = await launchBrowser();
     try {
       // A fresh page per measurement, so performance.now() counts from that navigation.
@@ -178,7 +272,10 @@ async function main() {
       const table = await measureTable(tablePage, base, tableExperiment);
       const page = await newPage();
       const chart = await measureChart(page, base, chartRuns);
-      const results = { runs: RUNS, chartRuns: CHART_RUNS, pointsPerRun: POINTS, table, chart };
+      const viewPage = await newPage();
+      const view = await measureChartView(viewPage, base, viewExperiment);
+      await viewPage.screenshot({ path: join(uiRoot, 'bench-results', 'chart-view.png') });
+      const results = { runs: RUNS, chartRuns: CHART_RUNS, pointsPerRun: POINTS, table, chart, view: { runs: VIEW_RUNS, metrics: VIEW_METRICS, points: VIEW_POINTS, ...view } };
       const dir = join(uiRoot, 'bench-results');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -191,6 +288,11 @@ async function main() {
       console.log(`  scroll frame time p50/p95/max, wheel (2 rows/frame): ${frames(table.wheel)}`);
       console.log(`  scroll frame time p50/p95/max, jump (whole list in 120 frames): ${frames(table.jump)}`);
       console.log(`  row elements mounted: ${table.rowsMounted} of ${RUNS}`);
+      console.log(`  grouping ${RUNS} runs by a param in the browser: ${table.grouping.groupMs.toFixed(1)} ms`);
+      console.log(`chart view (${VIEW_RUNS} runs x ${VIEW_METRICS} metrics x ${VIEW_POINTS} points):`);
+      console.log(`  navigation -> first screen of charts drawn (${view.firstScreenCharts} charts): ${ms(view.firstScreenMs)}`);
+      console.log(`  navigation -> all ${VIEW_METRICS} charts drawn (scrolled): ${ms(view.allChartsMs)}`);
+      console.log(`  hover frame time p50/p95/max (shared cursor): ${view.hoverP50Ms.toFixed(1)} / ${view.hoverP95Ms.toFixed(1)} / ${view.hoverMaxMs.toFixed(1)} ms`);
       console.log(`chart (${CHART_RUNS} runs x ${POINTS} points, server-downsampled):`);
       console.log(`  navigation -> drawn: ${ms(chart.navigationToDrawnMs)}`);
       console.log(`  data fetched -> drawn: ${ms(chart.drawAfterFetchMs)} (${chart.bulkRequests} bulk request(s))`);
