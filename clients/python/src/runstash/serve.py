@@ -25,6 +25,7 @@ log = logging.getLogger("runstash")
 
 METADATA_SERVICE = "runstash.metadata.MetadataService"
 ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
+REGISTRY_SERVICE = "runstash.registry.ModelRegistryService"
 # Default artifact roots the artifact service can open itself (besides plain local paths).
 _READABLE_ROOTS = ("s3://", "file://")
 
@@ -44,11 +45,13 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     servicers: dict[str, Any] = {}
     resolver = None
     if config.serves_tracking:
+        from runstash_metadata.registry.wiring import build_registry_servicer
         from runstash_metadata.servicer import MetadataServicer
         from runstash_metadata.store.sql_store import SqlTrackingStore
 
         metadata = MetadataServicer(SqlTrackingStore(config.backend_store_uri, config.artifact_root))
         servicers[METADATA_SERVICE] = metadata
+        servicers[REGISTRY_SERVICE] = build_registry_servicer(metadata.store)
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
         resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
@@ -100,12 +103,13 @@ def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
 
 def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
     """Expose in-process servicers over gRPC too (`--grpc-port`) for the runstash client."""
-    from runstash_protos import artifacts_pb2_grpc, metadata_pb2_grpc
+    from runstash_protos import artifacts_pb2_grpc, metadata_pb2_grpc, registry_pb2_grpc
     from runstash_protos.rpc import Registration, service_server
 
     adders: dict[str, Callable[[Any, grpc.Server], None]] = {
         METADATA_SERVICE: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         ARTIFACT_SERVICE: artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server,
+        REGISTRY_SERVICE: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server,
     }
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()

@@ -8,6 +8,7 @@ import grpc
 from runstash_protos import metadata_pb2, metadata_pb2_grpc
 from runstash_protos.rpc import service_server
 
+from runstash_metadata.registry.wiring import registry_registration
 from runstash_metadata.servicer import MetadataServicer
 from runstash_metadata.store.sql_store import SqlTrackingStore
 
@@ -27,7 +28,8 @@ def build_server(
             (
                 SERVICE_NAME,
                 lambda server: metadata_pb2_grpc.add_MetadataServiceServicer_to_server(servicer, server),
-            )
+            ),
+            registry_registration(store),
         ],
         address,
         max_workers=max_workers,
