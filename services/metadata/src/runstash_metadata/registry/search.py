@@ -87,6 +87,9 @@ def _version_tag_match(tags: Table) -> list[ColumnElement[bool]]:
 def _condition(table: Table, tags: Table, f: RegistryFilter, match: Any) -> ColumnElement[bool]:
     if f.is_tag:
         assert isinstance(f.value, str)
+        if f.key == PROMPT_TAG and f.op == "!=":
+            # MLflow counts a missing prompt marker as "not a prompt" (the client filters so).
+            return ~_tag_exists(tags, match, PROMPT_TAG, f.value)
         conditions = [*match(tags), tags.c.key == f.key, compare_string(tags.c.value, f.op, f.value)]
         return select(literal_column("1")).select_from(tags).where(*conditions).exists()
     column = table.c[_COLUMNS[f.key]]
