@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import registry_bench
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for peer in order:
                 log(f"round {rnd + 1}/{args.rounds}: {peer} on PostgreSQL")
                 results["metadata"].append({"round": rnd, **metadata_round(lg, peer, workdir, args)})
+        results["registry"] = registry_bench.registry_round(lg, workdir, args, started=started, log=log)
         if not args.no_w5:
             (workdir / "seaweedfs").mkdir()
             with seaweedfs(ROOT / ".venv" / "bin" / "weed", workdir / "seaweedfs") as s3:
@@ -395,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.write_text(json.dumps(results, indent=1))
-    print(table(results))
+    print(table(results) + registry_bench.registry_lines(results["registry"]))
     print(f"\nresults: {out}")
     return 0
 
