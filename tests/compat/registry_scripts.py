@@ -23,7 +23,7 @@ rid = mlflow.last_active_run().info.run_id
 mlflow.autolog(disable=True)
 
 name = "diabetes-" + uuid.uuid4().hex[:6]
-out = {}
+out = {"name": name}
 mv = mlflow.register_model(f"runs:/{rid}/model", name)
 out["version"] = mv.version
 out["run_id_matches"] = mv.run_id == rid

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from tests.compat.registry_scripts import PROMPTS, REGISTRY
@@ -54,3 +55,26 @@ def test_prompts_register_load_and_alias(registry_results: dict[str, Any]) -> No
     assert out["chat_format"] == [{"role": "user", "content": "Tell me about owls"}]
     assert out["prompt_in_models"] is False
     assert len(out["prompt_search"]) == 2
+
+
+@pytest.mark.timeout(900)
+def test_model_version_files_through_the_artifact_service(
+    artifact_server: tuple[RunningServer, S3Endpoint | None, str], registry_results: dict[str, Any]
+) -> None:
+    """``/model-versions/get-artifact`` (the UI's route): the artifact service reads the file at
+    the version's download URI; traversal and missing parameters are refused."""
+    name = section(registry_results, "registry")["name"]
+    url = artifact_server[0].url + "/model-versions/get-artifact"
+    with httpx.Client(timeout=60.0) as client:
+        ok = client.get(url, params={"name": name, "version": "1", "path": "MLmodel"})
+        assert ok.status_code == 200, ok.text
+        assert ok.headers["content-disposition"] == 'attachment; filename="MLmodel"'
+        assert "flavors:" in ok.text
+        copied = client.get(url, params={"name": name + "-copy", "version": "1", "path": "model.pkl"})
+        assert copied.status_code == 200 and len(copied.content) > 1000
+        escape = client.get(url, params={"name": name, "version": "1", "path": "../../../etc/passwd"})
+        assert escape.status_code == 400 and escape.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        missing = client.get(url, params={"name": name, "version": "1"})
+        assert missing.status_code == 400
+        unknown = client.get(url, params={"name": name, "version": "9", "path": "MLmodel"})
+        assert unknown.status_code == 404

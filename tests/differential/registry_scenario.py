@@ -96,6 +96,10 @@ VERSIONS: list[Step] = [
     get("mv.get.missing", f"{MV}/get", ("name", "reg-a"), ("version", "99")),
     get("mv.get.not-int", f"{MV}/get", ("name", "reg-a"), ("version", "abc")),
     get("mv.get.no-model", f"{MV}/get", ("name", "nope"), ("version", "1")),
+    get("mv.download-uri.no-model", f"{MV}/get-download-uri", ("name", "nope"), ("version", "1")),
+    patch("mv.update.no-model", f"{MV}/update", {"name": "nope", "version": "1"}),
+    post("mv.latest.no-model", f"{RM}/get-latest-versions", {"name": "nope"}),
+    get("alias.get.no-model", f"{RM}/alias", ("name", "nope"), ("alias", "x")),
     patch("mv.update", f"{MV}/update", {"name": "reg-a", "version": "1", "description": "first"}),
     post("mv.set-tag", f"{MV}/set-tag", {"name": "reg-a", "version": "1", "key": "k", "value": "v"}),
     post("mv.set-tag.missing", f"{MV}/set-tag", {"name": "reg-a", "version": "42", "key": "k", "value": "v"}),
@@ -204,7 +208,50 @@ DELETES: list[Step] = [
     get("rms.after-deletes", f"{RM}/search"),
 ]
 
-REGISTRY_SCENARIO: list[Step] = SETUP + MODELS + VERSIONS + ALIASES + SEARCH + DELETES
+HOOK = f"{API}/webhooks"
+_MV_CREATED = [{"entity": "MODEL_VERSION", "action": "CREATED"}]
+# 8.8.8.8 is an address literal: public, resolved without DNS; no event below fires it.
+WEBHOOKS: list[Step] = [
+    post(
+        "hook.create",
+        HOOK,
+        {
+            "name": "h1",
+            "url": "https://8.8.8.8/hook",
+            "events": _MV_CREATED,
+            "secret": "x",
+            "description": "d",
+        },
+        capture=(("hook", "webhook.webhook_id"),),
+    ),
+    post("hook.create.http", HOOK, {"name": "h2", "url": "http://example.com/h", "events": _MV_CREATED}),
+    post("hook.create.loopback", HOOK, {"name": "h2", "url": "https://127.0.0.1/h", "events": _MV_CREATED}),
+    post(
+        "hook.create.metadata-ip",
+        HOOK,
+        {"name": "h2", "url": "https://169.254.169.254/", "events": _MV_CREATED},
+    ),
+    post(
+        "hook.create.bad-action",
+        HOOK,
+        {
+            "name": "h2",
+            "url": "https://8.8.8.8/h",
+            "events": [{"entity": "MODEL_VERSION", "action": "DELETED"}],
+        },
+    ),
+    post("hook.create.bad-name", HOOK, {"name": "-bad", "url": "https://8.8.8.8/h", "events": _MV_CREATED}),
+    post("hook.create.no-events", HOOK, {"name": "h2", "url": "https://8.8.8.8/h"}),
+    get("hook.get", HOOK + "/${hook}"),
+    get("hook.get.missing", HOOK + "/nope"),
+    get("hook.list", HOOK),
+    patch("hook.update", HOOK + "/${hook}", {"status": "DISABLED", "description": "off"}),
+    delete("hook.delete", HOOK + "/${hook}", {}),
+    get("hook.get.deleted", HOOK + "/${hook}"),
+    get("hook.list.after-delete", HOOK),
+]
+
+REGISTRY_SCENARIO: list[Step] = SETUP + MODELS + VERSIONS + ALIASES + SEARCH + DELETES + WEBHOOKS
 
 REGISTRY_KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
     "rms.duplicate-order": KnownDifference(

@@ -26,6 +26,7 @@ log = logging.getLogger("runstash")
 METADATA_SERVICE = "runstash.metadata.MetadataService"
 ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
 REGISTRY_SERVICE = "runstash.registry.ModelRegistryService"
+MODEL_VERSION_FILES = "runstash.registry.ModelVersionArtifactService"
 # Default artifact roots the artifact service can open itself (besides plain local paths).
 _READABLE_ROOTS = ("s3://", "file://")
 
@@ -62,6 +63,10 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         settings = dataclasses.replace(settings, trusted_roots=(*settings.trusted_roots, own_root))
     if config.serves_artifacts:
         servicers[ARTIFACT_SERVICE] = build_servicer(config.artifacts_destination, resolver, settings)
+        if REGISTRY_SERVICE in servicers:
+            from runstash_artifacts.model_versions import in_process_model_version_files as files
+
+            servicers[MODEL_VERSION_FILES] = files(servicers[ARTIFACT_SERVICE], servicers[REGISTRY_SERVICE])
     elif config.serves_tracking and (own_root.startswith(_READABLE_ROOTS) or "://" not in own_root):
         # --no-serve-artifacts: the proxy routes are off (the gateway answers 503), but the UI's
         # run-scoped routes still read runs' artifacts under the default root, as mlflow does.
@@ -110,6 +115,7 @@ def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
         METADATA_SERVICE: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         ARTIFACT_SERVICE: artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server,
         REGISTRY_SERVICE: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server,
+        MODEL_VERSION_FILES: registry_pb2_grpc.add_ModelVersionArtifactServiceServicer_to_server,
     }
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()
@@ -165,6 +171,7 @@ def serve_metadata(config: ServerConfig, address: str) -> None:
 
 
 def serve_artifacts(config: ServerConfig, address: str) -> None:
+    from runstash_artifacts.model_versions import remote_model_version_files
     from runstash_artifacts.resolver import MetadataResolver
     from runstash_artifacts.server import serve
     from runstash_artifacts.settings import ArtifactSettings
@@ -173,7 +180,9 @@ def serve_artifacts(config: ServerConfig, address: str) -> None:
     resolver = None
     if config.metadata_address:
         resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))
-    _wait(serve(config.artifacts_destination, address, resolver, settings=ArtifactSettings.from_env()))
+    extra = remote_model_version_files(config.metadata_address) if config.metadata_address else None
+    settings = ArtifactSettings.from_env()
+    _wait(serve(config.artifacts_destination, address, resolver, settings=settings, extra=extra))
 
 
 def serve_gateway(config: ServerConfig) -> None:

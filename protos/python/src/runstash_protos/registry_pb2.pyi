@@ -1508,3 +1508,32 @@ class TestWebhook(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TestWebhook: _TypeAlias = TestWebhook  # noqa: Y015
+
+@_typing.final
+class GetModelVersionArtifact(_message.Message):
+    """GET /model-versions/get-artifact?name=&version=&path= (UI): one file of a model version, read
+    by the artifact service from the version's download URI.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    version: _builtins.str
+    path: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str | None = ...,
+        version: _builtins.str | None = ...,
+        path: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "path", b"path", "version", b"version"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "path", b"path", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetModelVersionArtifact: _TypeAlias = GetModelVersionArtifact  # noqa: Y015

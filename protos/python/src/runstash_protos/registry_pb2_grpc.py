@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from runstash_protos import artifacts_pb2 as runstash__protos_dot_artifacts__pb2
 from runstash_protos import registry_pb2 as runstash__protos_dot_registry__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -1210,6 +1211,81 @@ class ModelRegistryService:
             '/runstash.registry.ModelRegistryService/TestWebhook',
             runstash__protos_dot_registry__pb2.TestWebhook.SerializeToString,
             runstash__protos_dot_registry__pb2.TestWebhook.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ModelVersionArtifactServiceStub:
+    """Served by the artifact service (it reads the files); asks the registry for the download URI.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetModelVersionArtifact = channel.unary_stream(
+                '/runstash.registry.ModelVersionArtifactService/GetModelVersionArtifact',
+                request_serializer=runstash__protos_dot_registry__pb2.GetModelVersionArtifact.SerializeToString,
+                response_deserializer=runstash__protos_dot_artifacts__pb2.DownloadArtifact.Response.FromString,
+                _registered_method=True)
+
+
+class ModelVersionArtifactServiceServicer:
+    """Served by the artifact service (it reads the files); asks the registry for the download URI.
+    """
+
+    def GetModelVersionArtifact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ModelVersionArtifactServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetModelVersionArtifact': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetModelVersionArtifact,
+                    request_deserializer=runstash__protos_dot_registry__pb2.GetModelVersionArtifact.FromString,
+                    response_serializer=runstash__protos_dot_artifacts__pb2.DownloadArtifact.Response.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'runstash.registry.ModelVersionArtifactService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('runstash.registry.ModelVersionArtifactService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ModelVersionArtifactService:
+    """Served by the artifact service (it reads the files); asks the registry for the download URI.
+    """
+
+    @staticmethod
+    def GetModelVersionArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/runstash.registry.ModelVersionArtifactService/GetModelVersionArtifact',
+            runstash__protos_dot_registry__pb2.GetModelVersionArtifact.SerializeToString,
+            runstash__protos_dot_artifacts__pb2.DownloadArtifact.Response.FromString,
             options,
             channel_credentials,
             insecure,

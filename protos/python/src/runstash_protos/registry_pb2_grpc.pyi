@@ -11,6 +11,7 @@ Every RPC has its MLflow REST path and the `/ajax-api/...` mirror as google.api.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from runstash_protos import artifacts_pb2 as _artifacts_pb2
 from runstash_protos import registry_pb2 as _registry_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -293,3 +294,31 @@ class ModelRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_registry_pb2.TestWebhook.Response, _abc.Awaitable[_registry_pb2.TestWebhook.Response]]: ...
 
 def add_ModelRegistryServiceServicer_to_server(servicer: ModelRegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class ModelVersionArtifactServiceStub:
+    """Served by the artifact service (it reads the files); asks the registry for the download URI."""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> ModelVersionArtifactServiceAsyncStub: ...
+    GetModelVersionArtifact: _grpc.UnaryStreamMultiCallable[_registry_pb2.GetModelVersionArtifact, _artifacts_pb2.DownloadArtifact.Response]
+
+@_typing.type_check_only
+class ModelVersionArtifactServiceAsyncStub(ModelVersionArtifactServiceStub):
+    """Served by the artifact service (it reads the files); asks the registry for the download URI."""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetModelVersionArtifact: _aio.UnaryStreamMultiCallable[_registry_pb2.GetModelVersionArtifact, _artifacts_pb2.DownloadArtifact.Response]  # type: ignore[assignment]
+
+class ModelVersionArtifactServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Served by the artifact service (it reads the files); asks the registry for the download URI."""
+
+    @_abc_1.abstractmethod
+    def GetModelVersionArtifact(
+        self,
+        request: _registry_pb2.GetModelVersionArtifact,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_artifacts_pb2.DownloadArtifact.Response], _abc.AsyncIterator[_artifacts_pb2.DownloadArtifact.Response]]: ...
+
+def add_ModelVersionArtifactServiceServicer_to_server(servicer: ModelVersionArtifactServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
 from runstash_protos.artifacts_pb2_grpc import add_ArtifactServiceServicer_to_server
-from runstash_protos.rpc import service_server
+from runstash_protos.rpc import Registration, service_server
 
 from runstash_artifacts.resolver import ArtifactRootResolver
 from runstash_artifacts.servicer import SERVICE_NAME, ArtifactServicer, build_servicer
@@ -36,11 +37,16 @@ def start(
     *,
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    extra: Callable[[ArtifactServicer], list[Registration]] | None = None,
 ) -> RunningServer:
-    """Build the servicer for ``destination`` and serve it on ``address`` (``host:0`` = a free port)."""
+    """Build the servicer for ``destination`` and serve it on ``address`` (``host:0`` = a free port);
+    ``extra`` adds services built on that servicer (the model-version file route)."""
     servicer = build_servicer(destination, resolver, settings)
     server, port = service_server(
-        [(SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(servicer, server))],
+        [
+            (SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(servicer, server)),
+            *(extra(servicer) if extra else []),
+        ],
         address,
         max_workers=max_workers,
         thread_name_prefix="artifacts",
@@ -57,12 +63,13 @@ def serve(
     *,
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    extra: Callable[[ArtifactServicer], list[Registration]] | None = None,
 ) -> grpc.Server:
     """Start the artifact service (for ``runstash artifacts``); the caller waits on / stops it.
 
     The bound port (useful with ``127.0.0.1:0``) is ``server.runstash_port``, as for the metadata
     service.
     """
-    running = start(destination, address, resolver, settings=settings, max_workers=max_workers)
+    running = start(destination, address, resolver, settings=settings, max_workers=max_workers, extra=extra)
     running.server.runstash_port = running.port  # type: ignore[attr-defined]
     return running.server

@@ -133,7 +133,6 @@ def _touch_version(conn: Connection, name: str, version: int, **values: object) 
         .values(last_updated_time=now_ms(), **values)
     )
     if result.rowcount == 0:
-        require_model(conn, name)
         raise version_not_found(name, version)
 
 
@@ -203,7 +202,6 @@ def download_uri(conn: Connection, name: str, version: int) -> str:
         )
     ).scalar()
     if location is None:
-        require_model(conn, name)
         raise version_not_found(name, version)
     return str(location)
 
@@ -216,6 +214,5 @@ def source_of(conn: Connection, name: str, version: int) -> tuple[str, str | Non
         )
     ).first()
     if row is None:
-        require_model(conn, name)
         raise version_not_found(name, version)
     return str(row.storage_location), row.run_id, row.model_id

@@ -4,8 +4,9 @@
   (registry/models.py), which a cascading key would do differently on each database.
 * A deleted model version stays as a row in stage ``Deleted_Internal`` with its source redacted,
   so version numbers are never reused; every read path filters it out.
-* Webhook secrets are stored Fernet-encrypted (registry/webhooks/secrets.py); deliveries are kept
-  so an operator can see what was sent and how the receiver answered.
+* A webhook's HMAC secret is stored as given (it must be readable to sign deliveries) and never
+  returned by the API; deliveries are kept so an operator can see what was sent and how the
+  receiver answered.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ webhooks = Table(
     Column("name", String(63), nullable=False),
     Column("description", String(1000), nullable=True),
     Column("url", String(2048), nullable=False),
-    Column("encrypted_secret", Text, nullable=True),
+    Column("secret", Text, nullable=True),
     Column("status", String(16), nullable=False),
     Column("creation_timestamp", BigInteger, nullable=False),
     Column("last_updated_timestamp", BigInteger, nullable=False),

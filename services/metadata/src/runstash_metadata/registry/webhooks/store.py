@@ -55,7 +55,7 @@ def create_webhook(conn: Connection, fields: WebhookFields) -> pb.Webhook:
             name=fields.name,
             description=fields.description,
             url=fields.url,
-            encrypted_secret=fields.secret,
+            secret=fields.secret,
             status=fields.status or "ACTIVE",
             creation_timestamp=now,
             last_updated_timestamp=now,
@@ -79,7 +79,7 @@ def update_webhook(conn: Connection, webhook_id: str, fields: WebhookFields) -> 
         ("name", fields.name),
         ("description", fields.description),
         ("url", fields.url),
-        ("encrypted_secret", fields.secret),
+        ("secret", fields.secret),
         ("status", fields.status),
     ):
         if value is not None:
@@ -114,11 +114,11 @@ def get_webhook(conn: Connection, webhook_id: str) -> pb.Webhook:
 
 def webhook_secret(conn: Connection, webhook_id: str) -> tuple[str, str | None]:
     row = conn.execute(
-        select(_w.url, _w.encrypted_secret).where(_w.webhook_id == webhook_id, _w.deleted_timestamp.is_(None))
+        select(_w.url, _w.secret).where(_w.webhook_id == webhook_id, _w.deleted_timestamp.is_(None))
     ).first()
     if row is None:
         raise _not_found(webhook_id)
-    return str(row.url), row.encrypted_secret
+    return str(row.url), row.secret
 
 
 def list_webhooks(
@@ -139,13 +139,13 @@ def list_webhooks(
 
 def subscribed(conn: Connection, entity: str, action: str) -> list[Target]:
     query = (
-        select(_w.webhook_id, _w.url, _w.encrypted_secret)
+        select(_w.webhook_id, _w.url, _w.secret)
         .join(r.webhook_events, _e.webhook_id == _w.webhook_id)
         .where(
             _e.entity == entity, _e.action == action, _w.status == "ACTIVE", _w.deleted_timestamp.is_(None)
         )
     )
-    return [Target(row.webhook_id, row.url, row.encrypted_secret) for row in conn.execute(query)]
+    return [Target(row.webhook_id, row.url, row.secret) for row in conn.execute(query)]
 
 
 def record_delivery(

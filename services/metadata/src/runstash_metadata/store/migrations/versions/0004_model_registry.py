@@ -86,7 +86,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=63), nullable=False),
         sa.Column("description", sa.String(length=1000), nullable=True),
         sa.Column("url", sa.String(length=2048), nullable=False),
-        sa.Column("encrypted_secret", sa.Text(), nullable=True),
+        sa.Column("secret", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("creation_timestamp", sa.BigInteger(), nullable=False),
         sa.Column("last_updated_timestamp", sa.BigInteger(), nullable=False),
