@@ -1,13 +1,14 @@
 """Fixtures for the artifact service tests: storages on local disk and on SeaweedFS S3, and a real
 gRPC artifact server with a resolver that knows a few runs and logged models.
 
-The SeaweedFS server itself is the session-wide ``s3_endpoint`` fixture of tests/conftest.py
-(``weed mini`` with credentials, so signing is checked, on free ports, with a fresh bucket); each
+The SeaweedFS server itself is the session-wide ``s3_endpoint`` fixture (tests/support/s3.py:
+``weed mini`` with credentials, so signing is checked, on free ports, with a fresh bucket); each
 test here gets its own key prefix in that bucket.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,14 +19,19 @@ import grpc
 import pytest
 from runstash_artifacts.resolver import CallableResolver
 from runstash_artifacts.server import RunningServer, start
-from runstash_artifacts.settings import ArtifactSettings
+from runstash_artifacts.settings import ArtifactSettings, TransferSettings
 from runstash_artifacts.storage.base import ArtifactStorage
 from runstash_artifacts.storage.local import LocalStorage
 from runstash_artifacts.storage.s3 import S3Storage, make_s3_client
+from runstash_artifacts.transfers import TransferPool
 from runstash_protos.artifacts_pb2_grpc import ArtifactServiceStub
 from runstash_protos.errors import not_found
 
 SMALL_PART = 5 * 1024 * 1024  # the S3 minimum, so multi-part paths run with little data
+# Small parts and ranges, several in flight: the parallel transfer paths run with little data.
+SMALL_TRANSFERS = TransferSettings(
+    part_size=SMALL_PART, parts_in_flight=3, range_size=1024 * 1024, ranges_ahead=3
+)
 
 
 def s3_env(monkeypatch: pytest.MonkeyPatch, endpoint: Any) -> None:
@@ -44,9 +50,25 @@ def s3_prefix() -> str:
 
 
 @pytest.fixture
-def s3_storage(s3_endpoint: Any, s3_prefix: str, monkeypatch: pytest.MonkeyPatch) -> S3Storage:
+def transfer_pool() -> Iterator[TransferPool]:
+    pool = TransferPool(8)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def s3_storage(
+    s3_endpoint: Any, s3_prefix: str, monkeypatch: pytest.MonkeyPatch, transfer_pool: TransferPool
+) -> S3Storage:
+    """S3 storage with parallel parts and ranged reads (as the service builds it), small sizes."""
     s3_env(monkeypatch, s3_endpoint)
-    return S3Storage(make_s3_client(), s3_endpoint.bucket, s3_prefix, part_size=SMALL_PART)
+    return S3Storage(
+        make_s3_client(),
+        s3_endpoint.bucket,
+        s3_prefix,
+        transfers=transfer_pool,
+        settings=SMALL_TRANSFERS,
+    )
 
 
 @pytest.fixture
@@ -115,7 +137,9 @@ def artifact_server() -> Iterator[ServerFactory]:
             destination,
             "127.0.0.1:0",
             catalog.resolver() if catalog is not None else None,
-            settings=ArtifactSettings(**settings),
+            # As an operator configures it (S3 endpoint, credentials: the environment), plus
+            # what the test sets.
+            settings=dataclasses.replace(ArtifactSettings.from_env(), **settings),
         )
         servers.append(server)
         return server

@@ -14,15 +14,15 @@ from runstash_artifacts.servicer import ArtifactServicer, build_servicer
 from runstash_artifacts.settings import ArtifactSettings
 from runstash_metadata.server import serve as serve_metadata
 from runstash_metadata.servicer import MetadataServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.settings import MetadataSettings
 from runstash_protos import artifacts_pb2 as pb
 from runstash_protos import metadata_pb2 as md
 from runstash_protos.errors import ErrorCode, RunstashError
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlTrackingStore]:
-    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'meta.db'}", "mlflow-artifacts:/")
+def store(tmp_path: Path) -> Iterator[MetadataServicer]:
+    store = MetadataServicer.open(MetadataSettings(f"sqlite:///{tmp_path / 'meta.db'}", "mlflow-artifacts:/"))
     yield store
     store.close()
 
@@ -58,8 +58,8 @@ def exercise(artifacts: ArtifactServicer, run_id: str, model_id: str, destinatio
     assert unknown.value.code is ErrorCode.RESOURCE_DOES_NOT_EXIST
 
 
-def test_in_process_metadata_servicer(store: SqlTrackingStore, tmp_path: Path) -> None:
-    metadata = MetadataServicer(store)
+def test_in_process_metadata_servicer(store: MetadataServicer, tmp_path: Path) -> None:
+    metadata = store
     run_id, model_id = make_run_and_model(metadata, lambda rpc, req: rpc(req, None))
     destination = tmp_path / "artifacts"
     artifacts = build_servicer(str(destination), MetadataResolver.for_servicer(metadata), ArtifactSettings())

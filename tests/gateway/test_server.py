@@ -24,7 +24,7 @@ from runstash_artifacts.settings import ArtifactSettings
 from runstash_gateway import GatewayBackends, GatewayConfig, RemoteBackend, uvicorn_config
 from runstash_metadata.server import build_server
 from runstash_metadata.servicer import MetadataServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.settings import MetadataSettings
 
 from tests.gateway.conftest import METADATA_SERVICE, start_grpc_server
 
@@ -66,8 +66,9 @@ class _Served:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlTrackingStore]:
-    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'mlflow.db'}", "mlflow-artifacts:/")
+def store(tmp_path: Path) -> Iterator[MetadataServicer]:
+    settings = MetadataSettings(f"sqlite:///{tmp_path / 'mlflow.db'}", "mlflow-artifacts:/")
+    store = MetadataServicer.open(settings)
     yield store
     store.close()
 
@@ -83,12 +84,10 @@ def _payload(size: int) -> bytes:
     return (block * (size // len(block) + 1))[:size]
 
 
-def test_real_services_in_process_over_uvicorn(store: SqlTrackingStore, tmp_path: Path) -> None:
+def test_real_services_in_process_over_uvicorn(store: MetadataServicer, tmp_path: Path) -> None:
     root = tmp_path / "artifacts"
     root.mkdir()
-    backends = GatewayBackends.in_process(
-        {METADATA_SERVICE: MetadataServicer(store), ARTIFACT_SERVICE: _artifacts(root)}
-    )
+    backends = GatewayBackends.in_process({METADATA_SERVICE: store, ARTIFACT_SERVICE: _artifacts(root)})
     config = GatewayConfig(port=_free_port(), log_level="warning")
     with _Served(config, backends) as base, httpx.Client(base_url=base, timeout=30) as client:
         experiment_id = client.post("/api/2.0/mlflow/experiments/create", json={"name": "gw"}).json()[
@@ -170,7 +169,7 @@ def test_remote_replicas_round_robin_and_reflection_over_the_wire(tmp_path: Path
             server.stop(None)
 
 
-def test_run_with_several_workers(store: SqlTrackingStore) -> None:
+def test_run_with_several_workers(store: MetadataServicer) -> None:
     server, port = build_server(store, "127.0.0.1:0")
     server.start()
     http_port = _free_port()

@@ -12,8 +12,10 @@ from functools import partial
 
 import pytest
 from runstash_metadata.store.group_commit import GroupCommit, Outcome
-from runstash_metadata.store.sql_store import MetricPoint, SqlTrackingStore
+from runstash_metadata.store.metrics import MetricPoint
 from runstash_protos.errors import ErrorCode, RunstashError
+
+from tests.metadata.store_driver import StoreDriver
 
 THREADS = 16
 
@@ -44,7 +46,7 @@ def _run_all(calls: Sequence[Callable[[], None]]) -> list[BaseException | None]:
 
 
 def test_concurrent_log_metric_every_point_once_errors_isolated(
-    store: SqlTrackingStore, experiment_id: int
+    store: StoreDriver, experiment_id: int
 ) -> None:
     runs = [store.create_run(experiment_id, start_time=1).info.run_id for _ in range(4)]
     deleted = store.create_run(experiment_id, start_time=1).info.run_id
@@ -86,7 +88,7 @@ def test_concurrent_log_metric_every_point_once_errors_isolated(
     assert store.get_metric_history(deleted, "loss")[0] == []
 
 
-def test_concurrent_tags_and_params(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_concurrent_tags_and_params(store: StoreDriver, experiment_id: int) -> None:
     run_id = store.create_run(experiment_id, start_time=1).info.run_id
     calls: list[Callable[[], None]] = []
     for i in range(THREADS * 4):

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from runstash_metadata.store.dialect import Dialect
 from runstash_metadata.store.migrate import (
     HEAD_REVISION,
     create_fresh,
     current_revision,
     upgrade_with_alembic,
 )
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.store.queries import queries_for_url
 from sqlalchemy import Engine, inspect
+
+from tests.metadata.store_driver import StoreDriver
 
 
 def _snapshot(engine: Engine) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def test_fresh_schema_equals_the_migrated_one(db_kind: str, database_factory: An
     engines = []
     for create in (create_fresh, upgrade_with_alembic):
         database = database_factory.create(db_kind)
-        engine, _ = Dialect.for_uri(database.uri).create_engines()
+        engine, _ = queries_for_url(database.uri).create_engines()
         create(engine)
         assert current_revision(engine) == HEAD_REVISION
         engines.append(engine)
@@ -82,9 +83,9 @@ def test_fresh_schema_equals_the_migrated_one(db_kind: str, database_factory: An
 
 def test_store_opens_a_fresh_database_without_alembic(db_kind: str, database_factory: Any) -> None:
     database = database_factory.create(db_kind)
-    store = SqlTrackingStore(database.uri, "/tmp/artifacts")
+    store = StoreDriver.open(database.uri, "/tmp/artifacts")
     try:
-        assert current_revision(store._engine) == HEAD_REVISION
+        assert current_revision(store.db.engine) == HEAD_REVISION
         assert store.get_experiment(0).name == "Default"
     finally:
         store.close()

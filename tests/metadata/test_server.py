@@ -10,23 +10,28 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from runstash_metadata.server import build_server
+from runstash_metadata.servicer import MetadataServicer
+from runstash_metadata.settings import MetadataSettings
 from runstash_metadata.store.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision
-from runstash_metadata.store.sql_store import SqlTrackingStore
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos import metadata_pb2_grpc
 from runstash_protos.errors import ERROR_CODE_METADATA_KEY
 
+from tests.metadata.store_driver import StoreDriver
+
 
 @pytest.fixture
 def channel(tmp_path: Path) -> Iterator[grpc.Channel]:
-    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'server.db'}", "mlflow-artifacts:/")
-    server, port = build_server(store, "127.0.0.1:0", max_workers=4)
+    servicer = MetadataServicer.open(
+        MetadataSettings(f"sqlite:///{tmp_path / 'server.db'}", "mlflow-artifacts:/")
+    )
+    server, port = build_server(servicer, "127.0.0.1:0", max_workers=4)
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
         grpc.channel_ready_future(ch).result(timeout=10)
         yield ch
     server.stop(0).wait()
-    store.close()
+    servicer.close()
 
 
 def test_health_and_reflection(channel: grpc.Channel) -> None:
@@ -63,10 +68,22 @@ def test_migrations_head_matches_and_reopen_is_cheap(tmp_path: Path) -> None:
 
     assert ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head() == HEAD_REVISION
     uri = f"sqlite:///{tmp_path / 'm.db'}"
-    first = SqlTrackingStore(uri, "/tmp/artifacts")
-    assert current_revision(first._engine) == HEAD_REVISION
+    first = StoreDriver.open(uri, "/tmp/artifacts")
+    assert current_revision(first.db.engine) == HEAD_REVISION
     assert first.get_experiment(0).artifact_location == "/tmp/artifacts/0"
     first.close()
-    again = SqlTrackingStore(uri, "/tmp/artifacts")  # already at head: no migration, no second Default
+    again = StoreDriver.open(uri, "/tmp/artifacts")  # already at head: no migration, no second Default
     assert again.get_experiment(0).name == "Default"
     again.close()
+
+
+def test_clean_shutdown_leaves_no_sqlite_side_files(tmp_path: Path) -> None:
+    path = tmp_path / "clean.db"
+    servicer = MetadataServicer.open(MetadataSettings(f"sqlite:///{path}", "/tmp/artifacts"))
+    experiment_id = servicer.CreateExperiment(pb.CreateExperiment(name="e"), None).experiment_id
+    run = servicer.CreateRun(pb.CreateRun(experiment_id=experiment_id), None).run
+    servicer.LogMetric(pb.LogMetric(run_id=run.info.run_id, key="m", value=1.0, timestamp=1), None)
+    servicer.GetRun(pb.GetRun(run_id=run.info.run_id), None)
+    assert path.with_name("clean.db-wal").exists()  # WAL mode while open
+    servicer.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.db"]

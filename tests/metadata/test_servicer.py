@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from google.protobuf.json_format import MessageToDict
@@ -99,3 +100,58 @@ def test_update_run_and_finalize_model(servicer: MetadataServicer, unique: Calla
 def test_search_runs_empty_is_empty(servicer: MetadataServicer) -> None:
     response = servicer.SearchRuns(pb.SearchRuns(), CTX)
     assert MessageToDict(response) == {}
+
+
+class PresentEmptyContext:
+    """What the gateway passes when the JSON body held empty lists for ``fields``."""
+
+    def __init__(self, *fields: str) -> None:
+        self.pairs = (("x-runstash-present-empty", ",".join(fields)),) if fields else ()
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.pairs
+
+
+def test_present_but_empty_lists(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
+    _, run_id = _create_run(servicer, unique)
+    # logged-models/search: absent experiment_ids is MLflow's 400, an explicit [] an empty page.
+    with pytest.raises(RunstashError) as info:
+        servicer.SearchLoggedModels(pb.SearchLoggedModels(), PresentEmptyContext())
+    assert info.value.code == ErrorCode.INVALID_PARAMETER_VALUE
+    assert info.value.message.startswith("Missing value for required parameter 'experiment_ids'.")
+    page = servicer.SearchLoggedModels(pb.SearchLoggedModels(), PresentEmptyContext("experiment_ids"))
+    assert list(page.models) == [] and not page.next_page_token
+    # runs/outputs: "models": [] is accepted (200) and logs nothing; absent models is a 400.
+    servicer.LogOutputs(pb.LogOutputs(run_id=run_id), PresentEmptyContext("datasets", "models"))
+    run = servicer.GetRun(pb.GetRun(run_id=run_id), CTX).run
+    assert list(run.outputs.model_outputs) == []
+    with pytest.raises(RunstashError) as info:
+        servicer.LogOutputs(pb.LogOutputs(run_id=run_id), PresentEmptyContext())
+    assert info.value.message.startswith("Missing value for required parameter 'models'.")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("my_location", "{cwd}/my_location"),
+        ("./nested/dir", "{cwd}/nested/dir"),
+        ("file:rel", "file://{cwd}/rel"),
+        ("/absolute/path", "/absolute/path"),
+        ("s3://bucket/key", "s3://bucket/key"),
+    ],
+)
+def test_relative_artifact_location_is_taken_from_the_working_directory(
+    servicer: MetadataServicer,
+    unique: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str],
+) -> None:
+    given, stored = case
+    # What `mlflow server` answers (checked against 3.17): relative local paths are resolved
+    # against the server's working directory when the experiment is created.
+    monkeypatch.chdir(tmp_path)
+    request = pb.CreateExperiment(name=unique("exp"), artifact_location=given)
+    experiment_id = servicer.CreateExperiment(request, CTX).experiment_id
+    got = servicer.GetExperiment(pb.GetExperiment(experiment_id=experiment_id), CTX).experiment
+    assert got.artifact_location == stored.format(cwd=tmp_path.as_posix())

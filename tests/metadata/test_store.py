@@ -1,18 +1,21 @@
-"""SqlTrackingStore semantics on SQLite, PostgreSQL and MariaDB (one real database per kind)."""
+"""Store semantics on SQLite, PostgreSQL and MariaDB (one real database per kind)."""
 
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import math
 import re
 from collections.abc import Callable
 
 import pytest
-from runstash_metadata.store.sql_store import MAX_DOUBLE, MetricPoint, SqlTrackingStore
+from runstash_metadata.store.metrics import MetricPoint
+from runstash_metadata.store.sampled_history import sampled_positions
+from runstash_metadata.store.values import MAX_DOUBLE
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
+
+from tests.metadata.store_driver import StoreDriver
 
 
 def _error(fn: Callable[[], object]) -> RunstashError:
@@ -21,14 +24,14 @@ def _error(fn: Callable[[], object]) -> RunstashError:
     return info.value
 
 
-def _latest(store: SqlTrackingStore, run_id: str) -> dict[str, pb.Metric]:
+def _latest(store: StoreDriver, run_id: str) -> dict[str, pb.Metric]:
     return {m.key: m for m in store.get_run(run_id).data.metrics}
 
 
 # ---------------------------------------------------------------- experiments
 
 
-def test_default_experiment_exists(store: SqlTrackingStore) -> None:
+def test_default_experiment_exists(store: StoreDriver) -> None:
     exp = store.get_experiment(0)
     assert exp.name == "Default"
     assert exp.artifact_location == "mlflow-artifacts:/0"
@@ -36,7 +39,7 @@ def test_default_experiment_exists(store: SqlTrackingStore) -> None:
     assert exp.workspace == "default"
 
 
-def test_create_get_experiment(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+def test_create_get_experiment(store: StoreDriver, unique: Callable[[str], str]) -> None:
     name = unique("exp")
     experiment_id = store.create_experiment(name, tags=[("team", "a"), ("team", "b")])
     exp = store.get_experiment(int(experiment_id))
@@ -49,7 +52,7 @@ def test_create_get_experiment(store: SqlTrackingStore, unique: Callable[[str], 
     assert store.get_experiment(int(explicit)).artifact_location == "s3://bucket/x"
 
 
-def test_experiment_not_found_messages(store: SqlTrackingStore) -> None:
+def test_experiment_not_found_messages(store: StoreDriver) -> None:
     err = _error(lambda: store.get_experiment(987654))
     assert (err.code, err.message) == (
         ErrorCode.RESOURCE_DOES_NOT_EXIST,
@@ -60,9 +63,7 @@ def test_experiment_not_found_messages(store: SqlTrackingStore) -> None:
     assert err.message == "Could not find experiment with name 'no-such-exp'"
 
 
-def test_experiment_names_unique_across_deleted(
-    store: SqlTrackingStore, unique: Callable[[str], str]
-) -> None:
+def test_experiment_names_unique_across_deleted(store: StoreDriver, unique: Callable[[str], str]) -> None:
     name = unique("exp")
     experiment_id = int(store.create_experiment(name))
     store.delete_experiment(experiment_id)
@@ -71,14 +72,14 @@ def test_experiment_names_unique_across_deleted(
     assert err.message.startswith(f"Experiment(name={name}) already exists. Error: ")
 
 
-def test_names_are_case_sensitive(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+def test_names_are_case_sensitive(store: StoreDriver, unique: Callable[[str], str]) -> None:
     name = unique("Exp")
     store.create_experiment(name)
     store.create_experiment(name.lower())  # MySQL's default *_ci collation would reject this
     assert store.get_experiment_by_name(name).name == name
 
 
-def test_rename_experiment(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+def test_rename_experiment(store: StoreDriver, unique: Callable[[str], str]) -> None:
     a, b = unique("a"), unique("b")
     ida = int(store.create_experiment(a))
     store.create_experiment(b)
@@ -92,7 +93,7 @@ def test_rename_experiment(store: SqlTrackingStore, unique: Callable[[str], str]
     assert (err.code, err.message) == (ErrorCode.INVALID_STATE, "Cannot rename a non-active experiment.")
 
 
-def test_delete_restore_cascades_to_runs(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_delete_restore_cascades_to_runs(store: StoreDriver, experiment_id: int) -> None:
     kept = store.create_run(experiment_id).info.run_id
     deleted_before = store.create_run(experiment_id).info.run_id
     store.delete_run(deleted_before)
@@ -119,7 +120,7 @@ def test_delete_restore_cascades_to_runs(store: SqlTrackingStore, experiment_id:
     assert err.code == ErrorCode.RESOURCE_DOES_NOT_EXIST
 
 
-def test_experiment_tags(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_experiment_tags(store: StoreDriver, experiment_id: int) -> None:
     store.set_experiment_tag(experiment_id, "k", "v1")
     store.set_experiment_tag(experiment_id, "k", "v2")
     assert [(t.key, t.value) for t in store.get_experiment(experiment_id).tags] == [("k", "v2")]
@@ -135,7 +136,7 @@ def test_experiment_tags(store: SqlTrackingStore, experiment_id: int) -> None:
     assert err.code == ErrorCode.INVALID_PARAMETER_VALUE
 
 
-def test_custom_view_tag_cap(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_custom_view_tag_cap(store: StoreDriver, experiment_id: int) -> None:
     for i in range(50):
         store.set_experiment_tag(experiment_id, f"mlflow.customView.view{i}", "{}")
     store.set_experiment_tag(experiment_id, "mlflow.customView.view3", "overwrite is fine")
@@ -146,7 +147,7 @@ def test_custom_view_tag_cap(store: SqlTrackingStore, experiment_id: int) -> Non
 # ---------------------------------------------------------------- runs
 
 
-def test_create_run_shape(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_create_run_shape(store: StoreDriver, experiment_id: int) -> None:
     run = store.create_run(experiment_id, user_id="u", start_time=42, tags=[("t", "v")])
     info = run.info
     assert re.fullmatch(r"[0-9a-f]{32}", info.run_id) and info.run_uuid == info.run_id
@@ -158,7 +159,7 @@ def test_create_run_shape(store: SqlTrackingStore, experiment_id: int) -> None:
     assert run.HasField("inputs") and not run.HasField("outputs")
 
 
-def test_run_name_and_tag(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_run_name_and_tag(store: StoreDriver, experiment_id: int) -> None:
     run = store.create_run(experiment_id, tags=[("mlflow.runName", "from-tag")])
     assert run.info.run_name == "from-tag"
     run = store.create_run(experiment_id, run_name="same", tags=[("mlflow.runName", "same")])
@@ -170,7 +171,7 @@ def test_run_name_and_tag(store: SqlTrackingStore, experiment_id: int) -> None:
     )
 
 
-def test_create_run_unknown_experiment(store: SqlTrackingStore) -> None:
+def test_create_run_unknown_experiment(store: StoreDriver) -> None:
     err = _error(lambda: store.create_run(99999))
     assert (err.code, err.message) == (
         ErrorCode.RESOURCE_DOES_NOT_EXIST,
@@ -178,7 +179,7 @@ def test_create_run_unknown_experiment(store: SqlTrackingStore) -> None:
     )
 
 
-def test_create_run_tags_round_trip_any_text(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+def test_create_run_tags_round_trip_any_text(store: StoreDriver, unique: Callable[[str], str]) -> None:
     exp = int(store.create_experiment(unique("odd"), artifact_location="s3://b/p/"))
     odd = {"q": 'say "hi"', "bs": "a\\b\\", "braces": "{a,b}", "empty": "", "uni": "héllo ✓", "NULL": "NULL"}
     run = store.create_run(exp, user_id="u", start_time=5, tags=sorted(odd.items()))
@@ -192,7 +193,7 @@ def test_create_run_tags_round_trip_any_text(store: SqlTrackingStore, unique: Ca
     assert _error(lambda: store.create_run(987654321)).code == ErrorCode.RESOURCE_DOES_NOT_EXIST
 
 
-def test_update_run(store: SqlTrackingStore, run_id: str) -> None:
+def test_update_run(store: StoreDriver, run_id: str) -> None:
     info = store.update_run(run_id, status="FINISHED", end_time=2000)
     assert (info.status, info.end_time) == (pb.FINISHED, 2000)
     info = store.update_run(run_id, run_name="new-name")
@@ -201,7 +202,7 @@ def test_update_run(store: SqlTrackingStore, run_id: str) -> None:
     assert tags["mlflow.runName"] == "new-name"
 
 
-def test_delete_restore_run_idempotent(store: SqlTrackingStore, run_id: str) -> None:
+def test_delete_restore_run_idempotent(store: StoreDriver, run_id: str) -> None:
     store.delete_run(run_id)
     store.delete_run(run_id)
     assert store.get_run(run_id).info.lifecycle_stage == "deleted"
@@ -223,7 +224,7 @@ def test_delete_restore_run_idempotent(store: SqlTrackingStore, run_id: str) -> 
     assert store.get_run(run_id).info.lifecycle_stage == "active"
 
 
-def test_unknown_run(store: SqlTrackingStore) -> None:
+def test_unknown_run(store: StoreDriver) -> None:
     rid = "0" * 32
     for call in (
         lambda: store.get_run(rid),
@@ -239,7 +240,7 @@ def test_unknown_run(store: SqlTrackingStore) -> None:
 # ---------------------------------------------------------------- metrics
 
 
-def test_latest_metric_rule_with_nan(store: SqlTrackingStore, run_id: str) -> None:
+def test_latest_metric_rule_with_nan(store: StoreDriver, run_id: str) -> None:
     store.log_metric(run_id, MetricPoint("loss", 0.5, 100, 0))
     store.log_metric(run_id, MetricPoint("loss", 0.4, 101, 1))
     store.log_metric(run_id, MetricPoint("loss", math.nan, 102, 2))
@@ -257,7 +258,7 @@ def test_latest_metric_rule_with_nan(store: SqlTrackingStore, run_id: str) -> No
     assert _latest(store, run_id)["loss"].value == 0.7
 
 
-def test_latest_within_one_batch(store: SqlTrackingStore, run_id: str) -> None:
+def test_latest_within_one_batch(store: StoreDriver, run_id: str) -> None:
     store.log_batch(
         run_id,
         metrics=[
@@ -272,7 +273,7 @@ def test_latest_within_one_batch(store: SqlTrackingStore, run_id: str) -> None:
     assert latest["f1"].value == 0.3
 
 
-def test_infinities_are_clamped(store: SqlTrackingStore, run_id: str) -> None:
+def test_infinities_are_clamped(store: StoreDriver, run_id: str) -> None:
     store.log_batch(run_id, metrics=[MetricPoint("pos", math.inf, 1), MetricPoint("neg", -math.inf, 1)])
     latest = _latest(store, run_id)
     assert (latest["pos"].value, latest["neg"].value) == (MAX_DOUBLE, -MAX_DOUBLE)
@@ -280,7 +281,7 @@ def test_infinities_are_clamped(store: SqlTrackingStore, run_id: str) -> None:
     assert [m.value for m in history] == [MAX_DOUBLE]
 
 
-def test_duplicate_points_are_ignored(store: SqlTrackingStore, run_id: str) -> None:
+def test_duplicate_points_are_ignored(store: StoreDriver, run_id: str) -> None:
     point = MetricPoint("m", 1.5, 10, 1)
     store.log_batch(run_id, metrics=[point, point])
     store.log_metric(run_id, point)
@@ -291,7 +292,7 @@ def test_duplicate_points_are_ignored(store: SqlTrackingStore, run_id: str) -> N
     assert sum(math.isnan(m.value) for m in history) == 1
 
 
-def test_resent_batch_is_stored_once(store: SqlTrackingStore, run_id: str) -> None:
+def test_resent_batch_is_stored_once(store: StoreDriver, run_id: str) -> None:
     """A batch overlapping stored points (a client retry) keeps every point once, with its
     params and tags, and the latest value follows the newest point."""
     first = [MetricPoint("r", float(i), 100 + i, i) for i in range(50)]
@@ -306,7 +307,7 @@ def test_resent_batch_is_stored_once(store: SqlTrackingStore, run_id: str) -> No
     assert _latest(store, run_id)["r"].step == 59
 
 
-def test_metric_history_order_and_paging(store: SqlTrackingStore, run_id: str) -> None:
+def test_metric_history_order_and_paging(store: StoreDriver, run_id: str) -> None:
     points = [MetricPoint("h", float(i), 100 - i, i) for i in range(5)]  # timestamps descending
     store.log_batch(run_id, metrics=points)
     history, token = store.get_metric_history(run_id, "h")
@@ -325,7 +326,7 @@ def test_metric_history_order_and_paging(store: SqlTrackingStore, run_id: str) -
     assert err.message.startswith("Invalid page token")
 
 
-def test_bulk_interval_sampling(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_bulk_interval_sampling(store: StoreDriver, experiment_id: int) -> None:
     a = store.create_run(experiment_id).info.run_id
     b = store.create_run(experiment_id).info.run_id
     store.log_batch(a, metrics=[MetricPoint("s", float(i), 1000 + i, i) for i in range(100)])
@@ -333,36 +334,30 @@ def test_bulk_interval_sampling(store: SqlTrackingStore, experiment_id: int) -> 
     got = store.get_metric_history_bulk_interval([b, a, "0" * 32, b], "s", max_results=10)
     by_run = [m.run_id for m in got]
     assert by_run == [b] * 3 + [a] * 10 + [b] * 3  # request order, repeats repeated
-    steps_a = [m.step for m in got if m.run_id == a]
-    assert steps_a[0] == 0 and steps_a[-1] == 99 and len(set(steps_a)) == 10
-    assert steps_a == sorted(steps_a)
-    gaps = [y - x for x, y in itertools.pairwise(steps_a)]
-    assert max(gaps) - min(gaps) <= 1  # evenly spread
+    # MLflow's NTILE sample: the first point of each of 10 buckets, the last point in place of the
+    # last bucket's first.
+    assert [m.step for m in got if m.run_id == a] == [0, 10, 20, 30, 40, 50, 60, 70, 80, 99]
     windowed = store.get_metric_history_bulk_interval([a], "s", max_results=5, start_step=10, end_step=20)
-    assert (windowed[0].step, windowed[-1].step) == (10, 20)
-    assert len(windowed) == 5
-    assert store.get_metric_history_bulk_interval([a], "s", max_results=1)[0].step == 0
+    assert [m.step for m in windowed] == [10, 13, 15, 17, 20]
+    assert [m.step for m in store.get_metric_history_bulk_interval([a], "s", max_results=1)] == [99]
 
 
-@pytest.mark.parametrize("steps", [25, 70, 300])
-def test_bulk_interval_read_paths_agree_with_the_definition(
-    store: SqlTrackingStore, run_id: str, steps: int
+@pytest.mark.parametrize(("steps", "count"), [(25, 10), (70, 10), (300, 10), (37, 7), (9, 10), (1, 3)])
+def test_bulk_interval_matches_the_definition(
+    store: StoreDriver, run_id: str, steps: int, count: int
 ) -> None:
-    """Range scan (up to 8x more steps than points wanted) and index probes (more) both return
-    the even sample of the points at evenly spaced steps; a step may hold several points."""
+    """The SQL sample equals sampled_positions() over the whole ordered history; a step may
+    hold several points (ordered by timestamp, then value)."""
     points = [MetricPoint("d", float(i), 100 + i, i) for i in range(steps)]
     points += [MetricPoint("d", -1.0, 7, i) for i in range(0, steps, 4)]  # second point at some steps
     store.log_batch(run_id, metrics=points)
-    count = 10
-    span = steps - 1
-    targets = {(i * span) // (count - 1) for i in range(count)}
-    ordered = sorted((p.step, p.timestamp, p.value) for p in points if p.step in targets)
-    expected = [ordered[(i * (len(ordered) - 1)) // (count - 1)] for i in range(count)]
+    ordered = sorted((p.step, p.timestamp, p.value) for p in points)
+    expected = [ordered[i] for i in sampled_positions(len(ordered), count)]
     got = store.get_metric_history_bulk_interval([run_id], "d", max_results=count)
     assert [(m.step, m.timestamp, m.value) for m in got] == expected
 
 
-def test_bulk_interval_many_points_per_step(store: SqlTrackingStore, run_id: str) -> None:
+def test_bulk_interval_many_points_per_step(store: StoreDriver, run_id: str) -> None:
     # All points at step 0 (system metrics): sampling must go by position, not by step value.
     store.log_batch(run_id, metrics=[MetricPoint("sys", float(i), 5000 + i, 0) for i in range(50)])
     got = store.get_metric_history_bulk_interval([run_id], "sys", max_results=10)
@@ -372,7 +367,7 @@ def test_bulk_interval_many_points_per_step(store: SqlTrackingStore, run_id: str
     assert len(store.get_metric_history_bulk_interval([run_id], "sys", max_results=2500)) == 50
 
 
-def test_bulk_interval_sparse_steps(store: SqlTrackingStore, run_id: str) -> None:
+def test_bulk_interval_sparse_steps(store: StoreDriver, run_id: str) -> None:
     store.log_batch(run_id, metrics=[MetricPoint("sp", float(i), 1, i * i) for i in range(30)])
     got = store.get_metric_history_bulk_interval([run_id], "sp", max_results=10)
     steps = [m.step for m in got]
@@ -380,7 +375,7 @@ def test_bulk_interval_sparse_steps(store: SqlTrackingStore, run_id: str) -> Non
     assert steps == sorted(set(steps))
 
 
-def test_history_bulk(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_history_bulk(store: StoreDriver, experiment_id: int) -> None:
     runs = sorted(store.create_run(experiment_id).info.run_id for _ in range(2))
     for rid in reversed(runs):
         store.log_batch(rid, metrics=[MetricPoint("b", float(i), 10 - i, i) for i in range(3)])
@@ -391,7 +386,7 @@ def test_history_bulk(store: SqlTrackingStore, experiment_id: int) -> None:
 # ---------------------------------------------------------------- params, tags, batches
 
 
-def test_params_write_once(store: SqlTrackingStore, run_id: str) -> None:
+def test_params_write_once(store: StoreDriver, run_id: str) -> None:
     store.log_param(run_id, "lr", "0.01")
     store.log_param(run_id, "lr", "0.01")
     err = _error(lambda: store.log_param(run_id, "lr", "0.02"))
@@ -409,7 +404,7 @@ def test_params_write_once(store: SqlTrackingStore, run_id: str) -> None:
     assert params == {"lr": "0.01", "LR": "other"}
 
 
-def test_batch_is_all_or_nothing(store: SqlTrackingStore, run_id: str) -> None:
+def test_batch_is_all_or_nothing(store: StoreDriver, run_id: str) -> None:
     store.log_param(run_id, "fixed", "1")
     err = _error(
         lambda: store.log_batch(
@@ -427,7 +422,7 @@ def test_batch_is_all_or_nothing(store: SqlTrackingStore, run_id: str) -> None:
     assert store.get_metric_history(run_id, "never") == ([], None)
 
 
-def test_unknown_model_id_rolls_back_batch(store: SqlTrackingStore, run_id: str) -> None:
+def test_unknown_model_id_rolls_back_batch(store: StoreDriver, run_id: str) -> None:
     err = _error(
         lambda: store.log_batch(
             run_id, metrics=[MetricPoint("m", 1.0, 1), MetricPoint("m2", 1.0, 1, model_id="m-" + "0" * 32)]
@@ -437,7 +432,7 @@ def test_unknown_model_id_rolls_back_batch(store: SqlTrackingStore, run_id: str)
     assert store.get_metric_history(run_id, "m") == ([], None)
 
 
-def test_tags(store: SqlTrackingStore, run_id: str) -> None:
+def test_tags(store: StoreDriver, run_id: str) -> None:
     store.set_tag(run_id, "a", "1")
     store.set_tag(run_id, "a", "2")
     store.set_tag(run_id, "mlflow.runName", "renamed")
@@ -454,7 +449,7 @@ def test_tags(store: SqlTrackingStore, run_id: str) -> None:
     assert store.get_run(run_id).info.run_name == "batch-name"
 
 
-def test_long_values_are_truncated(store: SqlTrackingStore, run_id: str) -> None:
+def test_long_values_are_truncated(store: StoreDriver, run_id: str) -> None:
     store.log_param(run_id, "long", "x" * 7000)
     store.set_tag(run_id, "long", "y" * 9000)
     run = store.get_run(run_id)
@@ -462,7 +457,7 @@ def test_long_values_are_truncated(store: SqlTrackingStore, run_id: str) -> None
     assert len({t.key: t.value for t in run.data.tags}["long"]) == 8000
 
 
-def test_log_model_history_tag(store: SqlTrackingStore, run_id: str) -> None:
+def test_log_model_history_tag(store: StoreDriver, run_id: str) -> None:
     store.log_model(run_id, {"artifact_path": "m", "flavors": {}, "utc_time_created": "t", "run_id": run_id})
     store.log_model(run_id, {"artifact_path": "n", "flavors": {}, "utc_time_created": "t", "run_id": run_id})
     tags = {t.key: t.value for t in store.get_run(run_id).data.tags}
@@ -479,7 +474,7 @@ def _dataset_input(name: str, digest: str, context: str) -> pb.DatasetInput:
     )
 
 
-def test_inputs_outputs_and_datasets(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_inputs_outputs_and_datasets(store: StoreDriver, experiment_id: int) -> None:
     run_a = store.create_run(experiment_id).info.run_id
     run_b = store.create_run(experiment_id).info.run_id
     model = store.create_logged_model(experiment_id, name="model")
@@ -503,7 +498,7 @@ def test_inputs_outputs_and_datasets(store: SqlTrackingStore, experiment_id: int
     ]
 
 
-def test_empty_dataset_schema_and_profile_are_left_out(store: SqlTrackingStore, run_id: str) -> None:
+def test_empty_dataset_schema_and_profile_are_left_out(store: StoreDriver, run_id: str) -> None:
     # As MLflow: an empty schema/profile is absent from the returned dataset, not "".
     dataset = pb.Dataset(name="e", digest="d", source_type="code", source="{}", schema="", profile="")
     store.log_inputs(run_id, [pb.DatasetInput(dataset=dataset)])
@@ -514,7 +509,7 @@ def test_empty_dataset_schema_and_profile_are_left_out(store: SqlTrackingStore, 
 # ---------------------------------------------------------------- logged models
 
 
-def test_logged_model_lifecycle(store: SqlTrackingStore, experiment_id: int, run_id: str) -> None:
+def test_logged_model_lifecycle(store: StoreDriver, experiment_id: int, run_id: str) -> None:
     model = store.create_logged_model(
         experiment_id, source_run_id=run_id, params=[("alpha", "0.5")], tags=[("t", "1")]
     )
@@ -558,7 +553,7 @@ def test_logged_model_lifecycle(store: SqlTrackingStore, experiment_id: int, run
 # ---------------------------------------------------------------- search (the search package's plans)
 
 
-def test_search_runs_hydrates_pages(store: SqlTrackingStore, experiment_id: int) -> None:
+def test_search_runs_hydrates_pages(store: StoreDriver, experiment_id: int) -> None:
     pytest.importorskip("runstash_metadata.search.runs")
     ids = []
     for i in range(5):
@@ -576,7 +571,7 @@ def test_search_runs_hydrates_pages(store: SqlTrackingStore, experiment_id: int)
     assert store.search_runs([], max_results=10) == ([], None)
 
 
-def test_search_experiments_hydrates_tags(store: SqlTrackingStore, unique: Callable[[str], str]) -> None:
+def test_search_experiments_hydrates_tags(store: StoreDriver, unique: Callable[[str], str]) -> None:
     prefix = unique("sx")
     ids = [store.create_experiment(f"{prefix}-{i}", tags=[("i", str(i))]) for i in range(3)]
     store.delete_experiment(int(ids[0]))
@@ -589,7 +584,7 @@ def test_search_experiments_hydrates_tags(store: SqlTrackingStore, unique: Calla
     assert {e.experiment_id for e in everything} == set(ids)
 
 
-def test_search_logged_models(store: SqlTrackingStore, experiment_id: int, run_id: str) -> None:
+def test_search_logged_models(store: StoreDriver, experiment_id: int, run_id: str) -> None:
     models = [
         store.create_logged_model(experiment_id, name="model", source_run_id=run_id, tags=[("k", str(i))])
         for i in range(3)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from runstash_metadata import validation as v
+from runstash_metadata.settings import MetadataSettings
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
 
@@ -174,7 +175,7 @@ def test_truncation_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert v.truncate_tag_value("t" * 9000) == "t" * 8000
 
 
-@pytest.mark.parametrize("setting", ["false", "FALSE", "0", " False "])
+@pytest.mark.parametrize("setting", ["false", "FALSE", "0", " False ", "off", "no"])
 def test_truncation_disabled_rejects_long_values(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
     monkeypatch.setenv("MLFLOW_TRUNCATE_LONG_VALUES", setting)
     assert v.truncate_param_value("p" * 6000) == "p" * 6000
@@ -201,11 +202,22 @@ def test_truncation_disabled_rejects_long_values(monkeypatch: pytest.MonkeyPatch
     )
 
 
-@pytest.mark.parametrize("setting", ["true", "1", "TRUE", "garbage"])
+@pytest.mark.parametrize("setting", ["true", "1", "TRUE", "on", "yes", ""])
 def test_truncation_enabled_settings(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
     monkeypatch.setenv("MLFLOW_TRUNCATE_LONG_VALUES", setting)
     assert v.truncation_enabled()
     assert v.truncate_param_value("p" * 7000) == "p" * 6000
+
+
+def test_malformed_truncation_setting_stops_start_up() -> None:
+    # One boolean reading for every runstash flag: a value that is none of the known words is a
+    # configuration mistake reported when the settings are parsed, not a silent default.
+    with pytest.raises(ValueError, match="MLFLOW_TRUNCATE_LONG_VALUES: 'garbage' is not a boolean"):
+        MetadataSettings.from_env("sqlite://", "/tmp", {"MLFLOW_TRUNCATE_LONG_VALUES": "garbage"})
+    settings = MetadataSettings.from_env("sqlite://", "/tmp", {"MLFLOW_TRUNCATE_LONG_VALUES": "off"})
+    assert settings.validation.truncate_long_values is False
+    with pytest.raises(RunstashError):
+        v.truncate_param_value("p" * 6001, settings.validation)
 
 
 def test_normalize_metric_value() -> None:

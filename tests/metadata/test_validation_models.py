@@ -153,12 +153,18 @@ def search(**kwargs: Any) -> Callable[[], None]:
     return lambda: v.check_search_logged_models(pb.SearchLoggedModels(**kwargs))
 
 
+def search_empty_ids(**kwargs: Any) -> Callable[[], None]:
+    """A request whose JSON held ``"experiment_ids": []`` (the gateway names it present-empty)."""
+    return lambda: v.check_search_logged_models(pb.SearchLoggedModels(**kwargs), {"experiment_ids"})
+
+
 Dataset = pb.SearchLoggedModels.Dataset
 OrderBy = pb.SearchLoggedModels.OrderBy
 
 
 @cases(
-    Case("ok-empty", search()),
+    Case("ok-empty", search_empty_ids()),
+    Case("absent-experiment-ids", search(), missing("experiment_ids")),
     Case(
         "ok-full",
         search(
@@ -172,14 +178,18 @@ OrderBy = pb.SearchLoggedModels.OrderBy
     Case("ok-large-page", search(experiment_ids=["1"], max_results=100000)),
     Case(
         "dataset-without-name",
-        search(datasets=[Dataset(dataset_name="d"), Dataset(dataset_digest="x")]),
+        search_empty_ids(datasets=[Dataset(dataset_name="d"), Dataset(dataset_digest="x")]),
         "`dataset_name` in the `datasets` clause must be specified.",
     ),
     Case("bad-experiment", search(experiment_ids=["abc"]), bad_id("abc")),
-    Case("order-without-field", search(order_by=[OrderBy(ascending=True)]), "Invalid order by field name: "),
+    Case(
+        "order-without-field",
+        search_empty_ids(order_by=[OrderBy(ascending=True)]),
+        "Invalid order by field name: ",
+    ),
     Case(
         "negative-page",
-        search(max_results=-1),
+        search_empty_ids(max_results=-1),
         "Invalid value -1 for parameter 'max_results' supplied. It must be a positive integer",
     ),
 )

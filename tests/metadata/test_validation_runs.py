@@ -528,6 +528,7 @@ def dataset_input(tag_list: list[pb.InputTag] | None = None, **kwargs: Any) -> p
         ),
     ),
     Case("outputs-missing-models", lambda: v.check_log_outputs(pb.LogOutputs(run_id=RID)), missing("models")),
+    Case("outputs-empty-models", lambda: v.check_log_outputs(pb.LogOutputs(run_id=RID), {"models"})),
     Case(
         "outputs-missing-run",
         lambda: v.check_log_outputs(pb.LogOutputs(models=[pb.ModelOutput(model_id="m")])),

@@ -48,9 +48,11 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     if config.serves_tracking:
         from runstash_metadata.registry.wiring import build_registry_servicer
         from runstash_metadata.servicer import MetadataServicer
-        from runstash_metadata.store.sql_store import SqlTrackingStore
+        from runstash_metadata.settings import MetadataSettings
 
-        metadata = MetadataServicer(SqlTrackingStore(config.backend_store_uri, config.artifact_root))
+        metadata = MetadataServicer.open(
+            MetadataSettings.from_env(config.backend_store_uri, config.artifact_root)
+        )
         servicers[METADATA_SERVICE] = metadata
         servicers[REGISTRY_SERVICE] = build_registry_servicer(metadata.store)
         resolver = MetadataResolver.for_servicer(metadata)
@@ -133,9 +135,9 @@ def serve_all_in_one(config: ServerConfig) -> None:
     if config.workers > 1:
         if config.serves_tracking:
             # Migrate once here, so the workers never race each other on a fresh database.
-            from runstash_metadata.store.sql_store import SqlTrackingStore
+            from runstash_metadata.store.database import Database
 
-            SqlTrackingStore(config.backend_store_uri, config.artifact_root).close()
+            Database.open(config.backend_store_uri).close()
         if config.grpc_port is not None:
             raise SystemExit("--grpc-port needs --workers 1 (or run `runstash metadata` for gRPC clients)")
         run(_gateway_config(config, backends_factory="runstash.serve:in_process_backends"))

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from runstash_protos.errors import invalid_parameter
 
 INVALID_PATH = "Invalid path"
+# Names the storage reserves for itself: a local upload is written next to its target under this
+# prefix until it is complete. No request may name such a file (read, overwrite, delete or list a
+# half-written upload), so every path component starting with it is refused, in any letter case
+# (case-insensitive file systems).
+RESERVED_PREFIX = ".runstash-upload-"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FORBIDDEN = ("\\", "?", "#")
@@ -90,7 +95,8 @@ def parse_artifact_path(raw: str | None, *, allow_root: bool = True) -> Artifact
 
     Rejected: NUL and other control characters, backslash, ``?``, ``#``, absolute POSIX paths, drive
     paths (``C:``), ``file:`` URIs and any ``..`` segment, in the given form or in any further
-    percent-decoded form. ``a//b/./c`` normalises to ``a/b/c``.
+    percent-decoded form; a component starting with :data:`RESERVED_PREFIX`. ``a//b/./c``
+    normalises to ``a/b/c``.
     """
     if raw is None:
         raw = ""
@@ -99,6 +105,8 @@ def parse_artifact_path(raw: str | None, *, allow_root: bool = True) -> Artifact
     if decoded != raw:
         _check_shape(decoded)
     parts = tuple(part for part in raw.split("/") if part not in ("", "."))
+    if any(part.lower().startswith(RESERVED_PREFIX) for part in parts):
+        raise invalid_parameter(INVALID_PATH)
     if not parts and not allow_root:
         raise invalid_parameter(INVALID_PATH)
     return ArtifactPath(parts)

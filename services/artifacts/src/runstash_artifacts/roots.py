@@ -10,55 +10,37 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from runstash_protos.errors import ErrorCode, RunstashError
 
 from runstash_artifacts.paths import parse_artifact_path
+from runstash_artifacts.settings import ArtifactSettings
 from runstash_artifacts.storage.base import ArtifactStorage
-from runstash_artifacts.storage.local import LocalStorage, open_local_destination
+from runstash_artifacts.storage.local import LocalStorage
+from runstash_artifacts.storage.registry import (
+    StorageContext,
+    local_path,
+    open_storage,
+    parse_s3_uri,
+    storage_kind,
+)
 
 _PROXY_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
 
 
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/prefix`` -> (bucket, prefix)."""
-    parsed = urllib.parse.urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    return parsed.netloc, parsed.path.strip("/")
-
-
-def _default_s3_client() -> Any:
-    # boto3 costs ~0.4 s to import: only servers that meet an s3:// URI pay for it.
-    from runstash_artifacts.storage.s3 import make_s3_client
-
-    return make_s3_client()
-
-
-def _local_path_of(uri: str) -> str | None:
-    parsed = urllib.parse.urlparse(uri)
-    if parsed.scheme == "file":
-        return urllib.parse.unquote(parsed.path)
-    if parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
-        return uri
-    return None
-
-
-def open_destination(destination: str, s3_client: Any | None = None) -> ArtifactStorage:
-    """The storage behind ``--artifacts-destination`` (``s3://bucket/prefix``, ``file://`` or a path)."""
-    if destination.startswith("s3://"):
-        from runstash_artifacts.storage.s3 import S3Storage
-
-        bucket, prefix = parse_s3_uri(destination)
-        return S3Storage(s3_client if s3_client is not None else _default_s3_client(), bucket, prefix)
-    local = _local_path_of(destination)
-    if local is None:
+def open_destination(destination: str, context: StorageContext | None = None) -> ArtifactStorage:
+    """The storage behind ``--artifacts-destination`` (``s3://bucket/prefix``, ``file://`` or a
+    path; a local folder is created if missing)."""
+    context = context if context is not None else StorageContext.create(ArtifactSettings())
+    if storage_kind(destination) is None:
         raise ValueError(
             f"unsupported artifacts destination {destination!r}: use s3://bucket/prefix or a local path"
         )
-    return open_local_destination(local)
+    storage = open_storage(destination, context)
+    if isinstance(storage, LocalStorage):
+        os.makedirs(storage.root, exist_ok=True)
+    return storage
 
 
 def _within(path: str, root: str) -> bool:
@@ -81,7 +63,7 @@ def _untrusted(uri: str) -> RunstashError:
 
 
 class ArtifactRoots:
-    """Turns artifact URIs into storages, sharing one S3 client (boto3 clients are thread-safe).
+    """Turns artifact URIs into storages through the registry, sharing its S3 client and threads.
 
     A run's artifact URI is only opened inside a trusted root: the destination, or a root the
     server itself mints locations under (its ``--default-artifact-root``). Any client may create an
@@ -93,13 +75,12 @@ class ArtifactRoots:
     def __init__(
         self,
         destination: ArtifactStorage,
-        s3_client_factory: Callable[[], Any] = _default_s3_client,
+        context: StorageContext | None = None,
         *,
         trusted_roots: Sequence[str] = (),
     ) -> None:
         self.destination = destination
-        self._s3_client_factory = s3_client_factory
-        self._s3_client: Any | None = None
+        self._context = context if context is not None else StorageContext.create(ArtifactSettings())
         local_roots: list[str] = []
         s3_roots: list[tuple[str, str]] = []
         if isinstance(destination, LocalStorage):
@@ -107,17 +88,21 @@ class ArtifactRoots:
         elif destination.kind == "s3":
             s3_roots.append((getattr(destination, "bucket"), getattr(destination, "prefix")))  # noqa: B009
         for root in trusted_roots:
-            if root.startswith("s3://"):
+            kind = storage_kind(root)
+            if kind == "s3":
                 s3_roots.append(parse_s3_uri(root))
-            elif (local := _local_path_of(root)) is not None:
-                local_roots.append(local)
+            elif kind == "local":
+                local_roots.append(local_path(root) or "")
         self._local_roots = tuple(os.path.realpath(r) for r in local_roots)
         self._s3_roots = tuple(s3_roots)
 
-    def _s3(self) -> Any:
-        if self._s3_client is None:
-            self._s3_client = self._s3_client_factory()
-        return self._s3_client
+    @property
+    def context(self) -> StorageContext:
+        return self._context
+
+    def local_roots(self) -> list[LocalStorage]:
+        """The local folders this service writes under (the destination and trusted roots)."""
+        return [LocalStorage(root) for root in dict.fromkeys(self._local_roots)]
 
     def storage_for_uri(self, uri: str) -> ArtifactStorage:
         """The storage rooted at ``uri``; 400 for a traversal in it, 501 for a scheme we cannot read."""
@@ -128,25 +113,26 @@ class ArtifactRoots:
         if scheme in ("http", "https") and _PROXY_ANCHOR in parsed.path:
             rest = parsed.path.split(_PROXY_ANCHOR, 1)[1]
             return self.destination.scoped(parse_artifact_path(rest.lstrip("/")))
-        if scheme == "s3":
+        kind = storage_kind(uri)
+        if kind == "s3":
             bucket, prefix = parse_s3_uri(uri)
             if not any(_s3_within(bucket, prefix, root) for root in self._s3_roots):
                 raise _untrusted(uri)
             from runstash_artifacts.storage.s3 import S3Storage
 
+            client = None
             if isinstance(self.destination, S3Storage) and self.destination.bucket == bucket:
                 client = self.destination.client  # same endpoint: reuse its connection pool
-            else:
-                client = self._s3()
-            return S3Storage(client, bucket, parse_artifact_path(prefix).posix)
-        local = _local_path_of(uri)
+            safe_prefix = parse_artifact_path(prefix).posix
+            return open_storage(f"s3://{bucket}/{safe_prefix}", self._context, s3_client=client)
+        local = local_path(uri) if kind == "local" else None
         if local:
             if ".." in local.replace("\\", "/").split("/"):
                 raise RunstashError(ErrorCode.INVALID_PARAMETER_VALUE, "Invalid path")
             real = os.path.realpath(local)
             if not any(_within(real, root) for root in self._local_roots):
                 raise _untrusted(uri)
-            return LocalStorage(os.path.abspath(local))
+            return open_storage(local, self._context)
         raise RunstashError(
             ErrorCode.NOT_IMPLEMENTED, f"Artifact location {uri!r} is not supported by this server"
         )

@@ -28,6 +28,7 @@ class RunningServer:
 
     def stop(self, grace: float | None = None) -> None:
         self.server.stop(grace).wait()
+        self.servicer.close()
 
 
 def start(

@@ -7,6 +7,7 @@ carries the path, first download message carries the headers).
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,9 @@ from runstash_artifacts.resolver import ArtifactRootResolver, NoResolver
 from runstash_artifacts.roots import ArtifactRoots
 from runstash_artifacts.settings import ArtifactSettings
 from runstash_artifacts.storage.base import ArtifactStorage, CompletedPart, Entry
+from runstash_artifacts.storage.registry import StorageContext
+
+log = logging.getLogger("runstash.artifacts")
 
 SERVICE_NAME = "runstash.artifacts.ArtifactService"
 _MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
@@ -98,6 +102,10 @@ class ArtifactServicer(ArtifactServiceServicer):
     @property
     def destination(self) -> ArtifactStorage:
         return self._roots.destination
+
+    def close(self) -> None:
+        """Stop the service's transfer threads (and any background job still running)."""
+        self._roots.context.close()
 
     # ------------------------------------------------------------ mlflow-artifacts proxy
 
@@ -326,9 +334,28 @@ def build_servicer(
     resolver: ArtifactRootResolver | None = None,
     settings: ArtifactSettings | None = None,
 ) -> ArtifactServicer:
-    """The servicer for in-process use: ``destination`` is ``s3://bucket/prefix``, a path or a storage."""
+    """The servicer for ``destination`` (``s3://bucket/prefix``, a path or a storage), with the
+    threads and clients it owns; ``close()`` it when done. Settings default to the environment's,
+    parsed here once."""
     from runstash_artifacts.roots import open_destination
 
-    storage = open_destination(destination) if isinstance(destination, str) else destination
     settings = settings if settings is not None else ArtifactSettings.from_env()
-    return ArtifactServicer(ArtifactRoots(storage, trusted_roots=settings.trusted_roots), resolver, settings)
+    context = StorageContext.create(settings)
+    storage = open_destination(destination, context) if isinstance(destination, str) else destination
+    roots = ArtifactRoots(storage, context, trusted_roots=settings.trusted_roots)
+    if settings.stale_upload_seconds > 0:
+        context.transfers.submit(_remove_stale_uploads, roots, settings.stale_upload_seconds)
+    return ArtifactServicer(roots, resolver, settings)
+
+
+def _remove_stale_uploads(roots: ArtifactRoots, max_age_s: int) -> None:
+    """Start-up sweep of what killed uploads left behind, off the serving path."""
+    stopping = roots.context.transfers.stopping
+    for storage in roots.local_roots():
+        try:
+            removed = storage.remove_stale_uploads(max_age_s, stopping)
+        except OSError as error:
+            log.warning("could not sweep stale uploads under %s: %s", storage.root, error)
+            continue
+        if removed:
+            log.info("removed %d stale upload temporaries under %s", removed, storage.root)

@@ -10,7 +10,7 @@ from runstash_protos.rpc import service_server
 
 from runstash_metadata.registry.wiring import registry_registration
 from runstash_metadata.servicer import MetadataServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.settings import MetadataSettings
 
 log = logging.getLogger("runstash.metadata")
 
@@ -19,10 +19,9 @@ DEFAULT_MAX_WORKERS = 32
 
 
 def build_server(
-    store: SqlTrackingStore, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
+    servicer: MetadataServicer, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
 ) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) server bound to ``address``; returns it and the bound port."""
-    servicer = MetadataServicer(store)
     return service_server(
         [
             (
@@ -41,12 +40,14 @@ def serve(db_uri: str, default_artifact_root: str, address: str) -> grpc.Server:
     """Open the store (migrating it to head), start the server on ``address`` and return it.
 
     Not blocking: call ``server.wait_for_termination()`` to block, ``server.stop(grace)`` to stop.
-    The bound port (useful with ``127.0.0.1:0``) is available as ``server.runstash_port``.
+    The bound port (useful with ``127.0.0.1:0``) is available as ``server.runstash_port``, the
+    servicer as ``server.runstash_servicer`` (close it after the server stopped).
     """
-    store = SqlTrackingStore(db_uri, default_artifact_root)
-    server, port = build_server(store, address)
+    servicer = MetadataServicer.open(MetadataSettings.from_env(db_uri, default_artifact_root))
+    server, port = build_server(servicer, address)
     server.start()
     server.runstash_port = port  # type: ignore[attr-defined]
+    server.runstash_servicer = servicer  # type: ignore[attr-defined]
     log.info("metadata service listening on %s (port %d)", address, port)
     return server
 
@@ -58,3 +59,5 @@ def run_forever(db_uri: str, default_artifact_root: str, address: str) -> None:
         server.wait_for_termination()
     except KeyboardInterrupt:
         server.stop(grace=5).wait()
+    finally:
+        server.runstash_servicer.close()  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""The metadata service's gRPC servicer: validate the request, call the store, shape the response.
+"""The metadata service's gRPC servicer: validate the request, open the transaction, call the
+store functions, shape the response.
 
 Each method raises :class:`~runstash_protos.errors.RunstashError` on failure (never
 ``context.abort``): the error interceptor of :mod:`runstash_protos.rpc` maps it to a gRPC status,
@@ -9,13 +10,30 @@ any stub object.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos import metadata_pb2_grpc
+from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata import validation as v
-from runstash_metadata.store.sql_store import MetricPoint, SqlTrackingStore
+from runstash_metadata.present_empty import present_empty_fields
+from runstash_metadata.settings import MetadataSettings
+from runstash_metadata.store import (
+    experiments,
+    history,
+    inputs,
+    logged_models,
+    metrics,
+    runs,
+    sampled_history,
+)
+from runstash_metadata.store.database import Database
+from runstash_metadata.store.metrics import MetricPoint
+from runstash_metadata.store.points import DuplicatePoints, MetricLike
+from runstash_metadata.store.single_writes import SingleWrites
+from runstash_metadata.store.stats import StatsRefresher
 
 DEFAULT_BULK_INTERVAL_RESULTS = 2500
 DEFAULT_LOGGED_MODELS_RESULTS = 50
@@ -26,195 +44,299 @@ def _pairs(items: Any) -> list[tuple[str, str]]:
 
 
 class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
-    """Implements every RPC of ``runstash.metadata.MetadataService`` over one tracking store."""
+    """Implements every RPC of ``runstash.metadata.MetadataService`` over one tracking database.
 
-    def __init__(self, store: SqlTrackingStore) -> None:
-        self.store = store
+    Owns what it starts: the group-commit writer, the statistics refresher and (when built by
+    :meth:`open`) the database; :meth:`close` releases them.
+    """
+
+    def __init__(self, db: Database, settings: MetadataSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self._single = SingleWrites(db)
+        self._stats = StatsRefresher(db)
+        self._ensure_default_experiment()
+
+    @classmethod
+    def open(cls, settings: MetadataSettings) -> MetadataServicer:
+        """Open (and migrate) the settings' database and serve it."""
+        db = Database.open(settings.backend_store_uri)
+        try:
+            return cls(db, settings)
+        except BaseException:
+            db.close()
+            raise
+
+    def close(self) -> None:
+        self._stats.close()
+        self.db.close()
+
+    def _ensure_default_experiment(self) -> None:
+        try:
+            with self.db.transaction() as conn:
+                experiments.ensure_default_experiment(conn, self.db.q, self.settings.default_artifact_root)
+        except IntegrityError:
+            pass  # another replica created it concurrently
 
     # ------------------------------------------------------------------ experiments
 
     def CreateExperiment(self, request: pb.CreateExperiment, context: Any) -> pb.CreateExperiment.Response:
-        v.check_create_experiment(request, trusted_artifact_roots=[self.store.default_artifact_root])
-        experiment_id = self.store.create_experiment(
-            request.name, request.artifact_location or None, _pairs(request.tags)
+        v.check_create_experiment(
+            request,
+            trusted_artifact_roots=[self.settings.default_artifact_root],
+            settings=self.settings.validation,
         )
+        with self.db.transaction() as conn:
+            experiment_id = experiments.create_experiment(
+                conn,
+                self.db.q,
+                request.name,
+                artifact_root=self.settings.default_artifact_root,
+                artifact_location=request.artifact_location or None,
+                tags=_pairs(request.tags),
+            )
         return pb.CreateExperiment.Response(experiment_id=experiment_id)
 
     def SearchExperiments(self, request: pb.SearchExperiments, context: Any) -> pb.SearchExperiments.Response:
         v.check_search_experiments(request)
         view_type = request.view_type if request.HasField("view_type") else pb.ACTIVE_ONLY
-        experiments, token = self.store.search_experiments(
-            view_type,
-            request.max_results,
-            request.filter,
-            list(request.order_by),
-            request.page_token or None,
-        )
-        return pb.SearchExperiments.Response(experiments=experiments, next_page_token=token)
+        with self.db.reader() as conn:
+            found, token = experiments.search_experiments(
+                conn,
+                view_type=view_type,
+                max_results=request.max_results,
+                filter_string=request.filter,
+                order_by=list(request.order_by),
+                page_token=request.page_token or None,
+            )
+        return pb.SearchExperiments.Response(experiments=found, next_page_token=token)
 
     def GetExperiment(self, request: pb.GetExperiment, context: Any) -> pb.GetExperiment.Response:
         v.check_get_experiment(request)
-        experiment = self.store.get_experiment(v.parse_experiment_id(request.experiment_id))
+        with self.db.reader() as conn:
+            experiment = experiments.get_experiment(conn, v.parse_experiment_id(request.experiment_id))
         return pb.GetExperiment.Response(experiment=experiment)
 
     def GetExperimentByName(
         self, request: pb.GetExperimentByName, context: Any
     ) -> pb.GetExperimentByName.Response:
         v.check_get_experiment_by_name(request)
-        return pb.GetExperimentByName.Response(
-            experiment=self.store.get_experiment_by_name(request.experiment_name)
-        )
+        with self.db.reader() as conn:
+            experiment = experiments.get_experiment_by_name(conn, request.experiment_name)
+        return pb.GetExperimentByName.Response(experiment=experiment)
 
     def DeleteExperiment(self, request: pb.DeleteExperiment, context: Any) -> pb.DeleteExperiment.Response:
         v.check_delete_experiment(request)
-        self.store.delete_experiment(v.parse_experiment_id(request.experiment_id))
+        with self.db.transaction() as conn:
+            experiments.set_experiment_stage(conn, v.parse_experiment_id(request.experiment_id), deleted=True)
         return pb.DeleteExperiment.Response()
 
     def RestoreExperiment(self, request: pb.RestoreExperiment, context: Any) -> pb.RestoreExperiment.Response:
         v.check_restore_experiment(request)
-        self.store.restore_experiment(v.parse_experiment_id(request.experiment_id))
+        with self.db.transaction() as conn:
+            experiments.set_experiment_stage(
+                conn, v.parse_experiment_id(request.experiment_id), deleted=False
+            )
         return pb.RestoreExperiment.Response()
 
     def UpdateExperiment(self, request: pb.UpdateExperiment, context: Any) -> pb.UpdateExperiment.Response:
         v.check_update_experiment(request)
-        self.store.rename_experiment(v.parse_experiment_id(request.experiment_id), request.new_name)
+        with self.db.transaction() as conn:
+            experiments.rename_experiment(
+                conn, v.parse_experiment_id(request.experiment_id), request.new_name
+            )
         return pb.UpdateExperiment.Response()
 
     def SetExperimentTag(self, request: pb.SetExperimentTag, context: Any) -> pb.SetExperimentTag.Response:
         v.check_set_experiment_tag(request)
-        self.store.set_experiment_tag(
-            v.parse_experiment_id(request.experiment_id), request.key, request.value
-        )
+        experiment_id = v.parse_experiment_id(request.experiment_id)
+        with self.db.transaction() as conn:
+            experiments.set_experiment_tag(conn, self.db.q, experiment_id, request.key, request.value)
         return pb.SetExperimentTag.Response()
 
     def DeleteExperimentTag(
         self, request: pb.DeleteExperimentTag, context: Any
     ) -> pb.DeleteExperimentTag.Response:
         v.check_delete_experiment_tag(request)
-        self.store.delete_experiment_tag(v.parse_experiment_id(request.experiment_id), request.key)
+        with self.db.transaction() as conn:
+            experiments.delete_experiment_tag(conn, v.parse_experiment_id(request.experiment_id), request.key)
         return pb.DeleteExperimentTag.Response()
 
     def SearchDatasets(self, request: pb.SearchDatasets, context: Any) -> pb.SearchDatasets.Response:
         v.check_search_datasets(request)
-        summaries = self.store.search_datasets(v.parse_experiment_ids(request.experiment_ids))
+        with self.db.reader() as conn:
+            summaries = inputs.search_datasets(conn, v.parse_experiment_ids(request.experiment_ids))
         return pb.SearchDatasets.Response(dataset_summaries=summaries)
 
     # ------------------------------------------------------------------ runs
 
     def CreateRun(self, request: pb.CreateRun, context: Any) -> pb.CreateRun.Response:
         v.check_create_run(request)
-        run = self.store.create_run(
-            v.parse_experiment_id(request.experiment_id),
-            user_id=request.user_id,
-            start_time=request.start_time,
-            run_name=request.run_name or None,
-            tags=_pairs(request.tags),
-        )
+        with self.db.transaction() as conn:
+            run = runs.create_run(
+                conn,
+                self.db.q,
+                v.parse_experiment_id(request.experiment_id),
+                user_id=request.user_id,
+                start_time=request.start_time,
+                run_name=request.run_name or None,
+                tags=_pairs(request.tags),
+            )
+        self._stats.wrote()
         return pb.CreateRun.Response(run=run)
 
     def UpdateRun(self, request: pb.UpdateRun, context: Any) -> pb.UpdateRun.Response:
         v.check_update_run(request)
-        info = self.store.update_run(
-            v.run_id_of(request),
-            status=pb.RunStatus.Name(request.status) if request.HasField("status") else None,
-            end_time=request.end_time if request.HasField("end_time") else None,
-            run_name=request.run_name or None,
-        )
+        with self.db.transaction() as conn:
+            info = runs.update_run(
+                conn,
+                self.db.q,
+                v.run_id_of(request),
+                status=pb.RunStatus.Name(request.status) if request.HasField("status") else None,
+                end_time=request.end_time if request.HasField("end_time") else None,
+                run_name=request.run_name or None,
+            )
         return pb.UpdateRun.Response(run_info=info)
 
     def DeleteRun(self, request: pb.DeleteRun, context: Any) -> pb.DeleteRun.Response:
         v.check_delete_run(request)
-        self.store.delete_run(request.run_id)
+        with self.db.transaction() as conn:
+            runs.set_run_stage(conn, request.run_id, deleted=True)
         return pb.DeleteRun.Response()
 
     def RestoreRun(self, request: pb.RestoreRun, context: Any) -> pb.RestoreRun.Response:
         v.check_restore_run(request)
-        self.store.restore_run(request.run_id)
+        with self.db.transaction() as conn:
+            runs.set_run_stage(conn, request.run_id, deleted=False)
         return pb.RestoreRun.Response()
 
     def GetRun(self, request: pb.GetRun, context: Any) -> pb.GetRun.Response:
         v.check_get_run(request)
-        return pb.GetRun.Response(run=self.store.get_run(v.run_id_of(request)))
+        with self.db.reader() as conn:
+            return pb.GetRun.Response(run=runs.get_run(conn, self.db.q, v.run_id_of(request)))
 
     def SearchRuns(self, request: pb.SearchRuns, context: Any) -> pb.SearchRuns.Response:
         v.check_search_runs(request)
         response = pb.SearchRuns.Response()
-        _, token = self.store.search_runs(
-            v.parse_experiment_ids(request.experiment_ids),
-            filter_string=request.filter,
-            view_type=request.run_view_type,
-            max_results=request.max_results,
-            order_by=list(request.order_by),
-            page_token=request.page_token or None,
-            out=response.runs,
-        )
+        with self.db.reader() as conn:
+            _, token = runs.search_runs(
+                conn,
+                self.db.q,
+                v.parse_experiment_ids(request.experiment_ids),
+                filter_string=request.filter,
+                view_type=request.run_view_type,
+                max_results=request.max_results,
+                order_by=list(request.order_by),
+                page_token=request.page_token or None,
+                out=response.runs,
+            )
         if token is not None:
             response.next_page_token = token
         return response
 
     def LogMetric(self, request: pb.LogMetric, context: Any) -> pb.LogMetric.Response:
         v.check_log_metric(request)
-        self.store.log_metric(v.run_id_of(request), MetricPoint.from_proto(request))
+        run_id = v.run_id_of(request)
+        if request.model_id:  # model metrics take the batch path (one more table)
+            self._log_batch(run_id, [MetricPoint.from_proto(request)], (), ())
+        else:
+            self._single.log_metric(run_id, request.key, request.value, request.timestamp, request.step)
         return pb.LogMetric.Response()
 
     def LogParam(self, request: pb.LogParam, context: Any) -> pb.LogParam.Response:
-        v.check_log_param(request)
-        self.store.log_param(v.run_id_of(request), request.key, v.truncate_param_value(request.value))
+        v.check_log_param(request, self.settings.validation)
+        self._single.log_param(
+            v.run_id_of(request), request.key, v.truncate_param_value(request.value, self.settings.validation)
+        )
         return pb.LogParam.Response()
 
     def SetTag(self, request: pb.SetTag, context: Any) -> pb.SetTag.Response:
-        v.check_set_tag(request)
-        self.store.set_tag(v.run_id_of(request), request.key, v.truncate_tag_value(request.value))
+        v.check_set_tag(request, self.settings.validation)
+        self._single.set_tag(
+            v.run_id_of(request),
+            request.key,
+            v.truncate_tag_value(request.value, settings=self.settings.validation),
+        )
         return pb.SetTag.Response()
 
     def DeleteTag(self, request: pb.DeleteTag, context: Any) -> pb.DeleteTag.Response:
         v.check_delete_tag(request)
-        self.store.delete_tag(request.run_id, request.key)
+        with self.db.transaction() as conn:
+            runs.delete_tag(conn, request.run_id, request.key)
         return pb.DeleteTag.Response()
 
     def LogBatch(self, request: pb.LogBatch, context: Any) -> pb.LogBatch.Response:
-        v.check_log_batch(request)
-        self.store.log_batch(
+        v.check_log_batch(request, self.settings.validation)
+        self._log_batch(
             request.run_id,
-            metrics=request.metrics,
-            params=[(p.key, v.truncate_param_value(p.value)) for p in request.params],
-            tags=[
-                (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value")) for i, t in enumerate(request.tags)
+            request.metrics,
+            [(p.key, v.truncate_param_value(p.value, self.settings.validation)) for p in request.params],
+            [
+                (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value", self.settings.validation))
+                for i, t in enumerate(request.tags)
             ],
         )
         return pb.LogBatch.Response()
 
     def LogModel(self, request: pb.LogModel, context: Any) -> pb.LogModel.Response:
         v.check_log_model(request)
-        self.store.log_model(request.run_id, json.loads(request.model_json))
+        with self.db.transaction() as conn:
+            runs.log_model(conn, self.db.q, request.run_id, json.loads(request.model_json))
         return pb.LogModel.Response()
 
     def LogInputs(self, request: pb.LogInputs, context: Any) -> pb.LogInputs.Response:
         v.check_log_inputs(request)
-        self.store.log_inputs(
-            request.run_id,
-            datasets=list(request.datasets),
-            models=[m.model_id for m in request.models],
-        )
+        with self.db.transaction() as conn:
+            inputs.log_inputs(
+                conn,
+                self.db.q,
+                request.run_id,
+                datasets=list(request.datasets),
+                models=[m.model_id for m in request.models],
+            )
         return pb.LogInputs.Response()
 
     def LogOutputs(self, request: pb.LogOutputs, context: Any) -> pb.LogOutputs.Response:
-        v.check_log_outputs(request)
-        self.store.log_outputs(request.run_id, [(m.model_id, m.step) for m in request.models])
+        v.check_log_outputs(request, present_empty_fields(context))
+        with self.db.transaction() as conn:
+            inputs.log_outputs(
+                conn, self.db.q, request.run_id, [(m.model_id, m.step) for m in request.models]
+            )
         return pb.LogOutputs.Response()
+
+    def _log_batch(
+        self,
+        run_id: str,
+        points: Sequence[MetricLike],
+        params: Sequence[tuple[str, str]],
+        tags: Sequence[tuple[str, str]],
+    ) -> None:
+        """One transaction, all or nothing; written again skipping stored points if one was
+        already there (see ``Queries.write_points``)."""
+        try:
+            with self.db.transaction() as conn:
+                metrics.log_batch(conn, self.db.q, run_id, metrics=points, params=params, tags=tags)
+        except DuplicatePoints:
+            with self.db.transaction() as conn:
+                metrics.log_batch(
+                    conn, self.db.q, run_id, metrics=points, params=params, tags=tags, dedupe=True
+                )
+        self._stats.wrote()
 
     # ------------------------------------------------------------------ metric history
 
     def GetMetricHistory(self, request: pb.GetMetricHistory, context: Any) -> pb.GetMetricHistory.Response:
         v.check_get_metric_history(request)
         response = pb.GetMetricHistory.Response()
-        _, token = self.store.get_metric_history(
-            v.run_id_of(request),
-            request.metric_key,
-            max_results=request.max_results if request.HasField("max_results") else None,
-            page_token=request.page_token or None,
-            out=response.metrics,
-        )
+        with self.db.reader() as conn:
+            _, token = history.get_metric_history(
+                conn,
+                v.run_id_of(request),
+                request.metric_key,
+                max_results=request.max_results if request.HasField("max_results") else None,
+                page_token=request.page_token or None,
+                out=response.metrics,
+            )
         if token is not None:
             response.next_page_token = token
         return response
@@ -225,77 +347,89 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         v.check_get_metric_history_bulk_interval(request)
         has_steps = request.HasField("start_step") and request.HasField("end_step")
         response = pb.GetMetricHistoryBulkInterval.Response()
-        self.store.get_metric_history_bulk_interval(
-            list(request.run_ids),
-            request.metric_key,
-            max_results=request.max_results
-            if request.HasField("max_results")
-            else DEFAULT_BULK_INTERVAL_RESULTS,
-            start_step=request.start_step if has_steps else None,
-            end_step=request.end_step if has_steps else None,
-            out=response.metrics,
-        )
+        with self.db.reader() as conn:
+            sampled_history.bulk_interval(
+                conn,
+                list(request.run_ids),
+                request.metric_key,
+                request.max_results if request.HasField("max_results") else DEFAULT_BULK_INTERVAL_RESULTS,
+                start_step=request.start_step if has_steps else None,
+                end_step=request.end_step if has_steps else None,
+                out=response.metrics,
+            )
         return response
 
     def GetMetricHistoryBulk(
         self, request: pb.GetMetricHistoryBulk, context: Any
     ) -> pb.GetMetricHistoryBulk.Response:
         v.check_get_metric_history_bulk(request)
-        metrics = self.store.get_metric_history_bulk(
-            list(request.run_id), request.metric_key, v.history_bulk_max_results(request)
-        )
-        return pb.GetMetricHistoryBulk.Response(metrics=metrics)
+        with self.db.reader() as conn:
+            points = history.history_bulk(
+                conn, list(request.run_id), request.metric_key, v.history_bulk_max_results(request)
+            )
+        return pb.GetMetricHistoryBulk.Response(metrics=points)
 
     # ------------------------------------------------------------------ logged models
 
     def CreateLoggedModel(self, request: pb.CreateLoggedModel, context: Any) -> pb.CreateLoggedModel.Response:
         v.check_create_logged_model(request)
-        model = self.store.create_logged_model(
-            v.parse_experiment_id(request.experiment_id),
-            name=request.name or None,
-            model_type=request.model_type,
-            source_run_id=request.source_run_id,
-            params=_pairs(request.params),
-            tags=_pairs(request.tags),
-        )
+        with self.db.transaction() as conn:
+            model = logged_models.create_logged_model(
+                conn,
+                self.db.q,
+                v.parse_experiment_id(request.experiment_id),
+                name=request.name or None,
+                model_type=request.model_type,
+                source_run_id=request.source_run_id,
+                params=_pairs(request.params),
+                tags=_pairs(request.tags),
+            )
         return pb.CreateLoggedModel.Response(model=model)
 
     def GetLoggedModel(self, request: pb.GetLoggedModel, context: Any) -> pb.GetLoggedModel.Response:
         v.check_get_logged_model(request)
-        model = self.store.get_logged_model(request.model_id, allow_deleted=request.allow_deleted)
+        with self.db.reader() as conn:
+            model = logged_models.get_logged_model(
+                conn, request.model_id, allow_deleted=request.allow_deleted
+            )
         return pb.GetLoggedModel.Response(model=model)
 
     def FinalizeLoggedModel(
         self, request: pb.FinalizeLoggedModel, context: Any
     ) -> pb.FinalizeLoggedModel.Response:
         v.check_finalize_logged_model(request)
-        model = self.store.finalize_logged_model(request.model_id, request.status)
+        with self.db.transaction() as conn:
+            model = logged_models.finalize_logged_model(conn, request.model_id, request.status)
         return pb.FinalizeLoggedModel.Response(model=model)
 
     def DeleteLoggedModel(self, request: pb.DeleteLoggedModel, context: Any) -> pb.DeleteLoggedModel.Response:
         v.check_delete_logged_model(request)
-        self.store.delete_logged_model(request.model_id)
+        with self.db.transaction() as conn:
+            logged_models.delete_logged_model(conn, request.model_id)
         return pb.DeleteLoggedModel.Response()
 
     def SearchLoggedModels(
         self, request: pb.SearchLoggedModels, context: Any
     ) -> pb.SearchLoggedModels.Response:
-        v.check_search_logged_models(request)
-        models, token = self.store.search_logged_models(
-            v.parse_experiment_ids(request.experiment_ids),
-            filter_string=request.filter,
-            datasets=list(request.datasets),
-            max_results=request.max_results or DEFAULT_LOGGED_MODELS_RESULTS,
-            order_by=list(request.order_by),
-            page_token=request.page_token or None,
-        )
+        v.check_search_logged_models(request, present_empty_fields(context))
+        with self.db.reader() as conn:
+            models, token = logged_models.search_logged_models(
+                conn,
+                v.parse_experiment_ids(request.experiment_ids),
+                filter_string=request.filter,
+                datasets=list(request.datasets),
+                max_results=request.max_results or DEFAULT_LOGGED_MODELS_RESULTS,
+                order_by=list(request.order_by),
+                page_token=request.page_token or None,
+            )
         return pb.SearchLoggedModels.Response(models=models, next_page_token=token)
 
     def SetLoggedModelTags(
         self, request: pb.SetLoggedModelTags, context: Any
     ) -> pb.SetLoggedModelTags.Response:
         v.check_set_logged_model_tags(request)
-        self.store.set_logged_model_tags(request.model_id, _pairs(request.tags))
+        with self.db.transaction() as conn:
+            logged_models.set_logged_model_tags(conn, self.db.q, request.model_id, _pairs(request.tags))
         # MLflow 3.18 leaves the optional `model` field of this response empty.
         return pb.SetLoggedModelTags.Response()
 
@@ -303,12 +437,14 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
         self, request: pb.DeleteLoggedModelTag, context: Any
     ) -> pb.DeleteLoggedModelTag.Response:
         v.check_delete_logged_model_tag(request)
-        self.store.delete_logged_model_tag(request.model_id, request.tag_key)
+        with self.db.transaction() as conn:
+            logged_models.delete_logged_model_tag(conn, request.model_id, request.tag_key)
         return pb.DeleteLoggedModelTag.Response()
 
     def LogLoggedModelParams(
         self, request: pb.LogLoggedModelParams, context: Any
     ) -> pb.LogLoggedModelParams.Response:
         v.check_log_logged_model_params(request)
-        self.store.log_logged_model_params(request.model_id, _pairs(request.params))
+        with self.db.transaction() as conn:
+            logged_models.log_logged_model_params(conn, self.db.q, request.model_id, _pairs(request.params))
         return pb.LogLoggedModelParams.Response()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import posixpath
 import re
 from collections.abc import Iterable
@@ -22,6 +21,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from runstash_protos.errors import ErrorCode, RunstashError
 
+from runstash_metadata.settings import ValidationSettings
+
 API_DOCS_HINT = " See the API docs for more information about request parameters."
 
 MAX_ENTITY_KEY_LENGTH = 250
@@ -29,7 +30,6 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_DOUBLE = 1.7976931348623157e308
 
-TRUNCATE_ENV_VAR = "MLFLOW_TRUNCATE_LONG_VALUES"
 
 # Stored experiment ids are database integers; a longer number cannot name one, and handing it to
 # the driver fails with a 500 (MLflow: "Python int too large to convert to SQLite INTEGER").
@@ -205,35 +205,31 @@ def check_max_length(name: str, limit: int, value: str) -> None:
         raise invalid(exceeds_max_length_message(name, limit))
 
 
-def truncation_enabled() -> bool:
-    """``MLFLOW_TRUNCATE_LONG_VALUES`` (default true), read at call time like MLflow does.
-
-    Only "false"/"0" (any case) disable it; MLflow raises on other values, which would turn a
-    server misconfiguration into a 500 on every write, so they keep the default instead.
-    """
-    raw = os.environ.get(TRUNCATE_ENV_VAR)
-    return raw is None or raw.strip().lower() not in ("false", "0")
+def truncation_enabled(settings: ValidationSettings | None = None) -> bool:
+    """``MLFLOW_TRUNCATE_LONG_VALUES`` (default true) as the server parsed it at start-up
+    (``settings``); without settings (library use, tests) it is read from the environment now."""
+    return (settings or ValidationSettings.from_env()).truncate_long_values
 
 
-def _truncate(name: str, limit: int, value: str) -> str:
+def _truncate(name: str, limit: int, value: str, settings: ValidationSettings | None) -> str:
     if len(value) <= limit:
         return value
-    if truncation_enabled():
+    if truncation_enabled(settings):
         return value[:limit]
     raise invalid(exceeds_max_length_message(name, limit))
 
 
-def truncate_param_value(value: str) -> str:
+def truncate_param_value(value: str, settings: ValidationSettings | None = None) -> str:
     """A param value as stored: cut to 6000 characters, or rejected if truncation is disabled."""
-    return _truncate("Param value", MAX_PARAM_VALUE_LENGTH, value)
+    return _truncate("Param value", MAX_PARAM_VALUE_LENGTH, value, settings)
 
 
-def truncate_tag_value(value: str, path: str = "value") -> str:
+def truncate_tag_value(value: str, path: str = "value", settings: ValidationSettings | None = None) -> str:
     """A run-tag value as stored: cut to 8000 characters, or rejected if truncation is disabled.
 
     ``path`` is ``value`` for set-tag and ``tags[i].value`` for a batch item.
     """
-    return _truncate(path, MAX_TAG_VALUE_LENGTH, value)
+    return _truncate(path, MAX_TAG_VALUE_LENGTH, value, settings)
 
 
 # ---------------------------------------------------------------- metric values

@@ -6,13 +6,17 @@ rules), so a request with several faults reports the same one MLflow would.
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 from collections.abc import Collection, Iterable, Sequence
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import RunstashError
 
+from runstash_metadata.settings import (
+    ALLOWED_HOST_SCHEMES_ENV_VAR,
+    ARTIFACT_LOCATION_MAX_LENGTH_ENV_VAR,
+    ValidationSettings,
+)
 from runstash_metadata.validation_common import (
     check_entity_key,
     check_max_length,
@@ -31,9 +35,6 @@ MAX_SEARCH_RESULTS = 50000
 MAX_SEARCH_DATASETS_EXPERIMENTS = 20
 CUSTOM_VIEW_TAG_PREFIX = "mlflow.customView.view"
 
-ARTIFACT_LOCATION_MAX_LENGTH_ENV_VAR = "MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH"
-DEFAULT_ARTIFACT_LOCATION_MAX_LENGTH = 2048
-ALLOWED_HOST_SCHEMES_ENV_VAR = "MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES"
 
 # Schemes whose artifact repositories connect to the host named in the URI. Letting a client store
 # one would make the server connect wherever the client says (MLflow GHSA-mr9f-g8qf-4w4j).
@@ -99,14 +100,6 @@ def check_custom_view_tag_write(experiment_id: str, existing_tag_keys: Collectio
         raise _custom_view_limit_error(experiment_id)
 
 
-def _artifact_location_max_length() -> int:
-    raw = os.environ.get(ARTIFACT_LOCATION_MAX_LENGTH_ENV_VAR)
-    try:
-        return int(raw) if raw is not None else DEFAULT_ARTIFACT_LOCATION_MAX_LENGTH
-    except ValueError:
-        return DEFAULT_ARTIFACT_LOCATION_MAX_LENGTH
-
-
 def _uri_scheme(uri: str) -> str:
     scheme = urllib.parse.urlparse(uri).scheme
     # A Windows drive ("C:\\x") parses as a one-letter scheme; it is a local path.
@@ -134,26 +127,26 @@ def _host_targets(uri: str) -> frozenset[_Target] | None:
     return frozenset((family, host, p) for p in ports)
 
 
-def _allowed_host_schemes() -> set[str]:
-    raw = os.environ.get(ALLOWED_HOST_SCHEMES_ENV_VAR, "")
-    return {part.strip().lower() for part in raw.split(",") if part.strip()}
-
-
 def check_artifact_location(
-    location: str, *, trusted_roots: Iterable[str] = (), field_name: str = "artifact_location"
+    location: str,
+    *,
+    trusted_roots: Iterable[str] = (),
+    field_name: str = "artifact_location",
+    settings: ValidationSettings | None = None,
 ) -> None:
     """An experiment artifact_location a client may choose (limits.md §2).
 
     ``trusted_roots`` are the server's own default artifact root and artifacts destination: a
     host-addressed URI is accepted when it targets one of their hosts.
     """
+    settings = settings or ValidationSettings.from_env()
     parsed = urllib.parse.urlparse(location)
     if parsed.fragment or parsed.params:
         raise invalid(f"'{field_name}' URL can't include fragments or params.")
     if ".." in _fully_unquoted(parsed.query):
         raise invalid("Invalid query string")
     targets = _host_targets(location)
-    if targets is not None and _uri_scheme(location) not in _allowed_host_schemes():
+    if targets is not None and _uri_scheme(location) not in settings.allowed_host_schemes:
         trusted: set[_Target] = set()
         for root in trusted_roots:
             trusted |= _host_targets(root) or set()
@@ -167,7 +160,7 @@ def check_artifact_location(
             )
     if location.startswith("runs:"):
         raise invalid(f"Artifact location cannot be a runs:/ URI. Given: '{location}'")
-    limit = _artifact_location_max_length()
+    limit = settings.artifact_location_max_length
     if len(location) > limit:
         raise invalid(
             "Invalid artifact path length. The length of the artifact path cannot be greater than"
@@ -190,13 +183,18 @@ def _fully_unquoted(query: str) -> str:
 
 
 def check_create_experiment(
-    request: pb.CreateExperiment, *, trusted_artifact_roots: Sequence[str] = ()
+    request: pb.CreateExperiment,
+    *,
+    trusted_artifact_roots: Sequence[str] = (),
+    settings: ValidationSettings | None = None,
 ) -> None:
     require(request, "name")
     if sum(is_custom_view_tag(tag.key) for tag in request.tags) > MAX_CUSTOM_VIEWS_PER_EXPERIMENT:
         raise _custom_view_limit_error(None)
     if request.artifact_location:
-        check_artifact_location(request.artifact_location, trusted_roots=trusted_artifact_roots)
+        check_artifact_location(
+            request.artifact_location, trusted_roots=trusted_artifact_roots, settings=settings
+        )
     check_experiment_name(request.name)
     for tag in request.tags:
         check_experiment_tag(tag.key, tag.value)

@@ -7,6 +7,8 @@ it; the checks still matter for gRPC callers.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from runstash_protos import metadata_pb2 as pb
 
 from runstash_metadata.validation_common import (
@@ -65,10 +67,14 @@ def check_log_logged_model_params(request: pb.LogLoggedModelParams) -> None:
     require(request, "model_id")
 
 
-def check_search_logged_models(request: pb.SearchLoggedModels) -> None:
-    """Request-level rules. Presence of the ``experiment_ids`` key (MLflow: absent -> 400, ``[]``
-    -> empty result) cannot be seen in a proto; the gateway must check the JSON key. Filter,
+def check_search_logged_models(
+    request: pb.SearchLoggedModels, present_empty: Collection[str] = frozenset()
+) -> None:
+    """Request-level rules. ``experiment_ids`` is required: absent is MLflow's 400, an explicit
+    ``[]`` (named in ``present_empty``, see :mod:`.present_empty`) an empty page. Filter,
     order-by field names and page tokens are the search module's."""
+    if not request.experiment_ids and "experiment_ids" not in present_empty:
+        raise invalid(missing_value_message("experiment_ids"))
     if any(not dataset.dataset_name for dataset in request.datasets):
         raise invalid("`dataset_name` in the `datasets` clause must be specified.")
     parse_experiment_ids(request.experiment_ids)

@@ -10,11 +10,13 @@ they are rejected here, before anything is written.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
 
+from runstash_metadata.settings import ValidationSettings
 from runstash_metadata.validation_common import (
     API_DOCS_HINT,
     MAX_ENTITY_KEY_LENGTH,
@@ -83,17 +85,17 @@ def check_metric(key: str, value: float, timestamp: int, prefix: str = "") -> No
     check_max_length("Metric name", MAX_ENTITY_KEY_LENGTH, key)
 
 
-def check_param(key: str, value: str, prefix: str = "") -> None:
+def check_param(key: str, value: str, prefix: str = "", settings: ValidationSettings | None = None) -> None:
     check_entity_key(key, _item_path(prefix, "key"))
     check_max_length("Param key", MAX_ENTITY_KEY_LENGTH, key)
-    truncate_param_value(value)
+    truncate_param_value(value, settings)
 
 
-def check_run_tag(key: str, value: str, prefix: str = "") -> None:
+def check_run_tag(key: str, value: str, prefix: str = "", settings: ValidationSettings | None = None) -> None:
     key_path = _item_path(prefix, "key")
     check_entity_key(key, key_path)
     check_max_length(key_path, MAX_ENTITY_KEY_LENGTH, key)
-    truncate_tag_value(value, _item_path(prefix, "value"))
+    truncate_tag_value(value, _item_path(prefix, "value"), settings)
 
 
 # ---------------------------------------------------------------- runs
@@ -151,16 +153,16 @@ def check_log_metric(request: pb.LogMetric) -> None:
     check_metric(request.key, request.value, request.timestamp)
 
 
-def check_log_param(request: pb.LogParam) -> None:
+def check_log_param(request: pb.LogParam, settings: ValidationSettings | None = None) -> None:
     require_run_id(request)
     require(request, "key")
-    check_param(request.key, request.value)
+    check_param(request.key, request.value, settings=settings)
 
 
-def check_set_tag(request: pb.SetTag) -> None:
+def check_set_tag(request: pb.SetTag, settings: ValidationSettings | None = None) -> None:
     require_run_id(request)
     require(request, "key")
-    check_run_tag(request.key, request.value)
+    check_run_tag(request.key, request.value, settings=settings)
 
 
 def check_delete_tag(request: pb.DeleteTag) -> None:
@@ -176,7 +178,7 @@ def _check_batch_limit(entity: str, limit: int, count: int) -> None:
         )
 
 
-def check_log_batch(request: pb.LogBatch) -> None:
+def check_log_batch(request: pb.LogBatch, settings: ValidationSettings | None = None) -> None:
     """Every item is checked before anything is written (the batch is all-or-nothing).
 
     Hot path (up to 1000 items per call): each item takes a cheap test first and only a failing
@@ -201,10 +203,10 @@ def check_log_batch(request: pb.LogBatch) -> None:
             check_metric(metric.key, metric.value, metric.timestamp, f"metrics[{i}]")
     for i, param in enumerate(request.params):
         if _suspect_key(param.key) or len(param.value) > MAX_PARAM_VALUE_LENGTH:
-            check_param(param.key, param.value, f"params[{i}]")
+            check_param(param.key, param.value, f"params[{i}]", settings)
     for i, tag in enumerate(request.tags):
         if _suspect_key(tag.key) or len(tag.value) > MAX_TAG_VALUE_LENGTH:
-            check_run_tag(tag.key, tag.value, f"tags[{i}]")
+            check_run_tag(tag.key, tag.value, f"tags[{i}]", settings)
 
     n_metrics, n_params, n_tags = len(request.metrics), len(request.params), len(request.tags)
     _check_batch_limit("metrics", MAX_METRICS_PER_BATCH, n_metrics)
@@ -268,11 +270,11 @@ def check_log_inputs(request: pb.LogInputs) -> None:
             check_input_tag(tag)
 
 
-def check_log_outputs(request: pb.LogOutputs) -> None:
-    # An explicit "models": [] is accepted by MLflow but cannot be told apart from an absent
-    # field in a proto; both are rejected, as the spec's "required, non-empty" says.
+def check_log_outputs(request: pb.LogOutputs, present_empty: Collection[str] = frozenset()) -> None:
+    # MLflow accepts an explicit "models": [] (named in ``present_empty``) and rejects an absent one.
     require(request, "run_id")
-    require(request, "models")
+    if "models" not in present_empty:
+        require(request, "models")
 
 
 # ---------------------------------------------------------------- metric history

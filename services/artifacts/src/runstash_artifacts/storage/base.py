@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from runstash_artifacts.paths import ArtifactPath
+from runstash_artifacts.paths import RESERVED_PREFIX, ArtifactPath
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 # Files being written live next to their target under this prefix until renamed into place;
-# listings hide them so nothing half-written is ever visible.
-TEMP_PREFIX = ".runstash-upload-"
+# listings hide them and no request path may name them, so nothing half-written is ever visible.
+TEMP_PREFIX = RESERVED_PREFIX
 
 MULTIPART_UPLOAD_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 MULTIPART_DOWNLOAD_UNSUPPORTED = "Multipart download is not supported for the current artifact repository"

@@ -8,6 +8,8 @@ import os
 import secrets
 import shutil
 import stat
+import threading
+import time
 from collections.abc import Iterable, Iterator
 
 from runstash_artifacts.paths import INVALID_PATH, ArtifactPath
@@ -155,7 +157,7 @@ class LocalStorage(ArtifactStorage):
                 return []
             with scan:
                 for item in scan:
-                    if item.name.startswith(TEMP_PREFIX):
+                    if item.name.lower().startswith(TEMP_PREFIX):
                         continue
                     if item.is_symlink() and not _within(os.path.realpath(item.path), real_root):
                         continue
@@ -184,6 +186,30 @@ class LocalStorage(ArtifactStorage):
             else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(target)
+
+    def remove_stale_uploads(self, max_age_s: float, stop: threading.Event | None = None) -> int:
+        """Delete upload temporaries untouched for ``max_age_s``; returns how many went.
+
+        A process killed mid-upload (or a power cut) leaves its temporary file behind; nothing
+        else ever removes it. Recent ones may belong to an upload still running in another
+        replica that shares this folder, so only those older than ``max_age_s`` go. Symlinks are
+        not followed. ``stop`` ends a long walk early (service shutdown).
+        """
+        cutoff = time.time() - max_age_s
+        removed = 0
+        for folder, dirs, files in os.walk(self._root):
+            if stop is not None and stop.is_set():
+                break
+            dirs[:] = [d for d in dirs if not d.lower().startswith(TEMP_PREFIX)]
+            for name in files:
+                if not name.lower().startswith(TEMP_PREFIX):
+                    continue
+                path = os.path.join(folder, name)
+                with contextlib.suppress(FileNotFoundError):
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+        return removed
 
 
 def open_local_destination(root: str) -> LocalStorage:

@@ -1,28 +1,25 @@
 """Artifacts in an S3 bucket under a key prefix (AWS, MinIO, SeaweedFS...), through boto3.
 
 Uploads stream: bytes are gathered into parts of ``part_size`` and sent with ``upload_part`` as
-they arrive, so memory stays at about one part whatever the file size; the object only appears
-when the multipart upload completes, and a failed upload is aborted.
+they arrive (several in flight, :mod:`.s3_streams`), so memory stays bounded whatever the file
+size; the object only appears when the multipart upload completes, and a failed upload is
+aborted. Downloads are ranged GETs fetched ahead in parallel.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import mimetypes
-import os
 import urllib.parse
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import ClientError
 from runstash_artifacts.paths import INVALID_PATH, ArtifactPath
+from runstash_artifacts.settings import S3Settings, TransferSettings
 from runstash_artifacts.storage.base import (
-    DEFAULT_CHUNK_SIZE,
     ArtifactStorage,
     CompletedPart,
     Entry,
@@ -34,42 +31,32 @@ from runstash_artifacts.storage.base import (
     check_num_parts,
     is_a_directory,
     no_such_artifact,
-    storage_unavailable,
 )
+from runstash_artifacts.storage.s3_errors import MISSING_CODES, error_code, s3_errors
+from runstash_artifacts.storage.s3_streams import (
+    PartUploader,
+    RangedReadHandle,
+    WholeReadHandle,
+    content_range,
+)
+from runstash_artifacts.transfers import TransferPool
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
 
 log = logging.getLogger("runstash.artifacts.s3")
 
-DEFAULT_PART_SIZE = 8 * 1024 * 1024
+DEFAULT_PART_SIZE = TransferSettings().part_size
 _MAX_PART_SIZE = 5 * 1024**3
 # S3 allows 10,000 parts; doubling the part size every 1,000 parts keeps unknown-length streams
 # far below that limit (8 MiB parts reach ~8 TB).
 _PARTS_PER_SIZE_STEP = 1000
 _DELETE_BATCH = 1000
-# Parts of one streamed upload in the pipeline: up to three go out while the next fills, so memory
-# stays at about four parts per upload (one part at a time reached only ~45% of boto3's own
-# multi-threaded upload speed on SeaweedFS). The pool is shared by all uploads (boto3 clients are
-# thread-safe); when it is busy, uploads wait, which is the backpressure.
-_PARTS_IN_FLIGHT = 4
-_PART_SENDERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="s3-part")
 _MIME = mimetypes.MimeTypes()
-_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-_RETRYABLE_CODES = frozenset(
-    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed", "503"}
-)
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
-
-
-def make_s3_client(endpoint_url: str | None = None) -> Any:
-    """A boto3 S3 client configured as MLflow's: SigV4, path-style, endpoint from the environment.
-
-    The endpoint comes from ``MLFLOW_S3_ENDPOINT_URL`` (else ``AWS_ENDPOINT_URL``, else AWS);
-    credentials from the usual boto3 chain (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``...).
-    """
-    endpoint = endpoint_url or os.environ.get("MLFLOW_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+def make_s3_client(endpoint_url: str | None = None, *, settings: S3Settings | None = None) -> Any:
+    """A boto3 S3 client configured as MLflow's: SigV4, path-style, endpoint from the settings
+    (parsed from the environment when not given); credentials from the usual boto3 chain."""
+    s3 = settings if settings is not None else S3Settings.from_env()
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
@@ -81,124 +68,18 @@ def make_s3_client(endpoint_url: str | None = None) -> Any:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
     return boto3.session.Session().client(
         "s3",
-        endpoint_url=endpoint or None,
-        region_name=region,
+        endpoint_url=endpoint_url or s3.endpoint_url,
+        region_name=s3.region,
         config=config,
-        verify=not _env_flag("MLFLOW_S3_IGNORE_TLS"),
+        verify=s3.verify_tls,
     )
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _http_status(error: ClientError) -> int:
-    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-
-
-@contextlib.contextmanager
-def _s3_errors() -> Iterator[None]:
-    """Map what boto3 raises to the domain errors: unreachable or overloaded store -> 503."""
-    try:
-        yield
-    except NoCredentialsError as error:
-        log.error("no S3 credentials configured: %s", error)
-        raise RunstashError(
-            ErrorCode.INTERNAL_ERROR, "Artifact storage credentials are not configured"
-        ) from error
-    except BotoCoreError as error:  # connection refused, timeouts, closed connections...
-        raise storage_unavailable(str(error)) from error
-    except ClientError as error:
-        code, status = _error_code(error), _http_status(error)
-        if code == "KeyTooLongError":
-            raise invalid_parameter(INVALID_PATH) from error
-        if code in _RETRYABLE_CODES or status >= 500:
-            raise storage_unavailable(code or str(status)) from error
-        log.error("S3 request failed: %s", error)
-        raise RunstashError(ErrorCode.INTERNAL_ERROR, f"Artifact storage request failed: {code}") from error
 
 
 def _content_disposition(name: str) -> str:
     quoted = urllib.parse.quote(name, safe="")
     return f"attachment; filename*=UTF-8''{quoted}"
-
-
-class _S3ReadHandle(ReadHandle):
-    def __init__(self, body: Any, size: int) -> None:
-        self._body = body
-        self.size = size
-
-    def iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
-        with _s3_errors():
-            yield from self._body.iter_chunks(chunk_size)
-
-    def close(self) -> None:
-        self._body.close()
-
-
-class _PartUploader:
-    """One multipart upload fed part by part: a part goes out while the next one fills."""
-
-    def __init__(self, client: Any, bucket: str, key: str) -> None:
-        self._client = client
-        self._bucket = bucket
-        self._key = key
-        self._upload_id: str | None = None
-        self._in_flight: deque[Future[dict[str, Any]]] = deque()
-        self._done: list[dict[str, Any]] = []
-
-    @property
-    def started(self) -> bool:
-        return self._upload_id is not None
-
-    @property
-    def part_count(self) -> int:
-        return len(self._done) + len(self._in_flight)
-
-    def _upload_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
-        response = self._client.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=upload_id, PartNumber=number, Body=data
-        )
-        return {"PartNumber": number, "ETag": response["ETag"]}
-
-    def send(self, data: bytes) -> None:
-        if self._upload_id is None:
-            self._upload_id = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)[
-                "UploadId"
-            ]
-        number = self.part_count + 1
-        self._in_flight.append(_PART_SENDERS.submit(self._upload_part, self._upload_id, number, data))
-        while len(self._in_flight) >= _PARTS_IN_FLIGHT:
-            self._done.append(self._in_flight.popleft().result())
-
-    def complete(self) -> None:
-        while self._in_flight:
-            self._done.append(self._in_flight.popleft().result())
-        self._client.complete_multipart_upload(
-            Bucket=self._bucket,
-            Key=self._key,
-            UploadId=self._upload_id,
-            MultipartUpload={"Parts": self._done},
-        )
-
-    def abort(self) -> None:
-        """Let parts on the wire finish (or fail), then abort so S3 drops every stored part."""
-        for future in self._in_flight:
-            future.cancel()
-        for future in self._in_flight:
-            with contextlib.suppress(BaseException):
-                future.result()
-        self._in_flight.clear()
-        if self._upload_id is None:
-            return
-        try:
-            self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
-        except (BotoCoreError, ClientError) as error:
-            # The store may still be down; S3 lifecycle rules clean up uploads never completed.
-            log.warning("could not abort multipart upload %s of %s: %s", self._upload_id, self._key, error)
 
 
 class S3Storage(ArtifactStorage):
@@ -211,15 +92,21 @@ class S3Storage(ArtifactStorage):
         bucket: str,
         prefix: str = "",
         *,
-        part_size: int = DEFAULT_PART_SIZE,
+        part_size: int | None = None,
+        transfers: TransferPool | None = None,
+        settings: TransferSettings | None = None,
         shown_prefix: ArtifactPath | None = None,
     ) -> None:
+        """``transfers`` (the service's threads) lets parts and ranges travel in parallel; without
+        it, one request at a time. ``part_size`` overrides ``settings.part_size``."""
         if not bucket:
             raise ValueError("an S3 artifact location needs a bucket: s3://<bucket>/<prefix>")
         self._client = client
         self._bucket = bucket
         self._prefix = prefix.strip("/")
-        self._part_size = part_size
+        self._settings = settings if settings is not None else TransferSettings()
+        self._part_size = part_size if part_size is not None else self._settings.part_size
+        self._transfers = transfers
         if shown_prefix is not None:
             self.shown_prefix = shown_prefix
 
@@ -245,6 +132,8 @@ class S3Storage(ArtifactStorage):
             self._bucket,
             self._key(prefix),
             part_size=self._part_size,
+            transfers=self._transfers,
+            settings=self._settings,
             shown_prefix=self.shown(prefix),
         )
 
@@ -264,25 +153,25 @@ class S3Storage(ArtifactStorage):
             raise invalid_parameter(INVALID_PATH)
         key = self._key(path)
         buffer = bytearray()
-        upload = _PartUploader(self._client, self._bucket, key)
+        upload = PartUploader(
+            self._client, self._bucket, key, self._transfers, self._settings.parts_in_flight
+        )
         total = 0
         try:
-            with _s3_errors():
+            with s3_errors():
                 for chunk in chunks:
                     buffer += chunk
                     total += len(chunk)
                     step = upload.part_count // _PARTS_PER_SIZE_STEP
                     if len(buffer) >= min(self._part_size * 2**step, _MAX_PART_SIZE):
-                        data = bytes(buffer)
-                        buffer.clear()
-                        upload.send(data)
-                        del data
+                        # Hand the filled buffer over (no copy) and start a fresh one.
+                        upload.send(buffer)
+                        buffer = bytearray()
                 if not upload.started:
                     self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(buffer))
                 else:
                     if buffer:
-                        upload.send(bytes(buffer))
-                        buffer.clear()
+                        upload.send(buffer)
                     upload.complete()
         except BaseException:
             upload.abort()
@@ -298,21 +187,45 @@ class S3Storage(ArtifactStorage):
     def open_read(self, path: ArtifactPath) -> ReadHandle:
         if path.is_root:
             raise is_a_directory(self.shown(path))
-        with _s3_errors():
+        key = self._key(path)
+        ranged = self._transfers is not None and self._settings.ranges_ahead > 0
+        with s3_errors():
             try:
-                response = self._client.get_object(Bucket=self._bucket, Key=self._key(path))
+                if ranged:
+                    response = self._get_first_range(key)
+                else:
+                    response = self._client.get_object(Bucket=self._bucket, Key=key)
             except ClientError as error:
-                if _error_code(error) not in _MISSING_CODES:
+                if error_code(error) not in MISSING_CODES:
                     raise
                 if self._is_dir(path):
                     raise is_a_directory(self.shown(path)) from error
                 raise no_such_artifact(self.shown(path)) from error
-        return _S3ReadHandle(response["Body"], int(response.get("ContentLength", 0)))
+        served = content_range(response)
+        if self._transfers is not None and served is not None and served[0] + 1 < served[1]:
+            return RangedReadHandle(
+                self._client, self._bucket, key, response, transfers=self._transfers, settings=self._settings
+            )
+        size = served[1] if served is not None else int(response.get("ContentLength", 0))
+        return WholeReadHandle(response["Body"], size)
+
+    def _get_first_range(self, key: str) -> dict[str, Any]:
+        """The first range of ``key``; its Content-Range tells the size (one request, not a HEAD
+        and then a GET). An empty object has no range to serve: then a plain GET."""
+        try:
+            response: dict[str, Any] = self._client.get_object(
+                Bucket=self._bucket, Key=key, Range=f"bytes=0-{self._settings.range_size - 1}"
+            )
+        except ClientError as error:
+            if error_code(error) != "InvalidRange":
+                raise
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        return response
 
     def list_dir(self, path: ArtifactPath) -> list[Entry]:
         prefix = self._dir_prefix(path)
         entries: dict[str, Entry] = {}
-        with _s3_errors():
+        with s3_errors():
             paginator = self._client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix, Delimiter="/"):
                 for common in page.get("CommonPrefixes", []):
@@ -328,7 +241,7 @@ class S3Storage(ArtifactStorage):
     def delete(self, path: ArtifactPath) -> None:
         if path.is_root:
             raise invalid_parameter(INVALID_PATH)
-        with _s3_errors():
+        with s3_errors():
             self._client.delete_object(Bucket=self._bucket, Key=self._key(path))
             paginator = self._client.get_paginator("list_objects_v2")
             batch: list[dict[str, str]] = []
@@ -358,7 +271,7 @@ class S3Storage(ArtifactStorage):
     def create_multipart_upload(self, path: ArtifactPath, num_parts: int) -> MultipartUpload:
         check_num_parts(num_parts)
         key = self._key(path)
-        with _s3_errors():
+        with s3_errors():
             upload_id = self._client.create_multipart_upload(Bucket=self._bucket, Key=key)["UploadId"]
             parts = [
                 PresignedPart(
@@ -383,7 +296,7 @@ class S3Storage(ArtifactStorage):
         if not upload_id:
             raise invalid_parameter("Missing value for required parameter 'upload_id'.")
         ordered = sorted(parts, key=lambda part: part.part_number)
-        with _s3_errors():
+        with s3_errors():
             try:
                 self._client.complete_multipart_upload(
                     Bucket=self._bucket,
@@ -399,7 +312,7 @@ class S3Storage(ArtifactStorage):
     def abort_multipart_upload(self, path: ArtifactPath, upload_id: str) -> None:
         if not upload_id:
             raise invalid_parameter("Missing value for required parameter 'upload_id'.")
-        with _s3_errors():
+        with s3_errors():
             try:
                 self._client.abort_multipart_upload(
                     Bucket=self._bucket, Key=self._key(path), UploadId=upload_id
@@ -409,7 +322,7 @@ class S3Storage(ArtifactStorage):
 
     @staticmethod
     def _raise_multipart_client_error(error: ClientError, upload_id: str) -> None:
-        code = _error_code(error)
+        code = error_code(error)
         if code == "NoSuchUpload":
             raise not_found(f"Multipart upload '{upload_id}' does not exist") from error
         if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML", "InvalidArgument"):
@@ -421,11 +334,11 @@ class S3Storage(ArtifactStorage):
         if path.is_root:
             raise is_a_directory(self.shown(path))
         key = self._key(path)
-        with _s3_errors():
+        with s3_errors():
             try:
                 head = self._client.head_object(Bucket=self._bucket, Key=key)
             except ClientError as error:
-                if _error_code(error) not in _MISSING_CODES:
+                if error_code(error) not in MISSING_CODES:
                     raise
                 raise no_such_artifact(self.shown(path)) from error
             url = self._client.generate_presigned_url(
@@ -443,7 +356,7 @@ class S3Storage(ArtifactStorage):
         if path.is_root:
             raise invalid_parameter(INVALID_PATH)
         content_type = _MIME.guess_type(path.name, strict=False)[0] or "application/octet-stream"
-        with _s3_errors():
+        with s3_errors():
             url = self._client.generate_presigned_url(
                 "put_object",
                 Params={"Bucket": self._bucket, "Key": self._key(path), "ContentType": content_type},

@@ -9,6 +9,10 @@ from typing import Any
 
 from runstash_protos.errors import invalid_parameter
 
+# Far beyond any real page (the largest integer every JSON reader keeps exactly); a larger offset
+# would overflow the databases' 64-bit OFFSET and fail as a 500 instead of a 400.
+MAX_PAGE_OFFSET = 2**53 - 1
+
 
 def encode_offset(offset: int) -> str:
     return _encode({"offset": offset})
@@ -20,13 +24,15 @@ def decode_offset(page_token: str | None) -> int:
         return 0
     parsed = _decode(page_token)
     offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if not offset:
+    # MLflow's reading (int() of the value, so "5" is 5), without its 500s: a float that is not a
+    # whole number (1e400 parses as inf) or an offset out of range is a bad token.
+    if not offset or (isinstance(offset, float) and not offset.is_integer()):
         raise invalid_parameter(f"Invalid page token, parsed value={parsed}")
     try:
         value = int(offset)
     except (TypeError, ValueError):
         raise invalid_parameter(f"Invalid page token, not stringable {offset}") from None
-    if value < 0:
+    if not 0 <= value <= MAX_PAGE_OFFSET:
         raise invalid_parameter(f"Invalid page token, parsed value={parsed}")
     return value
 
@@ -75,7 +81,7 @@ def decode_logged_model_token(
             f"Expected: {order_by}. Found: {token_order}"
         )
     offset = parsed.get("offset") or 0
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_PAGE_OFFSET:
         raise invalid_parameter(f"Invalid page token, parsed value={parsed}")
     return offset
 

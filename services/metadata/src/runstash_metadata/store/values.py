@@ -8,10 +8,15 @@ import binascii
 import json
 import math
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from runstash_protos.errors import invalid_parameter
+
+from runstash_metadata.search.page_token import MAX_PAGE_OFFSET
 
 MAX_DOUBLE = 1.7976931348623157e308
 PARAM_VALUE_MAX = 6000
@@ -63,7 +68,7 @@ def decode_offset_token(token: str | None) -> int:
     except ValueError as exc:
         raise invalid_parameter(f"Invalid page token, decoded value={decoded!r}") from exc
     offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_PAGE_OFFSET:
         raise invalid_parameter(f"Invalid page token, parsed value={parsed!r}")
     return offset
 
@@ -75,3 +80,22 @@ def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]
 
 def join_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
+
+
+def resolve_local_location(location: str, cwd: Path) -> str:
+    """MLflow's reading of an experiment's artifact location: a relative local path (no scheme,
+    or ``file:`` without a remote host) is taken from the server's working directory ``cwd``;
+    anything else is kept as given."""
+    parsed = urllib.parse.urlsplit(location)
+    if parsed.scheme not in ("", "file"):
+        return location
+    host = parsed.hostname
+    if parsed.scheme == "file" and host and not (host == "." or host.startswith(("localhost", "127.0.0.1"))):
+        return location
+    path = urllib.request.url2pathname(parsed.path if parsed.scheme == "file" else location)
+    if Path(path).is_absolute():
+        return location
+    absolute = cwd.joinpath(path).as_posix()
+    if parsed.scheme == "":
+        return absolute
+    return urllib.parse.urlunsplit(("file", None, absolute, parsed.query, parsed.fragment))

@@ -1,11 +1,17 @@
-"""Dialect: URI normalisation (the tutorial's postgresql:// must reach psycopg2) and engines."""
+"""Query objects: chosen from the URL (the tutorial's postgresql:// must reach psycopg2), engines."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from runstash_metadata.store.dialect import Dialect, normalize_uri
+from runstash_metadata.store.queries import (
+    MysqlQueries,
+    PostgresQueries,
+    SqliteQueries,
+    normalize_uri,
+    queries_for_url,
+)
 from sqlalchemy import text
 
 
@@ -23,16 +29,18 @@ def test_normalize_uri(given: str, expected: str) -> None:
     assert normalize_uri(given) == expected
 
 
-def test_dialect_names() -> None:
-    assert Dialect.for_uri("postgresql://u@h/d").name == "postgresql"
-    assert Dialect.for_uri("mysql://u@h/d").is_mysql
-    assert Dialect.for_uri("mariadb://u@h/d").is_mysql
+def test_query_object_per_database() -> None:
+    assert type(queries_for_url("postgresql://u@h/d")) is PostgresQueries
+    assert type(queries_for_url("mysql://u@h/d")) is MysqlQueries
+    assert type(queries_for_url("mariadb://u@h/d")) is MysqlQueries
+    assert type(queries_for_url("sqlite:///x.db")) is SqliteQueries
+    assert queries_for_url("postgres://u@h/d").uri == "postgresql+psycopg2://u@h/d"
     with pytest.raises(ValueError, match="Unsupported database"):
-        Dialect.for_uri("oracle://u@h/d")
+        queries_for_url("oracle://u@h/d")
 
 
 def test_sqlite_pragmas_and_separate_writer(tmp_path: Path) -> None:
-    writer, reader = Dialect.for_uri(f"sqlite:///{tmp_path / 'p.db'}").create_engines()
+    writer, reader = queries_for_url(f"sqlite:///{tmp_path / 'p.db'}").create_engines()
     try:
         assert writer is not reader
         with reader.connect() as conn:

@@ -1,0 +1,188 @@
+"""Streaming one object to or from S3 with several requests in flight and bounded memory.
+
+Up: :class:`PartUploader` sends a multipart upload's parts on the service's transfer threads,
+at most ``parts_in_flight`` at once, while the caller fills the next part (memory: about
+``parts_in_flight + 1`` parts). Down: :class:`RangedReadHandle` reads consecutive ranged GETs,
+``ranges_ahead`` of them fetched in parallel ahead of the reader (memory: about
+``ranges_ahead + 1`` ranges). One connection at a time reached only ~45-80% of boto3's own
+multi-threaded transfer speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from runstash_artifacts.settings import TransferSettings
+from runstash_artifacts.storage.base import DEFAULT_CHUNK_SIZE, ReadHandle, storage_unavailable
+from runstash_artifacts.storage.s3_errors import s3_errors
+from runstash_artifacts.transfers import TransferPool
+
+log = logging.getLogger("runstash.artifacts.s3")
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+class PartUploader:
+    """One multipart upload fed part by part; parts go out while the next one fills."""
+
+    def __init__(
+        self, client: Any, bucket: str, key: str, transfers: TransferPool | None, in_flight: int
+    ) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._transfers = transfers
+        self._max_in_flight = max(1, in_flight)
+        self._upload_id: str | None = None
+        self._in_flight: deque[Future[dict[str, Any]]] = deque()
+        self._done: list[dict[str, Any]] = []
+
+    @property
+    def started(self) -> bool:
+        return self._upload_id is not None
+
+    @property
+    def part_count(self) -> int:
+        return len(self._done) + len(self._in_flight)
+
+    def _upload_part(self, upload_id: str, number: int, data: bytes | bytearray) -> dict[str, Any]:
+        response = self._client.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=upload_id, PartNumber=number, Body=data
+        )
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    def send(self, data: bytes | bytearray) -> None:
+        """Queue one part; blocks while ``in_flight`` parts are already on the wire."""
+        if self._upload_id is None:
+            created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)
+            self._upload_id = created["UploadId"]
+        number = self.part_count + 1
+        if self._transfers is None:
+            self._done.append(self._upload_part(self._upload_id, number, data))
+            return
+        while len(self._in_flight) >= self._max_in_flight:
+            self._done.append(self._in_flight.popleft().result())
+        self._in_flight.append(self._transfers.submit(self._upload_part, self._upload_id, number, data))
+
+    def complete(self) -> None:
+        while self._in_flight:
+            self._done.append(self._in_flight.popleft().result())
+        self._client.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._done},
+        )
+
+    def abort(self) -> None:
+        """Let parts on the wire finish (or fail), then abort so S3 drops every stored part."""
+        for future in self._in_flight:
+            future.cancel()
+        for future in self._in_flight:
+            with contextlib.suppress(BaseException):
+                future.result()
+        self._in_flight.clear()
+        if self._upload_id is None:
+            return
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+        except (BotoCoreError, ClientError) as error:
+            # The store may still be down; S3 lifecycle rules clean up uploads never completed.
+            log.warning("could not abort multipart upload %s of %s: %s", self._upload_id, self._key, error)
+
+
+class WholeReadHandle(ReadHandle):
+    """One GET streamed as it arrives."""
+
+    def __init__(self, body: Any, size: int) -> None:
+        self._body = body
+        self.size = size
+
+    def iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+        with s3_errors():
+            yield from self._body.iter_chunks(chunk_size)
+
+    def close(self) -> None:
+        self._body.close()
+
+
+def content_range(response: dict[str, Any]) -> tuple[int, int] | None:
+    """(end of the range served, total size) of a ranged GET's answer, if it was ranged."""
+    match = _CONTENT_RANGE.fullmatch(str(response.get("ContentRange", "")))
+    if match is None:
+        return None
+    return int(match.group(2)), int(match.group(3))
+
+
+class RangedReadHandle(ReadHandle):
+    """The first range streamed as it arrives, the rest fetched ahead in parallel ranged GETs.
+
+    Later ranges carry ``If-Match`` with the first answer's ETag: if the object is replaced
+    mid-download, the download fails instead of mixing two versions.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        first: dict[str, Any],
+        *,
+        transfers: TransferPool,
+        settings: TransferSettings,
+    ) -> None:
+        served = content_range(first)
+        assert served is not None, "a ranged read starts from a ranged answer"
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._first_body = first["Body"]
+        self._etag = first.get("ETag")
+        self._transfers = transfers
+        self._range_size = settings.range_size
+        self._ahead = max(1, settings.ranges_ahead)
+        self._next = served[0] + 1
+        self.size = served[1]
+        self._pending: deque[Future[bytes]] = deque()
+
+    def _fetch(self, start: int, end: int) -> bytes:
+        extra = {"IfMatch": self._etag} if self._etag else {}
+        response = self._client.get_object(
+            Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{end}", **extra
+        )
+        with contextlib.closing(response["Body"]) as body:
+            data: bytes = body.read()
+        if len(data) != end - start + 1:
+            raise storage_unavailable(f"short read of {self._key} at {start}: {len(data)} bytes")
+        return data
+
+    def _schedule(self) -> None:
+        while len(self._pending) < self._ahead and self._next < self.size:
+            end = min(self._next + self._range_size, self.size) - 1
+            self._pending.append(self._transfers.submit(self._fetch, self._next, end))
+            self._next = end + 1
+
+    def iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+        with s3_errors():
+            self._schedule()  # the next ranges travel while the first one streams
+            yield from self._first_body.iter_chunks(chunk_size)
+            while self._pending:
+                data = self._pending.popleft().result()
+                self._schedule()
+                view = memoryview(data)
+                for offset in range(0, len(data), chunk_size):
+                    yield bytes(view[offset : offset + chunk_size])
+                del view, data
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._first_body.close()

@@ -1,0 +1,66 @@
+"""SQLite: a WAL database with a separate writer engine (BEGIN IMMEDIATE) and reader engine."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from runstash_metadata.store.queries.base import Queries
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class SqliteQueries(Queries):
+    name = "sqlite"
+
+    def create_engines(self) -> tuple[Engine, Engine]:
+        """SQLite's deferred transactions fail with SQLITE_BUSY (without waiting) when a reader
+        tries to become a writer while another connection writes, so writes use BEGIN IMMEDIATE,
+        which queues on busy_timeout; reads keep plain deferred BEGIN so they never wait on writers."""
+        url = make_url(self.uri)
+        if url.database in (None, "", ":memory:"):
+            engine = create_engine(self.uri, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            _setup(engine, begin="BEGIN")
+            return engine, engine
+        writer = create_engine(self.uri, pool_size=4, max_overflow=8)
+        reader = create_engine(self.uri, pool_size=8, max_overflow=8)
+        _setup(writer, begin="BEGIN IMMEDIATE")
+        _setup(reader, begin="BEGIN")
+        return writer, reader
+
+    def missing_database(self, exc: BaseException) -> str | None:
+        # SQLite creates a missing file, but not a missing folder.
+        path = make_url(self.uri).database
+        if isinstance(exc, sqlite3.OperationalError) and path and not Path(path).parent.is_dir():
+            return f"The folder {Path(path).parent} of the SQLite database {path} does not exist."
+        return None
+
+    def insert(self, table: Table) -> Any:
+        # Imported here: each dialect package costs start-up time, and a process needs one.
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
+
+
+def _setup(engine: Engine, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit one is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # LIKE is case-sensitive on every database (MLflow's LIKE; ILIKE is the insensitive one).
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
