@@ -54,7 +54,7 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
             MetadataSettings.from_env(config.backend_store_uri, config.artifact_root)
         )
         servicers[METADATA_SERVICE] = metadata
-        servicers[REGISTRY_SERVICE] = build_registry_servicer(metadata.store)
+        servicers[REGISTRY_SERVICE] = build_registry_servicer(metadata)
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
         resolver = MetadataResolver.for_channel(grpc.insecure_channel(config.metadata_address))

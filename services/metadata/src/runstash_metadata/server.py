@@ -28,7 +28,7 @@ def build_server(
                 SERVICE_NAME,
                 lambda server: metadata_pb2_grpc.add_MetadataServiceServicer_to_server(servicer, server),
             ),
-            registry_registration(store),
+            registry_registration(servicer),
         ],
         address,
         max_workers=max_workers,

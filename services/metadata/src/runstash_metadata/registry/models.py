@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from runstash_metadata.registry.rows import load_models
 from runstash_metadata.registry.validation import DELETED_STAGE, PROMPT_TAG
 from runstash_metadata.store import schema_registry as r
-from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.queries import Queries
 from runstash_metadata.store.values import now_ms
 
 _m = r.registered_models.c
@@ -56,7 +56,7 @@ def touch_model(conn: Connection, name: str, now: int) -> None:
 
 def create_model(
     conn: Connection,
-    q: Dialect,
+    q: Queries,
     name: str,
     tags: Sequence[tuple[str, str]],
     description: str | None,
@@ -106,7 +106,7 @@ def get_model(conn: Connection, name: str) -> pb.RegisteredModel:
     return models[0]
 
 
-def update_model(conn: Connection, q: Dialect, name: str, description: str | None) -> pb.RegisteredModel:
+def update_model(conn: Connection, q: Queries, name: str, description: str | None) -> pb.RegisteredModel:
     result = conn.execute(
         update(r.registered_models)
         .where(_m.name == name)
@@ -117,7 +117,7 @@ def update_model(conn: Connection, q: Dialect, name: str, description: str | Non
     return get_model(conn, name)
 
 
-def rename_model(conn: Connection, q: Dialect, name: str, new_name: str) -> pb.RegisteredModel:
+def rename_model(conn: Connection, q: Queries, name: str, new_name: str) -> pb.RegisteredModel:
     require_model(conn, name)
     if conn.execute(select(_m.name).where(_m.name == new_name)).first() is not None:
         raise already_exists(f"Registered Model (name={new_name}) already exists.")
@@ -130,13 +130,13 @@ def rename_model(conn: Connection, q: Dialect, name: str, new_name: str) -> pb.R
     return get_model(conn, new_name)
 
 
-def delete_model(conn: Connection, q: Dialect, name: str) -> None:
+def delete_model(conn: Connection, q: Queries, name: str) -> None:
     require_model(conn, name)
     for table in _NAMED_TABLES:
         conn.execute(delete(table).where(table.c.name == name))
 
 
-def set_model_tag(conn: Connection, q: Dialect, name: str, key: str, value: str) -> None:
+def set_model_tag(conn: Connection, q: Queries, name: str, key: str, value: str) -> None:
     touch_model(conn, name, now_ms())
     conn.execute(
         q.upsert(r.registered_model_tags, ["name", "key"], ["value"]),
@@ -144,12 +144,12 @@ def set_model_tag(conn: Connection, q: Dialect, name: str, key: str, value: str)
     )
 
 
-def delete_model_tag(conn: Connection, q: Dialect, name: str, key: str) -> None:
+def delete_model_tag(conn: Connection, q: Queries, name: str, key: str) -> None:
     touch_model(conn, name, now_ms())
     conn.execute(delete(r.registered_model_tags).where(_mt.name == name, _mt.key == key))
 
 
-def set_alias(conn: Connection, q: Dialect, name: str, alias: str, version: int) -> None:
+def set_alias(conn: Connection, q: Queries, name: str, alias: str, version: int) -> None:
     live = conn.execute(
         select(_v.version).where(_v.name == name, _v.version == version, _v.current_stage != DELETED_STAGE)
     ).first()
@@ -161,7 +161,7 @@ def set_alias(conn: Connection, q: Dialect, name: str, alias: str, version: int)
     )
 
 
-def delete_alias(conn: Connection, q: Dialect, name: str, alias: str) -> None:
+def delete_alias(conn: Connection, q: Queries, name: str, alias: str) -> None:
     require_model(conn, name)
     conn.execute(delete(r.registered_model_aliases).where(_a.name == name, _a.alias == alias))
 

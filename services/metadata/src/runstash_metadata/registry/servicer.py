@@ -16,10 +16,10 @@ from runstash_protos.errors import invalid_parameter, not_found
 from runstash_metadata.registry import events as ev
 from runstash_metadata.registry import models, search, versions
 from runstash_metadata.registry import validation as v
-from runstash_metadata.registry.database import RegistryDatabase
 from runstash_metadata.registry.sources import check_prompt_source, check_source
 from runstash_metadata.registry.webhook_rpcs import WebhookRpcs
 from runstash_metadata.registry.webhooks.delivery import Deliverer
+from runstash_metadata.store.database import Database
 from runstash_metadata.validation_common import type_error_message
 
 MODELS_DEFAULT_RESULTS = 100
@@ -38,7 +38,7 @@ def _optional(request: Any, field: str) -> str | None:
 class ModelRegistryServicer(WebhookRpcs, registry_pb2_grpc.ModelRegistryServiceServicer):
     """Every registry RPC over one database; ``trusted_roots`` bound where sources may point."""
 
-    def __init__(self, db: RegistryDatabase, trusted_roots: Sequence[str]) -> None:
+    def __init__(self, db: Database, trusted_roots: Sequence[str]) -> None:
         super().__init__(db, Deliverer(db))
         self.db = db
         self.trusted_roots = tuple(root for root in trusted_roots if root)

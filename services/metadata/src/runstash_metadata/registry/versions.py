@@ -15,7 +15,7 @@ from runstash_metadata.registry.rows import latest_version_keys, load_versions
 from runstash_metadata.registry.validation import ACTIVE_STAGES, DELETED_STAGE
 from runstash_metadata.store import schema as s
 from runstash_metadata.store import schema_registry as r
-from runstash_metadata.store.dialect import Dialect
+from runstash_metadata.store.queries import Queries
 from runstash_metadata.store.values import now_ms
 
 _v = r.model_versions.c
@@ -52,7 +52,7 @@ def require_version(conn: Connection, name: str, version: int) -> None:
         raise version_not_found(name, version)
 
 
-def create_version(conn: Connection, q: Dialect, new: NewVersion) -> pb.ModelVersion:
+def create_version(conn: Connection, q: Queries, new: NewVersion) -> pb.ModelVersion:
     now = now_ms()
     touch_model(conn, new.name, now)  # also locks the model row: version numbers never collide
     top = conn.execute(select(func.max(_v.version)).where(_v.name == new.name)).scalar()
@@ -84,7 +84,7 @@ def create_version(conn: Connection, q: Dialect, new: NewVersion) -> pb.ModelVer
     return get_version(conn, new.name, version)
 
 
-def _link_logged_model(conn: Connection, q: Dialect, model_id: str, name: str, version: int) -> None:
+def _link_logged_model(conn: Connection, q: Queries, model_id: str, name: str, version: int) -> None:
     """Append ``{"name", "version"}`` to the logged model's ``mlflow.modelVersions`` tag."""
     row = conn.execute(
         select(s.logged_models.c.experiment_id).where(s.logged_models.c.model_id == model_id)
@@ -120,7 +120,7 @@ def get_version(conn: Connection, name: str, version: int) -> pb.ModelVersion:
 
 
 def update_version(
-    conn: Connection, q: Dialect, name: str, version: int, description: str | None
+    conn: Connection, q: Queries, name: str, version: int, description: str | None
 ) -> pb.ModelVersion:
     _touch_version(conn, name, version, description=description)
     return get_version(conn, name, version)
@@ -137,7 +137,7 @@ def _touch_version(conn: Connection, name: str, version: int, **values: object) 
 
 
 def transition_stage(
-    conn: Connection, q: Dialect, name: str, version: int, *, stage: str, archive_existing: bool
+    conn: Connection, q: Queries, name: str, version: int, *, stage: str, archive_existing: bool
 ) -> pb.ModelVersion:
     if archive_existing and stage not in ACTIVE_STAGES:
         raise RunstashError(
@@ -157,7 +157,7 @@ def transition_stage(
     return get_version(conn, name, version)
 
 
-def delete_version(conn: Connection, q: Dialect, name: str, version: int) -> None:
+def delete_version(conn: Connection, q: Queries, name: str, version: int) -> None:
     """Soft delete: the number stays taken; source and run are redacted, aliases dropped."""
     now = now_ms()
     _touch_version(
@@ -176,7 +176,7 @@ def delete_version(conn: Connection, q: Dialect, name: str, version: int) -> Non
     touch_model(conn, name, now)
 
 
-def set_version_tag(conn: Connection, q: Dialect, name: str, version: int, *, key: str, value: str) -> None:
+def set_version_tag(conn: Connection, q: Queries, name: str, version: int, *, key: str, value: str) -> None:
     _touch_version(conn, name, version)
     conn.execute(
         q.upsert(r.model_version_tags, ["name", "version", "key"], ["value"]),
@@ -184,7 +184,7 @@ def set_version_tag(conn: Connection, q: Dialect, name: str, version: int, *, ke
     )
 
 
-def delete_version_tag(conn: Connection, q: Dialect, name: str, version: int, key: str) -> None:
+def delete_version_tag(conn: Connection, q: Queries, name: str, version: int, key: str) -> None:
     _touch_version(conn, name, version)
     conn.execute(delete(r.model_version_tags).where(_vt.name == name, _vt.version == version, _vt.key == key))
 

@@ -7,10 +7,10 @@ from typing import Any
 from runstash_protos import registry_pb2 as pb
 from runstash_protos.errors import invalid_parameter
 
-from runstash_metadata.registry.database import RegistryDatabase
 from runstash_metadata.registry.validation import require_fields
 from runstash_metadata.registry.webhooks import rules, store
 from runstash_metadata.registry.webhooks.delivery import Deliverer, example_event
+from runstash_metadata.store.database import Database
 
 _DEFAULT_RESULTS = 100
 _MAX_RESULTS = 1000
@@ -27,7 +27,7 @@ def _status(request: Any) -> str | None:
 class WebhookRpcs:
     """Mixed into the registry servicer; ``deliverer`` sends and is closed by the servicer."""
 
-    def __init__(self, db: RegistryDatabase, deliverer: Deliverer) -> None:
+    def __init__(self, db: Database, deliverer: Deliverer) -> None:
         self._webhook_db = db
         self.deliverer = deliverer
 

@@ -1,5 +1,5 @@
-"""How a server process gets the registry: one servicer per tracking store (hooks for server.py
-and the all-in-one wiring)."""
+"""How a server process gets the registry: one servicer beside the metadata servicer, on its
+database (hooks for server.py and the all-in-one wiring)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,19 @@ from typing import Any
 
 from runstash_protos import registry_pb2, registry_pb2_grpc
 
-from runstash_metadata.registry.database import RegistryDatabase
 from runstash_metadata.registry.servicer import ModelRegistryServicer
-from runstash_metadata.store.sql_store import SqlTrackingStore
+from runstash_metadata.servicer import MetadataServicer
 
 SERVICE_NAME: str = registry_pb2.DESCRIPTOR.services_by_name["ModelRegistryService"].full_name
 
 
-def build_registry_servicer(store: SqlTrackingStore) -> ModelRegistryServicer:
-    return ModelRegistryServicer(RegistryDatabase.of_store(store), [store.default_artifact_root])
+def build_registry_servicer(metadata: MetadataServicer) -> ModelRegistryServicer:
+    return ModelRegistryServicer(metadata.db, [metadata.settings.default_artifact_root])
 
 
-def registry_registration(store: SqlTrackingStore) -> tuple[str, Callable[[Any], None]]:
+def registry_registration(metadata: MetadataServicer) -> tuple[str, Callable[[Any], None]]:
     """``(service name, adder)`` for :func:`runstash_protos.rpc.service_server`."""
-    servicer = build_registry_servicer(store)
+    servicer = build_registry_servicer(metadata)
     return SERVICE_NAME, lambda server: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server(
         servicer, server
     )

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import socket
 
-from runstash_metadata.registry.flags import parse_bool
+from runstash_protos.flags import parse_bool
 
 ALLOW_PRIVATE_ENV = "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS"
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")

@@ -25,10 +25,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from runstash_metadata.registry.database import RegistryDatabase
 from runstash_metadata.registry.events import RegistryEvent
 from runstash_metadata.registry.webhooks import store
 from runstash_metadata.registry.webhooks.transport import RefusedDestination, Response, post
+from runstash_metadata.store.database import Database
 
 log = logging.getLogger("runstash.registry.webhooks")
 
@@ -87,7 +87,7 @@ def signed_headers(body: bytes, secret: str | None) -> dict[str, str]:
 class Deliverer:
     """The event sink of the registry servicer when webhooks are on."""
 
-    def __init__(self, db: RegistryDatabase, settings: Settings | None = None) -> None:
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self._db = db
         self.settings = settings or Settings.from_env()
         self._queue: queue.Queue[RegistryEvent | None] = queue.Queue(maxsize=QUEUE_SIZE)
