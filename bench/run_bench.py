@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import grpc_ingest
+from bench import grpc_ingest, registry_bench
 from bench.auth_round import auth_round, auth_table
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
 
@@ -389,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"round {rnd + 1}/{args.rounds}: runstash W1/W2 with auth {'on' if auth else 'off'}")
                 results.setdefault("auth", []).append(auth_round(lg, workdir, args, auth))
         grpc_ingest.run_for(results, workdir, quick=args.quick)
+        results["registry"] = registry_bench.registry_round(lg, workdir, args, started=started, log=log)
         if not args.no_w5:
             (workdir / "seaweedfs").mkdir()
             with seaweedfs(ROOT / ".venv" / "bin" / "weed", workdir / "seaweedfs") as s3:
@@ -402,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.write_text(json.dumps(results, indent=1))
-    print(table(results))
+    print(table(results) + registry_bench.registry_lines(results["registry"]))
     if results.get("auth"):
         print(auth_table(results["auth"], median_of, fmt))
     print(f"\nresults: {out}")

@@ -45,6 +45,7 @@ def test_health_and_reflection(channel: grpc.Channel) -> None:
     names = {s.name for s in response.list_services_response.service}
     assert names == {
         "runstash.metadata.MetadataService",
+        "runstash.registry.ModelRegistryService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }

@@ -27,6 +27,8 @@ log = logging.getLogger("runstash")
 
 METADATA_SERVICE = "runstash.metadata.MetadataService"
 ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
+REGISTRY_SERVICE = "runstash.registry.ModelRegistryService"
+MODEL_VERSION_FILES = "runstash.registry.ModelVersionArtifactService"
 # Default artifact roots the artifact service can open itself (besides plain local paths).
 _READABLE_ROOTS = ("s3://", "file://")
 
@@ -79,6 +81,7 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
     resolver = None
     tracking = None
     if config.serves_tracking:
+        from runstash_metadata.registry.wiring import build_registry_servicer
         from runstash_metadata.servicer import MetadataServicer
         from runstash_metadata.settings import MetadataSettings
 
@@ -87,6 +90,7 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         )
         servicers[METADATA_SERVICE] = metadata
         tracking = metadata.db
+        servicers[REGISTRY_SERVICE] = build_registry_servicer(metadata)
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
         resolver = MetadataResolver.for_channel(channel(config.metadata_address))
@@ -97,6 +101,10 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         settings = dataclasses.replace(settings, trusted_roots=(*settings.trusted_roots, own_root))
     if config.serves_artifacts:
         servicers[ARTIFACT_SERVICE] = build_servicer(config.artifacts_destination, resolver, settings)
+        if REGISTRY_SERVICE in servicers:
+            from runstash_artifacts.model_versions import in_process_model_version_files as files
+
+            servicers[MODEL_VERSION_FILES] = files(servicers[ARTIFACT_SERVICE], servicers[REGISTRY_SERVICE])
     elif config.serves_tracking and (own_root.startswith(_READABLE_ROOTS) or "://" not in own_root):
         # --no-serve-artifacts: the proxy routes are off (the gateway answers 503), but the UI's
         # run-scoped routes still read runs' artifacts under the default root, as mlflow does.
@@ -142,13 +150,15 @@ def _gateway_config(config: ServerConfig, **extra: Any) -> Any:
 
 def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
     """Expose in-process servicers over gRPC too (`--grpc-port`) for the runstash client."""
-    from runstash_protos import artifacts_pb2_grpc, auth_pb2_grpc, metadata_pb2_grpc
+    from runstash_protos import artifacts_pb2_grpc, auth_pb2_grpc, metadata_pb2_grpc, registry_pb2_grpc
     from runstash_protos.rpc import Registration, service_server
 
     adders: dict[str, Callable[[Any, grpc.Server], None]] = {
         METADATA_SERVICE: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         ARTIFACT_SERVICE: artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server,
         "runstash.auth.AuthService": auth_pb2_grpc.add_AuthServiceServicer_to_server,
+        REGISTRY_SERVICE: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server,
+        MODEL_VERSION_FILES: registry_pb2_grpc.add_ModelVersionArtifactServiceServicer_to_server,
     }
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()
@@ -218,6 +228,7 @@ def serve_metadata(config: ServerConfig, address: str) -> None:
 
 
 def serve_artifacts(config: ServerConfig, address: str) -> None:
+    from runstash_artifacts.model_versions import remote_model_version_files
     from runstash_artifacts.resolver import MetadataResolver
     from runstash_artifacts.server import serve
     from runstash_artifacts.settings import ArtifactSettings
@@ -233,7 +244,19 @@ def serve_artifacts(config: ServerConfig, address: str) -> None:
             raise SystemExit("with auth on, the artifact service needs --metadata (it decides permissions)")
         authority = RemoteAuthority(channel(config.metadata_address))
     settings = ArtifactSettings.from_env()
-    _wait(serve(config.artifacts_destination, address, resolver, settings=settings, authority=authority))
+    extra = (
+        remote_model_version_files(config.metadata_address, authority) if config.metadata_address else None
+    )
+    _wait(
+        serve(
+            config.artifacts_destination,
+            address,
+            resolver,
+            settings=settings,
+            authority=authority,
+            extra=extra,
+        )
+    )
 
 
 def serve_gateway(config: ServerConfig) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ import grpc
 from runstash_protos import artifacts_pb2
 from runstash_protos.artifacts_pb2_grpc import add_ArtifactServiceServicer_to_server
 from runstash_protos.authz import Authority, guard_servicer
-from runstash_protos.rpc import service_server
+from runstash_protos.rpc import Registration, service_server
 
 from runstash_artifacts.resolver import ArtifactRootResolver
 from runstash_artifacts.servicer import SERVICE_NAME, ArtifactServicer, build_servicer
@@ -41,13 +42,18 @@ def start(
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     authority: Authority | None = None,
+    extra: Callable[[ArtifactServicer], list[Registration]] | None = None,
 ) -> RunningServer:
-    """Build the servicer for ``destination`` and serve it on ``address`` (``host:0`` = a free port)."""
+    """Build the servicer for ``destination`` and serve it on ``address`` (``host:0`` = a free port);
+    ``extra`` adds services built on that servicer (the model-version file route)."""
     servicer = build_servicer(destination, resolver, settings)
     descriptor = artifacts_pb2.DESCRIPTOR.services_by_name["ArtifactService"]
     guarded: Any = guard_servicer(servicer, descriptor, authority)  # enforced with auth on
     server, port = service_server(
-        [(SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(guarded, server))],
+        [
+            (SERVICE_NAME, lambda server: add_ArtifactServiceServicer_to_server(guarded, server)),
+            *(extra(servicer) if extra else []),
+        ],
         address,
         max_workers=max_workers,
         thread_name_prefix="artifacts",
@@ -65,6 +71,7 @@ def serve(
     settings: ArtifactSettings | None = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     authority: Authority | None = None,
+    extra: Callable[[ArtifactServicer], list[Registration]] | None = None,
 ) -> grpc.Server:
     """Start the artifact service (for ``runstash artifacts``); the caller waits on / stops it.
 
@@ -72,7 +79,13 @@ def serve(
     service.
     """
     running = start(
-        destination, address, resolver, settings=settings, max_workers=max_workers, authority=authority
+        destination,
+        address,
+        resolver,
+        settings=settings,
+        max_workers=max_workers,
+        authority=authority,
+        extra=extra,
     )
     running.server.runstash_port = running.port  # type: ignore[attr-defined]
     return running.server

@@ -306,6 +306,13 @@ class ArtifactServicer(ArtifactServiceServicer):
 
     # ------------------------------------------------------------ helpers
 
+    def stream_file(self, root_uri: str, path: ArtifactPath) -> Iterator[pb.DownloadArtifact.Response]:
+        """One file under ``root_uri`` (a trusted root only), as the download routes stream it."""
+        yield from self._send(self._roots.storage_for_uri(root_uri), path)
+
+    def run_root(self, run_id: str) -> str:
+        return self._resolver.run_artifact_uri(run_id)
+
     def _run_storage(self, run_id: str) -> ArtifactStorage:
         return self._roots.storage_for_uri(self._resolver.run_artifact_uri(run_id))
 

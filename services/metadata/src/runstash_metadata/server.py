@@ -12,6 +12,7 @@ from runstash_protos import metadata_pb2, metadata_pb2_grpc
 from runstash_protos.rpc import service_server
 
 from runstash_metadata.ingest_servicer import IngestServicer, add_to_server
+from runstash_metadata.registry.wiring import REGISTRY_SERVICE, build_registry_servicer
 from runstash_metadata.servicer import MetadataServicer
 from runstash_metadata.settings import MetadataSettings
 
@@ -25,14 +26,17 @@ def build_server(
     servicer: MetadataServicer, address: str, *, max_workers: int = DEFAULT_MAX_WORKERS
 ) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) server bound to ``address``; returns it and the bound port."""
-    from runstash_protos import auth_pb2_grpc
+    from runstash_protos import auth_pb2_grpc, registry_pb2_grpc
 
     from runstash_metadata.identity.wiring import AUTH_SERVICE, secure_servicers
 
-    servicers = secure_servicers({SERVICE_NAME: servicer}, servicer.db)
+    servicers = secure_servicers(
+        {SERVICE_NAME: servicer, REGISTRY_SERVICE: build_registry_servicer(servicer)}, servicer.db
+    )
     adders: dict[str, Callable[[Any, grpc.Server], None]] = {
         SERVICE_NAME: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         AUTH_SERVICE: auth_pb2_grpc.add_AuthServiceServicer_to_server,
+        REGISTRY_SERVICE: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server,
     }
     return service_server(
         [

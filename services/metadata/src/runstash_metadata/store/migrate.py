@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Keep equal to the newest revision in migrations/versions (a test checks it).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -108,7 +108,10 @@ def upgrade_to_head(engine: Engine) -> None:
 
 def create_fresh(engine: Engine) -> bool:
     """Create the head schema if the database holds none of it; False if it is not empty."""
-    from runstash_metadata.store import schema_identity  # noqa: F401  (its tables join the metadata)
+    from runstash_metadata.store import (
+        schema_identity,  # noqa: F401  (its tables join the metadata)
+        schema_registry,  # noqa: F401  (its tables join the metadata)
+    )
     from runstash_metadata.store.schema import metadata
 
     try:

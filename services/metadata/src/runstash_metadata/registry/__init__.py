@@ -1,0 +1,1 @@
+"""The model registry: registered models, versions, aliases, tags, prompts and webhooks."""

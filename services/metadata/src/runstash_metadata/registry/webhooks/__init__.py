@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions (store.py), checks (rules.py, addresses.py), delivery (delivery.py)."""
