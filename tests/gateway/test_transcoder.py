@@ -13,6 +13,7 @@ from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from runstash_gateway.transcoder import CodecRegistry, MessageCodec
 from runstash_protos import artifacts_pb2 as apb
+from runstash_protos import auth_pb2
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
 
@@ -289,3 +290,10 @@ def test_large_repeated_fields_render_in_pieces_to_the_same_json(count: int) -> 
         assert len(pieces) > 2 and b"".join(pieces) == whole
     empty = c.render_json(pb.SearchRuns.Response(), stream_above=0)
     assert empty == b"{}"
+
+
+def test_auth_lists_are_rendered_even_when_empty() -> None:
+    # MLflow's auth client reads resp["users"] / resp["roles"] without a default.
+    assert render(auth_pb2.ListUsers.Response()) == {"users": []}
+    # Tracking messages keep protobuf JSON's rule: an empty repeated field is left out.
+    assert render(pb.SearchRuns.Response()) == {}

@@ -34,11 +34,16 @@ from .scalars import (
     _Skip,
 )
 
+# MLflow's auth endpoints are Flask handlers returning dicts, not protobuf JSON: their lists are
+# present even when empty, and the stock auth client indexes them directly (``resp["roles"]``).
+ALWAYS_LISTS_PACKAGES = ("runstash.auth.",)
+
 
 class MessageCodec:
     """Parse and render one message type; built once per type (see :class:`CodecRegistry`)."""
 
     __slots__ = (
+        "_always_lists",
         "_by_key",
         "_by_number",
         "_parse_table",
@@ -57,6 +62,8 @@ class MessageCodec:
         self._parse_table: dict[str, tuple[str, type | None, Converter]] = {}
         # Keyed by the class's own field descriptors (what ListFields returns): no attribute reads.
         self._render_table: dict[FieldDescriptor, tuple[str, Callable[[Any], Any] | None]] = {}
+        # JSON keys of lists rendered even when empty (see ALWAYS_LISTS_PACKAGES).
+        self._always_lists: tuple[str, ...] = ()
 
     def _populate(self, registry: CodecRegistry) -> None:
         for field in self.descriptor.fields:
@@ -68,6 +75,10 @@ class MessageCodec:
                 self._by_key[entry.json_name] = entry
         for key, entry in self._by_key.items():
             self._parse_table[key] = (entry.name, entry.passthrough(), entry.direct or entry.parse_json)
+        if self.descriptor.full_name.startswith(ALWAYS_LISTS_PACKAGES):
+            self._always_lists = tuple(
+                entry.name for entry in self._by_number.values() if entry.is_repeated and not entry.is_map
+            )
 
     def field(self, name: str) -> _Field | None:
         return self._by_key.get(name)
@@ -185,6 +196,8 @@ class MessageCodec:
                     continue
             name, render = recipe
             out[name] = value if render is None else render(value)
+        for name in self._always_lists:
+            out.setdefault(name, [])
         return out
 
     def render_json(self, message: Message, stream_above: int) -> bytes | Iterator[bytes]:
