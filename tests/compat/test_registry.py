@@ -68,7 +68,7 @@ def test_model_version_files_through_the_artifact_service(
     with httpx.Client(timeout=60.0) as client:
         ok = client.get(url, params={"name": name, "version": "1", "path": "MLmodel"})
         assert ok.status_code == 200, ok.text
-        assert ok.headers["content-disposition"] == 'attachment; filename="MLmodel"'
+        assert ok.headers["content-disposition"] == "attachment; filename=MLmodel"  # token: bare
         assert "flavors:" in ok.text
         copied = client.get(url, params={"name": name + "-copy", "version": "1", "path": "model.pkl"})
         assert copied.status_code == 200 and len(copied.content) > 1000
