@@ -5,6 +5,7 @@ import { LoggedModelPage } from './pages/models/LoggedModelPage';
 import { RegisteredModelPage } from './pages/models/RegisteredModelPage';
 import { RunPage } from './pages/run/RunPage';
 import { RunsPage } from './pages/runs/RunsPage';
+import { TraceView } from './pages/traces/TraceView';
 import { hrefOf, paths, routeOf, type Route } from './routing/route';
 import { useLocation } from './routing/useLocation';
 
@@ -42,6 +43,8 @@ function Page({ route }: { route: Route }): ReactNode {
       return <RegisteredModelPage key={route.name} name={route.name} version={route.version} />;
     case 'compare':
       return <ComparePage runIds={route.runIds} />;
+    case 'trace':
+      return <TraceView key={route.traceId} experimentId={route.experimentId} traceId={route.traceId} />;
     case 'not-found':
       return <NotFound path={route.path} />;
   }

@@ -40,7 +40,7 @@ async function errorFrom(response: Response): Promise<ApiError> {
   }
 }
 
-async function send<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
+export async function send<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
   const response = await fetch(url, { ...init, signal, credentials: 'same-origin' });
   if (!response.ok) throw await errorFrom(response);
   const text = await response.text();
