@@ -21,6 +21,7 @@ from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+OTLP_BATCH = 5000
 
 
 @mlflow.trace(span_type=SpanType.RETRIEVER)
@@ -31,7 +32,9 @@ def retrieve(question: str) -> list[dict]:
 @mlflow.trace(span_type=SpanType.LLM)
 def generate(question: str, docs: list[dict]) -> str:
     span = mlflow.get_current_active_span()
-    span.set_attributes({"mlflow.chat.tokenUsage": {"input_tokens": 12, "output_tokens": 8, "total_tokens": 20}})
+    span.set_attributes(
+        {"mlflow.chat.tokenUsage": {"input_tokens": 12, "output_tokens": 8, "total_tokens": 20}}
+    )
     return f"answer to {question} from {len(docs)} docs"
 
 
@@ -101,16 +104,21 @@ def wide_trace(name: str, spans: int, fanout: int) -> tuple[trace_pb2.ResourceSp
 
 
 def send_otlp(tracking_uri: str, experiment_id: str, name: str, spans: int, fanout: int) -> str:
+    """Sends the trace in requests of OTLP_BATCH spans (the exporter batches the same way)."""
     resource, trace_id = wide_trace(name, spans, fanout)
-    body = trace_service_pb2.ExportTraceServiceRequest(resource_spans=[resource]).SerializeToString()
-    request = urllib.request.Request(
-        f"{tracking_uri.rstrip('/')}/v1/traces",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id},
-    )
-    with urllib.request.urlopen(request, timeout=600) as response:
-        assert response.status == 200, response.status
+    all_spans = list(resource.scope_spans[0].spans)
+    for start in range(0, len(all_spans), OTLP_BATCH):
+        part = trace_pb2.ResourceSpans(resource=resource.resource)
+        part.scope_spans.add().spans.extend(all_spans[start : start + OTLP_BATCH])
+        body = trace_service_pb2.ExportTraceServiceRequest(resource_spans=[part]).SerializeToString()
+        request = urllib.request.Request(
+            f"{tracking_uri.rstrip('/')}/v1/traces",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id},
+        )
+        with urllib.request.urlopen(request, timeout=600) as response:
+            assert response.status == 200, response.status
     return trace_id
 
 

@@ -89,11 +89,12 @@ export async function getTraceInfo(traceId: string, signal?: AbortSignal): Promi
 }
 
 /**
- * The URL of the whole trace with its spans. It is read as a stream (see spanLoader), so the
- * spans come in as pages while the body arrives; allow_partial shows in-progress traces at once.
+ * The URL of the trace's spans as MLflow's `traces.json` (`{"spans": [...]}`), the route MLflow's
+ * own trace view reads. It is read as a stream (see spanLoad), so spans come in as pages while
+ * the body arrives; runstash renders it span by span.
  */
-export function traceBodyUrl(traceId: string): string {
-  return `${API3}traces/get${queryString({ trace_id: traceId, allow_partial: true })}`;
+export function traceSpansUrl(traceId: string): string {
+  return `${API3}get-trace-artifact${queryString({ request_id: traceId })}`;
 }
 
 // ---- derived values -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ describe('span JSON', () => {
     expect(nanosToMs(JSON.parse('1796307238117494566') as number) - 1796307238117).toBeCloseTo(0.49, 1);
     expect(nanosToMs('500000')).toBe(0.5);
     expect(nanosToMs(undefined)).toBe(0);
+    expect(nanosToMs(null)).toBe(0);
   });
 
   it('decodes OTLP AnyValues and MLflow JSON-encoded attribute text', () => {
@@ -33,7 +34,7 @@ describe('span JSON', () => {
     expect(rowOf(base)).toMatchObject({ id: '9d1739351f84c526', parentId: '', startMs: 2, endMs: 5, error: false });
     expect(rowOf({ ...base, status: { code: 'STATUS_CODE_ERROR' } }).error).toBe(true);
     expect(rowOf({ ...base, events: [{ name: 'exception' }] }).error).toBe(true);
-    expect(rowOf({ ...base, end_time_unix_nano: undefined }).endMs).toBe(2);
+    expect(rowOf({ ...base, end_time_unix_nano: null }).endMs).toBe(2);
   });
 
   it('splits inputs and outputs from the other attributes', () => {

@@ -23,16 +23,16 @@ interface RawSpan {
   span_id?: string;
   parent_span_id?: string | null;
   name?: string;
-  start_time_unix_nano?: string | number;
-  end_time_unix_nano?: string | number;
+  start_time_unix_nano?: string | number | null;
+  end_time_unix_nano?: string | number | null;
   attributes?: unknown;
-  events?: { name?: string; time_unix_nano?: string | number; attributes?: unknown }[];
+  events?: { name?: string; time_unix_nano?: string | number | null; attributes?: unknown }[];
   status?: { code?: string | number; message?: string };
 }
 
 /** Nanoseconds since the epoch (too big for a double) as milliseconds with fractions. */
-export function nanosToMs(value: string | number | undefined): number {
-  if (value === undefined || value === '') return 0;
+export function nanosToMs(value: string | number | null | undefined): number {
+  if (value === undefined || value === null || value === '') return 0;
   if (typeof value === 'number') return value / 1e6;
   if (value.length <= 6) return Number(value) / 1e6;
   return Number(value.slice(0, -6)) + Number(value.slice(-6)) / 1e6;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../api/client';
-import { traceBodyUrl } from '../../api/traces';
+import { traceSpansUrl } from '../../api/traces';
 import type { SpanDetail } from './spanJson';
 import { SpanTree } from './spanTree';
 import type { WorkerReply, WorkerRequest } from './workerProtocol';
@@ -53,7 +53,7 @@ export function useTraceSpans(traceId: string): TraceSpans {
         pending.delete(reply.requestId);
       }
     };
-    const request: WorkerRequest = { type: 'load', url: new URL(traceBodyUrl(traceId), document.baseURI).href };
+    const request: WorkerRequest = { type: 'load', url: new URL(traceSpansUrl(traceId), document.baseURI).href };
     w.postMessage(request);
     return () => {
       w.terminate();
