@@ -91,7 +91,7 @@ export function SpanTreeView({ rows, minStart, maxEnd, collapsed, selected, onTo
     const row = rows[i] as VisibleRow;
     const id = row.node.span.id;
     lines.push(
-      <div key={id} className="vrow span-vrow" style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT }}>
+      <div key={id} className="vrow span-vrow" data-index={i} style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT }}>
         <SpanLine
           row={row}
           minStart={minStart}
