@@ -19,7 +19,7 @@ let page;
 let seeded;
 const timings = {};
 
-const shot = (name) => page.screenshot({ path: join(resultsDir, `${name}.png`), fullPage: false });
+const shot = (name) => page.screenshot({ path: join(resultsDir, `${name}.png`), fullPage: true });
 const at = (hash) => page.goto(`${server.url}/${hash}`);
 const traceRows = () => page.locator('[data-testid=trace-row]');
 const traceIds = async () => traceRows().evaluateAll((rows) => rows.map((r) => r.dataset.traceId));

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
-import { formatDuration } from '../../util/format';
 import { JsonSection } from './JsonView';
 import type { SpanDetail, SpanEvent } from './spanJson';
+import { spanDuration } from './spanTree';
 
 function ExceptionBox({ event }: { event: SpanEvent }): ReactNode {
   const a = event.attributes;
@@ -23,7 +23,7 @@ function ExceptionBox({ event }: { event: SpanEvent }): ReactNode {
 export function SpanDetailPane({ detail, traceStart }: { detail: SpanDetail; traceStart: number }): ReactNode {
   const { row } = detail;
   const exceptions = detail.events.filter((e) => e.name === 'exception');
-  const others = detail.events.map((e) => ({ name: e.name, offset: formatDuration(e.timeMs - traceStart), attributes: e.attributes }));
+  const others = detail.events.map((e) => ({ name: e.name, offset: spanDuration(e.timeMs - traceStart), attributes: e.attributes }));
   return (
     <div className="span-detail" data-testid="span-detail">
       <h2 data-testid="span-detail-name">{row.name}</h2>
@@ -32,8 +32,8 @@ export function SpanDetailPane({ detail, traceStart }: { detail: SpanDetail; tra
         <span className={`trace-state state-${detail.statusCode}`} data-testid="span-status">
           {detail.statusCode}
         </span>
-        {detail.statusMessage && ` (${detail.statusMessage})`} · started +{formatDuration(row.startMs - traceStart)} · took{' '}
-        {formatDuration(row.endMs - row.startMs)}
+        {detail.statusMessage && ` (${detail.statusMessage})`} · started +{spanDuration(row.startMs - traceStart)} · took{' '}
+        {spanDuration(row.endMs - row.startMs)}
       </p>
       {exceptions.map((event, i) => (
         <ExceptionBox key={i} event={event} />

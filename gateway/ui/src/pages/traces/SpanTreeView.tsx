@@ -1,7 +1,6 @@
 import { memo, useEffect, useRef, useState, type ReactNode } from 'react';
 import { visibleRange } from '../../components/virtual';
-import { formatDuration } from '../../util/format';
-import { barOf, type VisibleRow } from './spanTree';
+import { barOf, spanDuration, type VisibleRow } from './spanTree';
 
 const ROW_HEIGHT = 26;
 const OVERSCAN = 10;
@@ -58,9 +57,9 @@ const SpanLine = memo(function SpanLine({ row, minStart, maxEnd, collapsed, sele
         {span.type && <span className={`span-type type-${span.type}`}>{span.type}</span>}
       </div>
       <div className="span-bar-cell">
-        <div className="span-bar" style={{ left: `${bar.left * 100}%`, width: `max(2px, ${bar.width * 100}%)` }} />
-        <span className="span-duration">{formatDuration(span.endMs - span.startMs)}</span>
+        <div className="span-bar" style={{ left: `min(${bar.left * 100}%, calc(100% - 2px))`, width: `max(2px, ${bar.width * 100}%)` }} />
       </div>
+      <span className="span-duration">{spanDuration(span.endMs - span.startMs)}</span>
     </div>
   );
 });

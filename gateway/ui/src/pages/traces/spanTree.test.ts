@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barOf, SpanTree, type SpanRow } from './spanTree';
+import { barOf, spanDuration, SpanTree, type SpanRow } from './spanTree';
 
 const span = (id: string, parentId: string, startMs: number, endMs = startMs + 1): SpanRow => ({ id, parentId, name: id, type: '', startMs, endMs, error: false });
 const names = (tree: SpanTree, collapsed: ReadonlySet<string> = new Set()): string[] => tree.visible(collapsed).map((r) => `${'.'.repeat(r.depth)}${r.node.span.id}`);
@@ -61,5 +61,11 @@ describe('barOf', () => {
     expect(barOf(span('x', '', 25, 75), 0, 100)).toEqual({ left: 0.25, width: 0.5 });
     expect(barOf(span('x', '', 0, 0), 0, 0)).toEqual({ left: 0, width: 1 });
     expect(barOf(span('x', '', 90, 200), 0, 100)).toEqual({ left: 0.9, width: expect.closeTo(0.1, 6) as number });
+  });
+});
+
+describe('spanDuration', () => {
+  it('keeps sub-millisecond precision for short spans', () => {
+    expect([0.4, 3.25, 522.4, 1500, 30_000, 95_000].map(spanDuration)).toEqual(['0.40ms', '3.3ms', '522ms', '1.50s', '30.0s', '1m 35s']);
   });
 });

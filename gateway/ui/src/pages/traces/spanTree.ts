@@ -129,3 +129,13 @@ export function barOf(span: SpanRow, minStart: number, maxEnd: number): { left: 
   const width = Math.min(Math.max((span.endMs - span.startMs) / total, 0), 1 - left);
   return { left, width };
 }
+
+/** A span's duration, with the sub-millisecond precision spans of LLM apps often need. */
+export function spanDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1) return `${ms.toFixed(2)}ms`;
+  if (ms < 10) return `${ms.toFixed(1)}ms`;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  return `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
+}
