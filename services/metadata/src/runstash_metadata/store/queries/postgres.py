@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 from runstash_metadata.store.points import DuplicatePoints, Points
@@ -24,6 +26,7 @@ from runstash_metadata.store.queries.base import (
     STATEMENT_TIMEOUT_MS,
     Queries,
 )
+from runstash_metadata.store.queries.constructs import ByteOrder
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -233,3 +236,8 @@ def pg_text_array(items: Sequence[str]) -> str:
 def pg_number_array(items: Sequence[float] | Sequence[int]) -> str:
     # repr() of a float round-trips exactly; PostgreSQL's float8 input reads it back bit for bit.
     return "{" + ",".join(map(repr, items)) + "}"
+
+
+@compiles(ByteOrder, "postgresql")
+def _byte_order(element: ByteOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses.clauses[0], **kw)}) COLLATE "C"'
