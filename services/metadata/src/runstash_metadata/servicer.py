@@ -240,18 +240,12 @@ class MetadataServicer(LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceService
 
     def LogParam(self, request: pb.LogParam, context: Any) -> pb.LogParam.Response:
         v.check_log_param(request, self.settings.validation)
-        self._single.log_param(
-            v.run_id_of(request), request.key, v.truncate_param_value(request.value, self.settings.validation)
-        )
+        self._single.log_param(v.run_id_of(request), request.key, request.value)
         return pb.LogParam.Response()
 
     def SetTag(self, request: pb.SetTag, context: Any) -> pb.SetTag.Response:
         v.check_set_tag(request, self.settings.validation)
-        self._single.set_tag(
-            v.run_id_of(request),
-            request.key,
-            v.truncate_tag_value(request.value, settings=self.settings.validation),
-        )
+        self._single.set_tag(v.run_id_of(request), request.key, request.value)
         return pb.SetTag.Response()
 
     def DeleteTag(self, request: pb.DeleteTag, context: Any) -> pb.DeleteTag.Response:
@@ -262,15 +256,7 @@ class MetadataServicer(LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceService
 
     def LogBatch(self, request: pb.LogBatch, context: Any) -> pb.LogBatch.Response:
         v.check_log_batch(request, self.settings.validation)
-        self._log_batch(
-            request.run_id,
-            request.metrics,
-            [(p.key, v.truncate_param_value(p.value, self.settings.validation)) for p in request.params],
-            [
-                (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value", self.settings.validation))
-                for i, t in enumerate(request.tags)
-            ],
-        )
+        self._log_batch(request.run_id, request.metrics, pairs(request.params), pairs(request.tags))
         return pb.LogBatch.Response()
 
     def LogModel(self, request: pb.LogModel, context: Any) -> pb.LogModel.Response:
