@@ -298,6 +298,27 @@ for _table in (params, tags):
     _ddl = DDL(KEY_VALUE_STATISTICS[f"st_{_table.name}_key_value"])  # type: ignore[no-untyped-call]
     event.listen(_table, "after_create", _ddl.execute_if(dialect="postgresql"))
 
+# PostgreSQL: per (run, key) and block of 1024 steps, the points stored and a bitmap of the steps
+# present, maintained by the points write (queries/postgres.py; migration 0008). A block whose
+# point count equals its bitmap's population has each of its steps exactly once, so a position in
+# the (step, ...) order maps to a step by arithmetic: the exact NTILE sample of
+# get-history-bulk-interval without counting or numbering the history (sampled_history.py).
+# Points are never deleted one by one; whatever deletes a run's metrics must delete its blocks.
+STEP_BLOCK_BITS = 1024
+STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
+    run_uuid VARCHAR(32) NOT NULL,
+    key VARCHAR(250) NOT NULL,
+    block BIGINT NOT NULL,
+    points BIGINT NOT NULL,
+    steps BIT({STEP_BLOCK_BITS}) NOT NULL,
+    CONSTRAINT pk_metric_step_blocks PRIMARY KEY (run_uuid, key, block)
+)"""
+event.listen(
+    metrics,
+    "after_create",
+    DDL(STEP_BLOCKS_DDL).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+)
+
 _dialect_ddl_added: list[bool] = []
 
 
