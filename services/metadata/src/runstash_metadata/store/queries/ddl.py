@@ -31,6 +31,22 @@ KEY_VALUE_STATISTICS = {
     for name in ("params", "tags")
 }
 
+# PostgreSQL: per (run, key) and block of 1024 steps, the points stored and a bitmap of the steps
+# present, maintained by the points write (queries/postgres.py; migration 0008). A block whose
+# point count equals its bitmap's population has each of its steps exactly once, so a position in
+# the (step, ...) order maps to a step by arithmetic: the exact NTILE sample of
+# get-history-bulk-interval without counting or numbering the history (sampled_history.py).
+# Points are never deleted one by one; whatever deletes a run's metrics must delete its blocks.
+STEP_BLOCK_BITS = 1024
+STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
+    run_uuid VARCHAR(32) NOT NULL,
+    key VARCHAR(250) NOT NULL,
+    block BIGINT NOT NULL,
+    points BIGINT NOT NULL,
+    steps BIT({STEP_BLOCK_BITS}) NOT NULL,
+    CONSTRAINT pk_metric_step_blocks PRIMARY KEY (run_uuid, key, block)
+)"""
+
 # Every MySQL/MariaDB table: utf8mb4_bin, so keys, names and LIKE compare case-sensitively as on the
 # other databases (the default ``*_ci`` collation would make param ``LR`` collide with ``lr``).
 MYSQL_TABLE_OPTIONS: dict[str, Any] = {
@@ -107,6 +123,8 @@ class PostgresDdl(Ddl):
         Index(
             "ix_latest_metrics_key_run_uuid", t.c.key, t.c.run_uuid, postgresql_include=["value", "is_nan"]
         ).ddl_if(dialect=dialect)
+        step_blocks = DDL(STEP_BLOCKS_DDL)  # type: ignore[no-untyped-call]
+        event.listen(s.metrics, "after_create", step_blocks.execute_if(dialect=dialect))
 
     def relax_timeouts(self, conn: Connection) -> None:
         conn.execute(text("SET LOCAL statement_timeout = 0"))
