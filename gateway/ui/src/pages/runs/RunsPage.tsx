@@ -24,6 +24,7 @@ import { TracesTab } from '../traces/TracesTab';
 import { GroupPicker } from './GroupPicker';
 import { ImageGallery } from './ImageGallery';
 import { decodeGroupKeys, encodeGroupKeys, groupableKeys, groupRuns, tableItems } from './grouping';
+import { useCan } from '../signin/access';
 import { RunActions } from './RunActions';
 import { RunsTable } from './RunsTable';
 import { useLiveRuns } from './useLiveRuns';
@@ -61,6 +62,7 @@ function scatterValues(run: Run, label: string, color: string): ScatterRun {
 export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactNode {
   const { query, setQuery } = useLocation();
   const experiments = useExperiments(experimentIds);
+  const canManage = useCan('experiment', experimentIds, 'MANAGE');
   const experimentNames = useMemo(() => new Map(experiments.map((e) => [e.experiment_id, e.name])), [experiments]);
   const tab = TABS.find((t) => t.id === query.get('tab'))?.id ?? 'table';
   const filter = query.get('q') ?? '';
@@ -191,7 +193,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
               </span>
             )}
           </div>
-          <RunActions selected={selected} onDone={pages.reload} onClear={() => setSelected([])} />
+          <RunActions selected={selected} onDone={pages.reload} onClear={() => setSelected([])} canManage={canManage} />
           {pages.error && <ErrorBox error={pages.error} />}
           <div className="status-line" data-testid="runs-count">
             {plural(pages.runs.length, 'run')}

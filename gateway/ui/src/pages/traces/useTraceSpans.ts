@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../../api/client';
+import { authorizedFetch, errorFrom } from '../../api/client';
 import { traceSpansUrl } from '../../api/traces';
-import type { SpanDetail } from './spanJson';
-import { SpanTree } from './spanTree';
+import { detailOf, type SpanDetail } from './spanJson';
+import { streamSpans } from './spanLoad';
+import { SpanTree, type SpanRow } from './spanTree';
 import type { WorkerReply, WorkerRequest } from './workerProtocol';
 
 export interface TraceSpans {
@@ -23,55 +24,108 @@ interface State {
   error?: Error;
 }
 
-/** Spans of one trace, streamed and summarised by a worker, added to the tree page by page. */
+interface Sink {
+  page: (rows: SpanRow[]) => void;
+  done: () => void;
+  fail: (error: Error) => void;
+}
+
+/** Where span details come from: the worker that parsed them, or this thread's copies. */
+interface DetailSource {
+  worker?: Worker;
+  texts?: Map<string, string>;
+}
+
+function startWorker(body: ReadableStream<Uint8Array>, sink: Sink, replies: Map<number, (d: SpanDetail | undefined) => void>): Worker {
+  const worker = new Worker(new URL('./spanWorker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+    const reply = event.data;
+    if (reply.type === 'page') sink.page(reply.rows);
+    else if (reply.type === 'done') sink.done();
+    else if (reply.type === 'error') sink.fail(new Error(reply.message));
+    else {
+      replies.get(reply.requestId)?.(reply.detail);
+      replies.delete(reply.requestId);
+    }
+  };
+  const request: WorkerRequest = { type: 'stream', body };
+  try {
+    worker.postMessage(request, [body]);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+  return worker;
+}
+
+/**
+ * Spans of one trace, page by page. The body is fetched here (with the session's credentials)
+ * and its stream handed to a worker that parses it; without transferable streams it is parsed
+ * here, still a page at a time.
+ */
 export function useTraceSpans(traceId: string): TraceSpans {
   const [state, setState] = useState<State>(() => ({ traceId, tree: new SpanTree(), version: 0, done: false }));
-  const worker = useRef<Worker | undefined>(undefined);
-  const waiting = useRef(new Map<number, (d: SpanDetail | undefined) => void>());
+  const source = useRef<DetailSource>({});
+  const replies = useRef(new Map<number, (d: SpanDetail | undefined) => void>());
   const nextRequest = useRef(0);
   const current = state.traceId === traceId ? state : undefined;
   if (!current) setState({ traceId, tree: new SpanTree(), version: 0, done: false });
 
   useEffect(() => {
     performance.mark('runstash:trace-open');
+    const controller = new AbortController();
     const tree = new SpanTree();
-    const w = new Worker(new URL('./spanWorker.ts', import.meta.url), { type: 'module' });
-    worker.current = w;
-    const pending = waiting.current;
-    w.onmessage = (event: MessageEvent<WorkerReply>) => {
-      const reply = event.data;
-      if (reply.type === 'page') {
-        tree.add(reply.rows);
-        setState({ traceId, tree, version: tree.size, done: false });
-      } else if (reply.type === 'done') {
+    const mine: DetailSource = {};
+    source.current = mine;
+    const pending = replies.current;
+    const live = (): boolean => !controller.signal.aborted;
+    const sink: Sink = {
+      page: (rows) => {
+        tree.add(rows);
+        if (live()) setState({ traceId, tree, version: tree.size, done: false });
+      },
+      done: () => {
         performance.measure('runstash:trace-spans', 'runstash:trace-open');
-        setState({ traceId, tree, version: tree.size, done: true });
-      } else if (reply.type === 'error') {
-        setState({ traceId, tree, version: tree.size, done: true, error: new ApiError(reply.status, reply.code, reply.message) });
-      } else {
-        pending.get(reply.requestId)?.(reply.detail);
-        pending.delete(reply.requestId);
+        if (live()) setState({ traceId, tree, version: tree.size, done: true });
+      },
+      fail: (error) => {
+        if (live()) setState({ traceId, tree, version: tree.size, done: true, error });
+      },
+    };
+    const load = async (): Promise<void> => {
+      const response = await authorizedFetch(traceSpansUrl(traceId), { signal: controller.signal });
+      if (!response.ok || !response.body) throw await errorFrom(response);
+      try {
+        mine.worker = startWorker(response.body, sink, pending);
+      } catch {
+        mine.texts = new Map();
+        const texts = mine.texts;
+        await streamSpans(response.body, { page: sink.page, keep: (id, text) => texts.set(id, text) });
+        sink.done();
       }
     };
-    const request: WorkerRequest = { type: 'load', url: new URL(traceSpansUrl(traceId), document.baseURI).href };
-    w.postMessage(request);
+    load().catch((error: unknown) => sink.fail(error instanceof Error ? error : new Error(String(error))));
     return () => {
-      w.terminate();
+      controller.abort();
+      mine.worker?.terminate();
       for (const resolve of pending.values()) resolve(undefined);
       pending.clear();
-      if (worker.current === w) worker.current = undefined;
     };
   }, [traceId]);
 
   const detail = useCallback((id: string): Promise<SpanDetail | undefined> => {
-    const w = worker.current;
-    if (!w) return Promise.resolve(undefined);
+    const { worker, texts } = source.current;
+    if (texts) {
+      const text = texts.get(id);
+      return Promise.resolve(text === undefined ? undefined : detailOf(JSON.parse(text) as Parameters<typeof detailOf>[0]));
+    }
+    if (!worker) return Promise.resolve(undefined);
     nextRequest.current += 1;
     const requestId = nextRequest.current;
     return new Promise((resolve) => {
-      waiting.current.set(requestId, resolve);
+      replies.current.set(requestId, resolve);
       const request: WorkerRequest = { type: 'detail', id, requestId };
-      w.postMessage(request);
+      worker.postMessage(request);
     });
   }, []);
 
