@@ -142,6 +142,11 @@ test('the filter box takes MLflow trace search grammar and shows its errors', as
   await filterTraces("metadata.`mlflow.trace.session` = 'session-a'");
   await waitForCount(2);
   await shot('traces-filter');
+  // The syntax help's examples run as they are.
+  await page.getByTestId('filter-help').locator('summary').click();
+  await page.getByTestId('filter-help').getByRole('button', { name: "trace.name = 'chat'" }).click();
+  await waitForCount(3);
+  assert.equal(await page.getByLabel('Filter traces').inputValue(), "trace.name = 'chat'");
   await filterTraces('trace.status >>> 1');
   await page.getByTestId('error').waitFor();
   assert.match(await page.getByTestId('error').textContent(), /INVALID_PARAMETER_VALUE/);
