@@ -106,7 +106,9 @@ _STEP_BLOCKS_SQL = {
     ranged: text(_STEP_BLOCKS.format(in_range=" AND block BETWEEN :lob AND :hib" if ranged else ""))
     for ranged in (False, True)
 }
-_DELETE_STEP_BLOCKS_SQL = text("DELETE FROM metric_step_blocks WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[]))")
+_DELETE_STEP_BLOCKS_SQL = text(
+    "DELETE FROM metric_step_blocks WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[]))"
+)
 
 _STEP_BLOCK_BITS_SQL = text("""
 SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
