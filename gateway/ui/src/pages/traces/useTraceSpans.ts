@@ -36,7 +36,7 @@ interface DetailSource {
   texts?: Map<string, string>;
 }
 
-function startWorker(body: ReadableStream<Uint8Array>, sink: Sink, replies: Map<number, (d: SpanDetail | undefined) => void>): Worker {
+function startWorker(sink: Sink, replies: Map<number, (d: SpanDetail | undefined) => void>): Worker {
   const worker = new Worker(new URL('./spanWorker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<WorkerReply>) => {
     const reply = event.data;
@@ -48,13 +48,6 @@ function startWorker(body: ReadableStream<Uint8Array>, sink: Sink, replies: Map<
       replies.delete(reply.requestId);
     }
   };
-  const request: WorkerRequest = { type: 'stream', body };
-  try {
-    worker.postMessage(request, [body]);
-  } catch (error) {
-    worker.terminate();
-    throw error;
-  }
   return worker;
 }
 
@@ -92,12 +85,18 @@ export function useTraceSpans(traceId: string): TraceSpans {
         if (live()) setState({ traceId, tree, version: tree.size, done: true, error });
       },
     };
+    // The worker starts while the request is in flight, so its startup costs no time.
+    mine.worker = startWorker(sink, pending);
     const load = async (): Promise<void> => {
       const response = await authorizedFetch(traceSpansUrl(traceId), { signal: controller.signal });
       if (!response.ok || !response.body) throw await errorFrom(response);
       try {
-        mine.worker = startWorker(response.body, sink, pending);
+        const request: WorkerRequest = { type: 'stream', body: response.body };
+        mine.worker?.postMessage(request, [response.body]);
       } catch {
+        // No transferable streams here: parse on this thread, still a page at a time.
+        mine.worker?.terminate();
+        mine.worker = undefined;
         mine.texts = new Map();
         const texts = mine.texts;
         await streamSpans(response.body, { page: sink.page, keep: (id, text) => texts.set(id, text) });
