@@ -72,18 +72,29 @@ export function useTraceSpans(traceId: string): TraceSpans {
     source.current = mine;
     const pending = replies.current;
     const live = (): boolean => !controller.signal.aborted;
+    // Pages arriving faster than frames are drawn cost one render per frame, not one each.
+    let frame = 0;
+    const settle = (next: Omit<State, 'traceId' | 'tree' | 'version'>): void => {
+      cancelAnimationFrame(frame);
+      if (live()) setState({ traceId, tree, version: tree.size, ...next });
+    };
     const sink: Sink = {
       page: (rows) => {
+        const first = tree.size === 0;
         tree.add(rows);
-        if (live()) setState({ traceId, tree, version: tree.size, done: false });
+        if (first) settle({ done: false });
+        else if (frame === 0 && live()) {
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            if (live()) setState({ traceId, tree, version: tree.size, done: false });
+          });
+        }
       },
       done: () => {
         performance.measure('runstash:trace-spans', 'runstash:trace-open');
-        if (live()) setState({ traceId, tree, version: tree.size, done: true });
+        settle({ done: true });
       },
-      fail: (error) => {
-        if (live()) setState({ traceId, tree, version: tree.size, done: true, error });
-      },
+      fail: (error) => settle({ done: true, error }),
     };
     // The worker starts while the request is in flight, so its startup costs no time.
     mine.worker = startWorker(sink, pending);
@@ -106,6 +117,7 @@ export function useTraceSpans(traceId: string): TraceSpans {
     load().catch((error: unknown) => sink.fail(error instanceof Error ? error : new Error(String(error))));
     return () => {
       controller.abort();
+      cancelAnimationFrame(frame);
       mine.worker?.terminate();
       for (const resolve of pending.values()) resolve(undefined);
       pending.clear();
