@@ -67,7 +67,7 @@ def _chunk_rows(run_ids: list[str], start: int, steps: int, rng: random.Random) 
                 + f"{rid}\tm{k}\t{last}\tf\t{ts + steps - 1}\t{steps - 1}\n"
             )
             latest.append(f"{rid}\tm{k}\t{last}\tf\t{ts + steps - 1}\t{steps - 1}\n")
-            blocks.append(f"{rid}\tm{k}\t0\t{steps}\t{bits}\n")
+            blocks.append(f"{rid}\tm{k}\t0\t{steps}\t{bits}\t{ts}\t{ts + steps - 1}\n")
     return {
         "runs": "".join(runs),
         "params": "".join(params),
@@ -85,7 +85,7 @@ COLUMNS = {
     "tags": "run_uuid, key, value",
     "metrics": 'run_uuid, key, value, is_nan, "timestamp", step',
     "latest_metrics": 'run_uuid, key, value, is_nan, "timestamp", step',
-    "metric_step_blocks": "run_uuid, key, block, points, steps",
+    "metric_step_blocks": "run_uuid, key, block, points, steps, min_ts, max_ts",
 }
 
 
