@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.hydration import plain_rows
 from runstash_metadata.store.queries import Queries
-from runstash_metadata.store.schema import STEP_BLOCK_BITS
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_BITS
 from runstash_metadata.store.values import (
     decode_offset_token,
     encode_offset_token,

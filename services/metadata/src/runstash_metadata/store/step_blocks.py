@@ -1,6 +1,6 @@
 """The steps of the exact bulk-interval sample, found through the step blocks (no history scan).
 
-Where the database keeps step blocks (``schema.STEP_BLOCKS_DDL``), a run's history is known per
+Where the database keeps step blocks (``queries.ddl.STEP_BLOCKS_DDL``), a run's history is known per
 block of 1024 steps: how many points, which steps. When no step in the range holds more than one
 point (every block's point count equals its bitmap's population), the n points in (step, ...)
 order are the present steps in ascending order, so the point at position p is the p-th present
@@ -20,7 +20,7 @@ from itertools import accumulate
 from sqlalchemy import Connection
 
 from runstash_metadata.store.queries import Queries
-from runstash_metadata.store.schema import STEP_BLOCK_BITS
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_BITS
 
 _SHIFT = STEP_BLOCK_BITS.bit_length() - 1  # block = step >> _SHIFT
 

@@ -176,11 +176,14 @@ class Queries:
     def step_blocks(
         self, conn: Connection, run_ids: Sequence[str], key: str, edges: tuple[int, int] | None
     ) -> list[tuple[str, int, int, int, str | None]] | None:
-        """The step blocks (``schema.STEP_BLOCKS_DDL``) of ``key`` in the runs, within the block
+        """The step blocks (``queries.ddl.STEP_BLOCKS_DDL``) of ``key`` in the runs, within the block
         range ``edges`` if given, as (run, block, points, distinct steps, bitmap text of a
         not-full edge block or None), ordered by run and block; None where the database keeps
         no step blocks."""
         return None
+
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        """Forget the runs' step blocks (their points are being deleted): no-op where none are kept."""
 
     def step_block_bits(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 from runstash_metadata.store.points import DuplicatePoints, Points
@@ -24,7 +26,8 @@ from runstash_metadata.store.queries.base import (
     STATEMENT_TIMEOUT_MS,
     Queries,
 )
-from runstash_metadata.store.schema import STEP_BLOCK_ROWS
+from runstash_metadata.store.queries.constructs import ByteOrder
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -59,7 +62,7 @@ RETURNING run_uuid, key
 # The points go in with a plain INSERT unless deduplicating: ON CONFLICT DO NOTHING costs a
 # speculative insertion per row (~30% more server time for a 1000-row batch), and re-sent points
 # are rare; a batch that meets one raises and is written again with the conflict clause.
-# The step blocks (schema.STEP_BLOCKS_DDL) take each (run, key, block of 1024 steps) once per
+# The step blocks (queries.ddl.STEP_BLOCKS_DDL) take each (run, key, block of 1024 steps) once per
 # statement: counts add up and bitmaps OR together under the row lock, so concurrent writers of
 # one history stay exact.
 _POINTS = """
@@ -103,6 +106,10 @@ _STEP_BLOCKS_SQL = {
     ranged: text(_STEP_BLOCKS.format(in_range=" AND block BETWEEN :lob AND :hib" if ranged else ""))
     for ranged in (False, True)
 }
+_DELETE_STEP_BLOCKS_SQL = text(
+    "DELETE FROM metric_step_blocks WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[]))"
+)
+
 _STEP_BLOCK_BITS_SQL = text("""
 SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
 FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:blocks AS BIGINT[])) AS w(run_uuid, block)
@@ -242,6 +249,10 @@ class PostgresQueries(Queries):
         result = conn.execute(_STEP_BLOCKS_SQL[edges is not None], params)
         return list(result.cursor.fetchall())
 
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        # A run id can come back (an import keeps ids): stale blocks would skew its samples.
+        conn.execute(_DELETE_STEP_BLOCKS_SQL, {"runs": pg_text_array(run_ids)})
+
     def step_block_bits(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], str]:
@@ -314,3 +325,8 @@ def pg_text_array(items: Sequence[str]) -> str:
 def pg_number_array(items: Sequence[float] | Sequence[int]) -> str:
     # repr() of a float round-trips exactly; PostgreSQL's float8 input reads it back bit for bit.
     return "{" + ",".join(map(repr, items)) + "}"
+
+
+@compiles(ByteOrder, "postgresql")
+def _byte_order(element: ByteOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses.clauses[0], **kw)}) COLLATE "C"'

@@ -5,15 +5,15 @@ Revises: 0005
 Create Date: 2026-12-03
 
 Per (run, key) and block of 1024 steps: the points stored, a bitmap of the steps present and the
-timestamp range (see ``schema.STEP_BLOCKS_DDL``),
-maintained by every points write from now on and filled here from the points already stored.
+timestamp range (see ``queries.ddl.STEP_BLOCKS_DDL``), maintained by every points write from now on
+and filled here from the points already stored.
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-from runstash_metadata.store.schema import STEP_BLOCK_ROWS, STEP_BLOCKS_DDL
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS, STEP_BLOCKS_DDL
 
 revision = "0008"
 down_revision = "0005"
