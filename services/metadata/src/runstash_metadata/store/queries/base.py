@@ -191,6 +191,12 @@ class Queries:
         """The bitmap text ('0101...', character i = step block * 1024 + i) of each (run, block)."""
         raise NotImplementedError
 
+    def history_blocks(self, conn: Connection, run_id: str, key: str) -> list[tuple[int, int]] | None:
+        """(step block, points) of the history in block order when its (timestamp, step, value)
+        order goes block by block (each block's timestamps at or after the previous block's);
+        None when it does not or the database keeps no step blocks."""
+        return None
+
     def points_at_steps(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
     ) -> list[tuple[int, int, int, float, bool]]:
