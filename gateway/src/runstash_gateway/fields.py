@@ -30,6 +30,20 @@ from .scalars import (
 if TYPE_CHECKING:
     from .transcoder import CodecRegistry, MessageCodec
 
+_VALUE = "google.protobuf.Value"
+
+
+def _conv_value(value: Any) -> Any:
+    from google.protobuf import json_format, struct_pb2
+
+    return json_format.ParseDict(value, struct_pb2.Value())
+
+
+def _render_value(value: Any) -> Any:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(value)
+
 
 class _Field:
     """One field's parse and render recipe, fixed at start-up."""
@@ -75,6 +89,9 @@ class _Field:
             assert message_type is not None
             self.map_key = _Field(message_type.fields_by_name["key"], registry)
             self.map_value = _Field(message_type.fields_by_name["value"], registry)
+        elif self.is_message and message_type is not None and message_type.full_name == _VALUE:
+            # google.protobuf.Value (assessment values) is any JSON value, in and out.
+            self.convert, self.render = _conv_value, _render_value
         elif self.is_message:
             assert message_type is not None
             self.codec = registry.codec_for_descriptor(message_type)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
@@ -91,6 +92,19 @@ class MysqlQueries(Queries):
     def before_explicit_zero_id(self, conn: Connection) -> None:
         # An explicit 0 in an AUTO_INCREMENT column means "next value" unless told otherwise.
         conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+
+    # ------------------------------------------------------------------ traces
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        # MariaDB's max_statement_time is in seconds; MySQL proper has none (see _session_timeouts).
+        with contextlib.suppress(Exception):
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                conn.exec_driver_sql(f"SET SESSION max_statement_time = {STATEMENT_TIMEOUT_MS / 1000:.3f}")
 
 
 def _session_timeouts(dbapi_connection: Any, _record: Any) -> None:
