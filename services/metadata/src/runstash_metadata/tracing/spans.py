@@ -44,6 +44,10 @@ class SpanRow:
     end_ns: int | None
     attributes: dict[str, str]
     content: bytes
+    resource: dict[str, str] = field(default_factory=dict)
+    # The root's inputs/outputs as sent (JSON text): MLflow's previews keep the JSON quoting.
+    raw_inputs: str | None = None
+    raw_outputs: str | None = None
 
     def row(self, experiment_id: int) -> dict[str, Any]:
         return {
@@ -70,6 +74,7 @@ class Digest:
     end_ms: int | None
     root: SpanRow | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    resource_tags: dict[str, str] = field(default_factory=dict)
     session_id: str | None = None
     user_id: str | None = None
     has_usage: bool = False
@@ -118,16 +123,32 @@ def decode_request(payload: bytes) -> list[SpanRow]:
         raise invalid_parameter("The request body is not a valid OTLP ExportTraceServiceRequest.") from None
     rows: list[SpanRow] = []
     for resource_spans in request.resource_spans:
+        resource = resource_tags(resource_spans.resource)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                rows.append(_row(span))
+                row = _row(span)
+                row.resource = resource
+                rows.append(row)
     return rows
+
+
+def resource_tags(resource: pb.Resource) -> dict[str, str]:
+    """OTel resource attributes become trace tags, except the SDK's own and the reserved
+    ``mlflow.*`` ones (a client must not overwrite bookkeeping tags that way)."""
+    out = {}
+    for kv in resource.attributes:
+        if kv.key.startswith(("telemetry.sdk.", "mlflow.")):
+            continue
+        value = any_value(kv.value)
+        out[kv.key] = value if isinstance(value, str) else json.dumps(value)
+    return out
 
 
 def _row(span: pb.Span) -> SpanRow:
     if len(span.trace_id) != 16 or len(span.span_id) != 8:
         raise invalid_parameter("Every span needs a 16-byte trace_id and an 8-byte span_id.")
-    attributes = {kv.key: flat_value(any_value(kv.value)) for kv in span.attributes}
+    decoded = {kv.key: any_value(kv.value) for kv in span.attributes}
+    attributes = {key: flat_value(value) for key, value in decoded.items()}
     parent = span.parent_span_id.hex() if span.parent_span_id else None
     end = span.end_time_unix_nano or None
     return SpanRow(
@@ -141,7 +162,13 @@ def _row(span: pb.Span) -> SpanRow:
         end_ns=end,
         attributes=attributes,
         content=span.SerializeToString(),
+        raw_inputs=_text(decoded.get(INPUTS)) if parent is None else None,
+        raw_outputs=_text(decoded.get(OUTPUTS)) if parent is None else None,
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
 def digest(rows: Iterable[SpanRow]) -> dict[str, Digest]:
@@ -157,6 +184,8 @@ def digest(rows: Iterable[SpanRow]) -> dict[str, Digest]:
             if end_ms is not None:
                 d.end_ms = end_ms if d.end_ms is None else max(d.end_ms, end_ms)
         attributes = row.attributes
+        if not d.resource_tags and row.resource:
+            d.resource_tags = row.resource
         if d.session_id is None:
             d.session_id = next((attributes[k] for k in SESSION_KEYS if attributes.get(k)), None)
         if d.user_id is None and attributes.get(USER_KEY):
@@ -172,7 +201,9 @@ def digest(rows: Iterable[SpanRow]) -> dict[str, Digest]:
 
 
 def preview(value: str | None) -> str | None:
-    return None if value is None else value[:PREVIEW_CHARS]
+    if value is None or len(value) <= PREVIEW_CHARS:
+        return value
+    return value[: PREVIEW_CHARS - 3] + "..."
 
 
 def _usage_of(attributes: Mapping[str, Any] | None) -> dict[str, int] | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runstash_protos.errors import invalid_parameter
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from runstash_metadata.store.queries import Queries
 from runstash_metadata.tracing import spans as sp
@@ -40,8 +40,9 @@ _ROOT_UPDATE = (
         execution_duration=bindparam("b_duration"),
         state=bindparam("b_state"),
         name=bindparam("b_name"),
-        request_preview=bindparam("b_request"),
-        response_preview=bindparam("b_response"),
+        # A preview the client already sent (StartTraceV3 may come first) is kept, as MLflow does.
+        request_preview=func.coalesce(ti.request_preview, bindparam("b_request")),
+        response_preview=func.coalesce(ti.response_preview, bindparam("b_response")),
         root_seen=True,
     )
 )
@@ -127,8 +128,8 @@ def _root_values(d: sp.Digest) -> dict[str, Any]:
         "b_duration": None if end is None else end - start,
         "b_state": d.state,
         "b_name": root.name[:500],
-        "b_request": sp.preview(root.attributes.get(sp.INPUTS)),
-        "b_response": sp.preview(root.attributes.get(sp.OUTPUTS)),
+        "b_request": sp.preview(root.raw_inputs),
+        "b_response": sp.preview(root.raw_outputs),
     }
 
 
@@ -137,7 +138,9 @@ def _derived(conn: Connection, q: Queries, digests: Mapping[str, sp.Digest], run
     meta: list[dict[str, Any]] = []
     people: list[dict[str, Any]] = []
     for tid, d in digests.items():
-        tags.extend({"trace_id": tid, "key": k, "value": v} for k, v in d.tags.items())
+        # Resource attributes first: the root's mlflow.traceTag.* win on a collision.
+        for key, value in {**d.resource_tags, **d.tags}.items():
+            tags.append({"trace_id": tid, "key": key, "value": value})
         if d.session_id is not None or d.user_id is not None:
             people.append({"b_id": tid, "b_session": d.session_id, "b_user": d.user_id})
         if d.session_id is not None:
