@@ -8,7 +8,19 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, case, create_engine, event, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    Text,
+    case,
+    cast,
+    create_engine,
+    event,
+    func,
+    tuple_,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import Insert
 
@@ -94,6 +106,13 @@ class MysqlQueries(Queries):
         conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
 
     # ------------------------------------------------------------------ traces
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        # CAST(... AS CHAR) takes the connection's case-insensitive collation: LIKE keeps case.
+        body = cast(column, Text)
+        if insensitive:
+            return func.lower(body).like(func.lower(pattern))
+        return body.collate("utf8mb4_bin").like(pattern)
 
     @contextmanager
     def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
