@@ -5,8 +5,8 @@
   to date on span ingest, so a search filters and orders on columns.
 * ``trace_spans`` keeps each span's OTLP protobuf bytes (``content``, returned as is) beside the
   columns span filters use (name, type, status, experiment) and a flat ``attributes`` object
-  (key -> string) for attribute filters and full-text search: JSONB with a GIN index and a trigram
-  index on PostgreSQL, an FTS5 trigram index on SQLite, a plain scan on MySQL/MariaDB.
+  (key -> string) for attribute filters and full-text search, indexed per database by the DDL
+  companion (store/queries/ddl.py: JSONB with GIN and trigram indexes, or an FTS5 trigram table).
 * No foreign keys: spans arrive before their trace's info (OTLP first, StartTraceV3 at the end),
   and deletes remove a trace's rows table by table in one transaction.
 """
@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -26,7 +25,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
 )
 
 from runstash_metadata.store.schema import metadata
@@ -107,27 +105,5 @@ trace_assessments = Table(
     PrimaryKeyConstraint("assessment_id"),
     Index("ix_trace_assessments_trace_id", "trace_id"),
 )
-
-# Index DDL no Core construct expresses; the migration (0006) runs the same statements.
-POSTGRES_SPAN_DDL = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "ALTER TABLE trace_spans ALTER COLUMN attributes TYPE JSONB USING attributes::jsonb",
-    "CREATE INDEX ix_trace_spans_attributes ON trace_spans USING gin (attributes jsonb_path_ops)",
-    "CREATE INDEX ix_trace_spans_attributes_text ON trace_spans USING gin ((attributes::text) gin_trgm_ops)",
-)
-SQLITE_SPAN_DDL = (
-    "CREATE VIRTUAL TABLE trace_spans_fts USING fts5(attributes, content='trace_spans', "
-    "content_rowid='rowid', tokenize='trigram')",
-    "CREATE TRIGGER trace_spans_fts_insert AFTER INSERT ON trace_spans BEGIN "
-    "INSERT INTO trace_spans_fts(rowid, attributes) VALUES (new.rowid, new.attributes); END",
-    "CREATE TRIGGER trace_spans_fts_delete AFTER DELETE ON trace_spans BEGIN "
-    "INSERT INTO trace_spans_fts(trace_spans_fts, rowid, attributes) "
-    "VALUES ('delete', old.rowid, old.attributes); END",
-)
-
-for _statement in POSTGRES_SPAN_DDL:
-    event.listen(trace_spans, "after_create", DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[no-untyped-call]
-for _statement in SQLITE_SPAN_DDL:
-    event.listen(trace_spans, "after_create", DDL(_statement).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
 TRACE_TABLES = (trace_info, trace_tags, trace_request_metadata, trace_spans, trace_assessments)

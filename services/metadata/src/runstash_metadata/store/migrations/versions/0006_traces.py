@@ -1,7 +1,7 @@
 """traces: trace info, tags, request metadata, spans (indexed attributes, full text), assessments
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-03
 
 Frozen copy of tracing/schema.py at revision 0006.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
