@@ -29,6 +29,7 @@ USER_KEY = "mlflow.trace.user"
 TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
 SOURCE_RUN_KEY = "mlflow.sourceRun"
 SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
+TRACE_NAME_TAG = "mlflow.traceName"
 _SPAN_COLUMNS = ("parent_span_id", "experiment_id", "name", "span_type", "status", "start_time_ns",
                  "end_time_ns", "attributes", "content")  # fmt: skip
 
@@ -73,23 +74,24 @@ def write_spans(
     foreign = [tid for tid, eid in existing.items() if eid != experiment_id]
     if foreign:
         raise invalid_parameter(f"Trace {foreign[0]} belongs to another experiment than {experiment_id}.")
-    fresh = [_new_info(d, experiment_id, run_id) for tid, d in digests.items() if tid not in existing]
-    if fresh:
-        conn.execute(q.insert_ignore(trace_info, ["trace_id"]), fresh)
-        conn.execute(
-            q.upsert(trace_tags, ["trace_id", "key"], ["value"]),
-            [
-                {"trace_id": r["trace_id"], "key": SPANS_LOCATION_TAG, "value": "TRACKING_STORE"}
-                for r in fresh
-            ],
-        )
-    roots = [_root_values(d) for d in digests.values() if d.root is not None]
-    if roots:
-        conn.execute(_ROOT_UPDATE, roots)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.trace_id] = counts.get(row.trace_id, 0) + 1
-    conn.execute(_COUNT_UPDATE, [{"b_id": tid, "b_n": n} for tid, n in counts.items()])
+    # A trace new to the store (the usual case: its spans arrive together) is inserted complete;
+    # only traces already stored get their root fields and span count updated.
+    fresh = [_new_info(d, experiment_id, run_id, counts[t]) for t, d in digests.items() if t not in existing]
+    if fresh:
+        conn.execute(q.insert_ignore(trace_info, ["trace_id"]), fresh)
+        location = [
+            {"trace_id": r["trace_id"], "key": SPANS_LOCATION_TAG, "value": "TRACKING_STORE"} for r in fresh
+        ]
+        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), location)
+    roots = [_root_values(d) for t, d in digests.items() if d.root is not None and t in existing]
+    if roots:
+        conn.execute(_ROOT_UPDATE, roots)
+    grown = [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing]
+    if grown:
+        conn.execute(_COUNT_UPDATE, grown)
     conn.execute(
         q.upsert(trace_spans, ["trace_id", "span_id"], _SPAN_COLUMNS),
         [row.row(experiment_id) for row in rows],
@@ -97,14 +99,13 @@ def write_spans(
     _derived(conn, q, digests, run_id)
 
 
-def _new_info(d: sp.Digest, experiment_id: int, run_id: str | None) -> dict[str, Any]:
-    duration = None if d.end_ms is None else d.end_ms - d.start_ms
-    return {
+def _new_info(d: sp.Digest, experiment_id: int, run_id: str | None, span_count: int) -> dict[str, Any]:
+    row = {
         "trace_id": d.trace_id,
         "experiment_id": experiment_id,
         "client_request_id": None,
         "request_time": d.start_ms,
-        "execution_duration": duration,
+        "execution_duration": None if d.end_ms is None else d.end_ms - d.start_ms,
         "state": d.state,
         "request_preview": None,
         "response_preview": None,
@@ -112,9 +113,19 @@ def _new_info(d: sp.Digest, experiment_id: int, run_id: str | None) -> dict[str,
         "session_id": d.session_id,
         "user_id": d.user_id,
         "run_id": run_id,
-        "span_count": 0,
-        "root_seen": False,
+        "span_count": span_count,
+        "root_seen": d.root is not None,
     }
+    if d.root is not None:
+        root = _root_values(d)
+        row.update(
+            request_time=root["b_start"],
+            execution_duration=root["b_duration"],
+            name=root["b_name"],
+            request_preview=root["b_request"],
+            response_preview=root["b_response"],
+        )
+    return row
 
 
 def _root_values(d: sp.Digest) -> dict[str, Any]:
@@ -149,8 +160,8 @@ def _derived(conn: Connection, q: Queries, digests: Mapping[str, sp.Digest], run
             meta.append({"trace_id": tid, "key": USER_KEY, "value": d.user_id})
         if run_id:
             meta.append({"trace_id": tid, "key": SOURCE_RUN_KEY, "value": run_id})
-        if d.root is not None and d.tags.get("mlflow.traceName") is None:
-            tags.append({"trace_id": tid, "key": "mlflow.traceName", "value": d.root.name})
+        if d.root is not None and d.tags.get(TRACE_NAME_TAG) is None:
+            tags.append({"trace_id": tid, "key": TRACE_NAME_TAG, "value": d.root.name})
     if people:
         conn.execute(_SESSION_UPDATE, people)
     usage_ids = [tid for tid, d in digests.items() if d.has_usage]
@@ -206,6 +217,10 @@ def set_pairs(
     if tags:
         rows = [{"trace_id": trace_id, "key": k, "value": v} for k, v in tags.items()]
         conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), rows)
+        if tags.get(TRACE_NAME_TAG):
+            # The name column follows the tag (searches on trace.name read the column).
+            name = tags[TRACE_NAME_TAG][:500]
+            conn.execute(update(trace_info).where(ti.trace_id == trace_id).values(name=name))
     if metadata:
         rows = [{"trace_id": trace_id, "key": k, "value": v} for k, v in metadata.items()]
         conn.execute(q.upsert(trace_request_metadata, ["trace_id", "key"], ["value"]), rows)

@@ -64,6 +64,10 @@ TRACE_SPANS_SQLITE_DDL = (
     "CREATE TRIGGER trace_spans_fts_delete AFTER DELETE ON trace_spans BEGIN "
     "INSERT INTO trace_spans_fts(trace_spans_fts, rowid, attributes) "
     "VALUES ('delete', old.rowid, old.attributes); END",
+    "CREATE TRIGGER trace_spans_fts_update AFTER UPDATE OF attributes ON trace_spans BEGIN "
+    "INSERT INTO trace_spans_fts(trace_spans_fts, rowid, attributes) "
+    "VALUES ('delete', old.rowid, old.attributes); "
+    "INSERT INTO trace_spans_fts(rowid, attributes) VALUES (new.rowid, new.attributes); END",
 )
 
 # Every MySQL/MariaDB table: utf8mb4_bin, so keys, names and LIKE compare case-sensitively as on the
