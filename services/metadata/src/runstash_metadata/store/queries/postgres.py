@@ -8,11 +8,24 @@ which SQLAlchemy would re-render and PostgreSQL re-plan per call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    Text,
+    TextClause,
+    cast,
+    create_engine,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -310,6 +323,35 @@ class PostgresQueries(Queries):
 
     def groups(self, items: Sequence[Any], size: int = 0) -> list[Sequence[Any]]:
         return [items] if items else []
+
+    # ------------------------------------------------------------------ traces
+
+    def span_attribute(self, column: Any, key: str) -> Any:
+        return type_coerce(column, _jsonb())[key].astext
+
+    def span_attribute_equals(self, column: Any, key: str, value: str) -> ColumnElement[bool]:
+        # Containment is what the GIN (jsonb_path_ops) index on trace_spans.attributes serves.
+        return type_coerce(column, _jsonb()).contains({key: value})
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        # The expression of the trigram index ix_trace_spans_attributes_text: (attributes::text).
+        body = cast(type_coerce(column, _jsonb()), Text)
+        return body.ilike(pattern) if insensitive else body.like(pattern)
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        try:
+            yield
+        finally:
+            if conn.in_transaction():
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+
+def _jsonb() -> Any:
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return JSONB()
 
 
 def _quote_element(key: str) -> str:
