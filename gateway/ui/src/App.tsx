@@ -4,7 +4,9 @@ import { AdminPage } from './pages/admin/AdminPage';
 import { ComparePage } from './pages/compare/ComparePage';
 import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
 import { LoggedModelPage } from './pages/models/LoggedModelPage';
+import { ModelVersionPage } from './pages/models/ModelVersionPage';
 import { RegisteredModelPage } from './pages/models/RegisteredModelPage';
+import { RegisteredModelsPage } from './pages/models/RegisteredModelsPage';
 import { RunPage } from './pages/run/RunPage';
 import { RunsPage } from './pages/runs/RunsPage';
 import { probe, useSession } from './pages/signin/session';
@@ -45,9 +47,13 @@ function Page({ route }: { route: Route }): ReactNode {
     case 'logged-model':
       return <LoggedModelPage key={route.modelId} experimentId={route.experimentId} modelId={route.modelId} />;
     case 'registered-model':
-      return <RegisteredModelPage key={route.name} name={route.name} version={route.version} />;
+      return route.version ? (
+        <ModelVersionPage key={`${route.name}/${route.version}`} name={route.name} version={route.version} />
+      ) : (
+        <RegisteredModelPage key={route.name} name={route.name} />
+      );
     case 'registered-models':
-      return <NotFound path="/models" />;
+      return <RegisteredModelsPage />;
     case 'admin':
       return <AdminPage />;
     case 'account':

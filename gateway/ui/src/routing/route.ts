@@ -66,6 +66,10 @@ export function routeOf(location: Location): Route {
   if (parts[0] === 'models' && parts[1]) {
     return { page: 'registered-model', name: parts[1], version: parts[2] === 'versions' ? parts[3] : undefined };
   }
+  // A run by id alone (the registry knows a version's run, not its experiment).
+  if (parts.length === 2 && parts[0] === 'runs' && parts[1]) {
+    return { page: 'run', experimentId: '', runId: parts[1] };
+  }
   if (parts.length === 1 && parts[0] === 'runs') {
     return { page: 'runs', experimentIds: listParam(location.query, 'experiments') };
   }
@@ -81,6 +85,7 @@ export const paths = {
   run: (experimentId: string, runId: string): string =>
     `/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`,
   runs: (): string => '/runs',
+  runById: (runId: string): string => `/runs/${encodeURIComponent(runId)}`,
   loggedModel: (experimentId: string, modelId: string): string =>
     `/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}`,
   registeredModel: (name: string): string => `/models/${encodeURIComponent(name)}`,
