@@ -26,6 +26,8 @@ LEVEL_USERS = {"READ": "reader", "USE": "user", "EDIT": "editor", "MANAGE": "man
 MODEL_NAME = "sweep-model"
 METADATA = "runstash.metadata.MetadataService"
 ARTIFACTS = "runstash.artifacts.ArtifactService"
+REGISTRY = "runstash.registry.ModelRegistryService"
+MODEL_VERSION_FILES = "runstash.registry.ModelVersionArtifactService"
 
 
 def basic(username: str, password: str) -> str:
@@ -40,6 +42,7 @@ class AuthStack:
     experiment_id: str = ""
     run_id: str = ""
     model_id: str = ""
+    default_permission: str = "NO_PERMISSIONS"
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def request(
@@ -53,6 +56,13 @@ class AuthStack:
         content: bytes | None = None,
     ) -> httpx.Response:
         return asyncio.run(self.arequest(role, method, url, params=params, json=json, content=content))
+
+    def ensure_registered_model(self) -> None:
+        """The registered model the sweep's requests name exists, so no sweep caller creates it
+        (and becomes its manager)."""
+        path = "/api/2.0/mlflow/registered-models/create"
+        made = self.request("admin", "POST", path, json={"name": MODEL_NAME})
+        assert made.status_code == 200 or "already exists" in made.text, made.text
 
     async def arequest(
         self,
@@ -95,16 +105,19 @@ def _make_resources(stack: AuthStack) -> None:
         "admin", "POST", "/api/2.0/mlflow/logged-models", json={"experiment_id": stack.experiment_id}
     )
     stack.model_id = model.json()["model"]["info"]["model_id"]
+    stack.ensure_registered_model()
 
 
 @contextlib.contextmanager
 def auth_stack(
     db_uri: str, artifacts: Path, default_permission: str = "NO_PERMISSIONS"
 ) -> Iterator[AuthStack]:
+    from runstash_artifacts.model_versions import in_process_model_version_files
     from runstash_artifacts.resolver import MetadataResolver
     from runstash_artifacts.servicer import build_servicer
     from runstash_artifacts.settings import ArtifactSettings
     from runstash_gateway import GatewayBackends, GatewayConfig, build_app
+    from runstash_metadata.registry.wiring import build_registry_servicer
 
     config = AuthConfig(True, default_permission, ADMIN[0], ADMIN[1])
     with pytest.MonkeyPatch.context() as patch:
@@ -113,15 +126,19 @@ def auth_stack(
         patch.setenv("RUNSTASH_AUTH_TRUSTED_HEADER", "X-Forwarded-User")
         patch.setenv("RUNSTASH_AUTH_TRUSTED_PROXIES", "10.9.0.0/16")
         metadata = MetadataServicer.open(MetadataSettings.from_env(db_uri, "mlflow-artifacts:/"))
+        artifact_servicer = build_servicer(
+            str(artifacts), MetadataResolver.for_servicer(metadata), ArtifactSettings()
+        )
+        registry = build_registry_servicer(metadata)
         plain = {
             METADATA: metadata,
-            ARTIFACTS: build_servicer(
-                str(artifacts), MetadataResolver.for_servicer(metadata), ArtifactSettings()
-            ),
+            ARTIFACTS: artifact_servicer,
+            REGISTRY: registry,
+            MODEL_VERSION_FILES: in_process_model_version_files(artifact_servicer, registry),
         }
         servicers = secure_servicers(plain, metadata.db, config)
         app = build_app(GatewayBackends.in_process(servicers), GatewayConfig())
-        stack = AuthStack(app, servicers, metadata)
+        stack = AuthStack(app, servicers, metadata, default_permission=default_permission)
         stack.headers = {"anonymous": {}, "admin": {"authorization": basic(*ADMIN)}}
         try:
             _make_resources(stack)

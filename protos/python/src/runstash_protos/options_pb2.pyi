@@ -85,6 +85,8 @@ class _ResourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Resource.Val
     """a user record: the named user themself, or an administrator"""
     GRANT_TARGET: _Resource.ValueType  # 9
     """fields (resource_type, resource_id): "experiment" or "registered_model" """
+    REGISTERED_MODELS_FILTERED: _Resource.ValueType  # 10
+    """a registry search: rows are filtered to readable models"""
 
 class Resource(_Resource, metaclass=_ResourceEnumTypeWrapper):
     """The kind of resource a READ/USE/EDIT/MANAGE check is made on."""
@@ -108,6 +110,8 @@ SELF_OR_ADMIN: Resource.ValueType  # 8
 """a user record: the named user themself, or an administrator"""
 GRANT_TARGET: Resource.ValueType  # 9
 """fields (resource_type, resource_id): "experiment" or "registered_model" """
+REGISTERED_MODELS_FILTERED: Resource.ValueType  # 10
+"""a registry search: rows are filtered to readable models"""
 Global___Resource: _TypeAlias = Resource  # noqa: Y015
 
 @_typing.final

@@ -26,7 +26,7 @@ from sqlalchemy import Column, select
 
 from runstash_metadata.identity import roles, store
 from runstash_metadata.identity.levels import NEEDED, RANK
-from runstash_metadata.identity.readable import ReadableExperiments
+from runstash_metadata.identity.readable import SearchScope
 from runstash_metadata.identity.secrets import TOKEN_PREFIX, verify_password
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
@@ -210,8 +210,8 @@ class LocalAuthority:
             pass  # a grant on this id exists already (an id reused after a restore): keep it
         self.forget_grants(caller.user_id)
 
-    def search_scope(self, caller: Caller) -> ReadableExperiments:
-        return ReadableExperiments.of(self.grants_of(caller.user_id), self._default)
+    def search_scope(self, caller: Caller) -> SearchScope:
+        return SearchScope.of(self.grants_of(caller.user_id), self._default)
 
     def _experiments_of(self, resource: int, ids: tuple[str, ...]) -> Iterable[int] | None:
         """The experiments the named resources belong to (unknown ones are skipped: the servicer
