@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from runstash_metadata.identity import roles
 from runstash_metadata.identity import store as identity
 from runstash_metadata.identity.config import AuthConfig
 from runstash_metadata.identity.wiring import secure_servicers
@@ -22,6 +23,7 @@ from runstash_metadata.settings import MetadataSettings
 ADMIN = ("admin", "admin-password-123")
 PASSWORD = "user-password-1234"
 ROLES = ("anonymous", "none", "READ", "USE", "EDIT", "MANAGE", "admin")
+WORKSPACE_MANAGER = "ws-manager"
 LEVEL_USERS = {"READ": "reader", "USE": "user", "EDIT": "editor", "MANAGE": "manager"}
 MODEL_NAME = "sweep-model"
 METADATA = "runstash.metadata.MetadataService"
@@ -43,6 +45,8 @@ class AuthStack:
     run_id: str = ""
     model_id: str = ""
     default_permission: str = "NO_PERMISSIONS"
+    role_id: int = 0  # a role in the default workspace, and one of its permissions
+    role_permission_id: int = 0
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def request(
@@ -63,6 +67,19 @@ class AuthStack:
         path = "/api/2.0/mlflow/registered-models/create"
         made = self.request("admin", "POST", path, json={"name": MODEL_NAME})
         assert made.status_code == 200 or "already exists" in made.text, made.text
+
+    def ensure_role(self) -> None:
+        """The role (and role permission) the sweep's role requests name exists: an earlier
+        request may have deleted it, and a missing role is refused to non-admins (as MLflow)."""
+        with self.metadata.db.transaction() as conn:
+            r = roles.workspace_of(conn, self.role_id, None) if self.role_id else None
+            if r is None:
+                self.role_id = roles.create_role(
+                    conn, f"sweep-role-{self.role_permission_id}", "default", None
+                ).id
+            if roles.workspace_of(conn, None, self.role_permission_id) is None:
+                added = roles.add_permission(conn, self.role_id, "experiment", "*", "READ")
+                self.role_permission_id = added.id
 
     async def arequest(
         self,
@@ -91,6 +108,13 @@ def _make_users(stack: AuthStack) -> None:
         for level in LEVEL_USERS:
             identity.grant(conn, users[level], "experiment", stack.experiment_id, level)
             identity.grant(conn, users[level], "registered_model", MODEL_NAME, level)
+        # MLflow's workspace admin: a role holding (workspace, *, MANAGE).
+        manager = identity.create_user(conn, WORKSPACE_MANAGER, PASSWORD)
+        managers = roles.create_role(conn, "sweep-managers", "default", None)
+        roles.add_permission(conn, managers.id, "workspace", "*", "MANAGE")
+        roles.assign(conn, manager, managers.id)
+        stack.headers["workspace-manager"] = {"authorization": basic(WORKSPACE_MANAGER, PASSWORD)}
+    stack.ensure_role()
 
 
 def _make_resources(stack: AuthStack) -> None:
@@ -105,6 +129,9 @@ def _make_resources(stack: AuthStack) -> None:
         "admin", "POST", "/api/2.0/mlflow/logged-models", json={"experiment_id": stack.experiment_id}
     )
     stack.model_id = model.json()["model"]["info"]["model_id"]
+    # The sweep's create requests name these: they exist, so no sweep caller becomes a creator.
+    made = stack.request("admin", "POST", "/api/2.0/mlflow/experiments/create", json={"name": MODEL_NAME})
+    assert made.status_code == 200, made.text
     stack.ensure_registered_model()
 
 

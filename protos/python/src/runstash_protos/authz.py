@@ -32,6 +32,7 @@ EXPERIMENT, REGISTERED_MODEL = int(Resource.EXPERIMENT), int(Resource.REGISTERED
 EXPERIMENTS_FILTERED, SELF_OR_ADMIN = int(Resource.EXPERIMENTS_FILTERED), int(Resource.SELF_OR_ADMIN)
 GRANT_TARGET, UNSPECIFIED = int(Resource.GRANT_TARGET), int(Resource.RESOURCE_UNSPECIFIED)
 REGISTERED_MODELS_FILTERED = int(Resource.REGISTERED_MODELS_FILTERED)
+ROLE_WORKSPACE, USER_OR_MANAGER = int(Resource.ROLE_WORKSPACE), int(Resource.USER_OR_MANAGER)
 # Searches: any signed-in caller may search; the rows are reduced to what they may read, in SQL.
 FILTERED = frozenset((EXPERIMENTS_FILTERED, REGISTERED_MODELS_FILTERED))
 # The call metadata that says who the caller is; a service calling another on the caller's behalf
@@ -81,7 +82,10 @@ class Requirement:
         )
 
     def target(self, request: Message) -> tuple[int, tuple[str, ...]]:
-        """The resource kind and the ids the request names (no ids: the request names none)."""
+        """The resource kind and the ids the request names (no ids: the request names none).
+
+        For ROLE_WORKSPACE the id says which field named it (``role_id=5``): a role, a role
+        permission and a workspace are found differently."""
         if self.resource == GRANT_TARGET:
             kind = _GRANT_TARGETS.get(getattr(request, self.fields[0]), UNSPECIFIED)
             return kind, (getattr(request, self.fields[1]),)
@@ -91,9 +95,9 @@ class Requirement:
         ):
             for name in fields:
                 value = getattr(request, name, None)
-                if isinstance(value, str):
+                if isinstance(value, (str, int)):
                     if value:
-                        return resource, (value,)
+                        return resource, (f"{name}={value}" if resource == ROLE_WORKSPACE else str(value),)
                 elif value:
                     return resource, tuple(str(v) for v in value)
         return self.resource, ()
@@ -223,6 +227,8 @@ def decide(
     if resource == SELF_OR_ADMIN:
         if ids != (caller.username,):
             raise denied()
+        return caller
+    if resource == USER_OR_MANAGER and ids == (caller.username,):
         return caller
     if resource == UNSPECIFIED or not authority.allowed(caller, requirement.access, resource, ids):
         raise denied()

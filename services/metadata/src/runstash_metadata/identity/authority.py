@@ -24,8 +24,8 @@ from runstash_protos.errors import RunstashError
 from runstash_protos.options_pb2 import Resource
 from sqlalchemy import Column, select
 
-from runstash_metadata.identity import roles, store
-from runstash_metadata.identity.levels import NEEDED, RANK
+from runstash_metadata.identity import roles, store, workspaces
+from runstash_metadata.identity.levels import NEEDED, RANK, manages_everything
 from runstash_metadata.identity.readable import SearchScope
 from runstash_metadata.identity.secrets import TOKEN_PREFIX, verify_password
 from runstash_metadata.store import schema as s
@@ -178,10 +178,17 @@ class LocalAuthority:
     def rank(self, caller: Caller, resource_type: str, resource_id: str) -> int:
         """The grant on this resource, else on every resource of its type ("*"), else the default."""
         grants = self.grants_of(caller.user_id)
+        if manages_everything(grants):
+            return RANK["MANAGE"]
         permission = grants.get((resource_type, resource_id)) or grants.get((resource_type, "*"))
         return self._default if permission is None else RANK[permission]
 
     def allowed(self, caller: Caller, access: int, resource: int, ids: tuple[str, ...]) -> bool:
+        if resource in workspaces.KINDS or "*" in ids:
+            with self.db.reader() as conn:
+                if resource in workspaces.KINDS:
+                    return workspaces.allowed(conn, caller.user_id, access, resource, ids)
+                return workspaces.manages_default(conn, caller.user_id)  # a grant on every resource
         needed = NEEDED.get(access)
         if needed is None:
             return False

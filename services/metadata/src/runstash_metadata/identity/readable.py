@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from runstash_protos.authz import current_scope
 from sqlalchemy import ColumnElement, false, true
 
-from runstash_metadata.identity.levels import RANK, READ_RANK
+from runstash_metadata.identity.levels import RANK, READ_RANK, manages_everything
 
 K = TypeVar("K", bound=Hashable)
 
@@ -77,6 +77,8 @@ class SearchScope:
 
     @classmethod
     def of(cls, grants: Mapping[tuple[str, str], str], default_rank: int) -> SearchScope:
+        if manages_everything(grants):
+            return cls(Readable(True, frozenset(), frozenset()), Readable(True, frozenset(), frozenset()))
         return cls(
             Readable.of(grants, "experiment", default_rank, _experiment_id),
             Readable.of(grants, "registered_model", default_rank, _name),
