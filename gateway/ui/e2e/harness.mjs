@@ -52,7 +52,7 @@ async function waitHealthy(url, child, log, timeoutMs) {
  * A runstash server on a free port with a fresh SQLite store and artifact folder.
  * `external` instead points at an already running server (development only).
  */
-export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '' } = {}) {
+export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '', args: extraArgs = [], env: extraEnv = {} } = {}) {
   if (external) {
     const url = external.replace(/\/$/, '');
     return { url, trackingUri: process.env.E2E_TRACKING_URI ?? url, stop: async () => {} };
@@ -62,10 +62,11 @@ export async function startServer(external = process.env.E2E_BASE_URL, { prefix 
   const port = await freePort();
   const args = ['server', '--backend-store-uri', `sqlite:///${dir}/db`, '--artifacts-destination', `${dir}/art`, '--host', '127.0.0.1', '--port', String(port)];
   if (prefix) args.push('--static-prefix', prefix);
+  args.push(...extraArgs);
   // Serve this checkout's build, whichever tree the server package was installed from.
   const uiDist = join(uiRoot, 'dist');
   require(join(uiDist, 'index.html'), 'built UI (make build)');
-  const env = { ...process.env, RUNSTASH_UI_DIR: uiDist };
+  const env = { ...process.env, RUNSTASH_UI_DIR: uiDist, ...extraEnv };
   const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -109,9 +110,9 @@ export function run(command, args, options = {}) {
 }
 
 /** Seeds through the stock client; returns its ids and the run links it printed. */
-export async function seed(trackingUri, script = 'seed.py') {
+export async function seed(trackingUri, script = 'seed.py', env = {}) {
   require(CLIENT_PYTHON, 'stock mlflow client venv (make client-venv at the repo root)');
-  const { out, err } = await run(CLIENT_PYTHON, [join(here, script), trackingUri]);
+  const { out, err } = await run(CLIENT_PYTHON, [join(here, script), trackingUri], { env: { ...process.env, ...env } });
   const ids = JSON.parse(out.trim().split('\n').pop());
   const links = [...`${out}\n${err}`.matchAll(/View run \S+ at: (\S+)/g)].map((m) => m[1]);
   return { ...ids, links };

@@ -206,5 +206,18 @@ from runstash.cli_sync import sync  # noqa: E402 - the gRPC client's command
 main.add_command(sync)
 
 
+def _add_installed_commands() -> None:
+    """Subcommands other distributions declare (``runstash.commands`` entry points), e.g. the
+    server's gc, so the client's command grows with what is installed."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="runstash.commands"):
+        if entry.name not in main.commands:
+            main.add_command(entry.load(), entry.name)
+
+
+_add_installed_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { fetchBytes } from '../../../api/client';
+import { AuthorizedImg, DownloadLink } from '../../../components/Authorized';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { parseCsv } from '../../../util/csv';
 import { useAsync } from '../../../util/useAsync';
@@ -109,12 +110,12 @@ export function ArtifactPreview({ source, path }: { source: ArtifactSource; path
     <div className="artifact-preview" data-testid="artifact-preview">
       <div className="toolbar">
         <strong>{path}</strong>
-        <a className="button" href={url} download={name} data-testid="download-link">
+        <DownloadLink className="button" href={url} name={name} data-testid="download-link">
           Download
-        </a>
+        </DownloadLink>
       </div>
       {previewKindOf(path) === 'image' ? (
-        <img src={url} alt={path} className="image-preview" data-testid="image-preview" />
+        <AuthorizedImg src={url} alt={path} className="image-preview" data-testid="image-preview" />
       ) : (
         <TextPreview url={url} path={path} />
       )}
