@@ -182,6 +182,9 @@ class Queries:
         no step blocks."""
         return None
 
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        """Forget the runs' step blocks (their points are being deleted): no-op where none are kept."""
+
     def step_block_bits(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], str]:

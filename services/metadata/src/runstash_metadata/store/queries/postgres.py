@@ -106,6 +106,10 @@ _STEP_BLOCKS_SQL = {
     ranged: text(_STEP_BLOCKS.format(in_range=" AND block BETWEEN :lob AND :hib" if ranged else ""))
     for ranged in (False, True)
 }
+_DELETE_STEP_BLOCKS_SQL = text(
+    "DELETE FROM metric_step_blocks WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[]))"
+)
+
 _STEP_BLOCK_BITS_SQL = text("""
 SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
 FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:blocks AS BIGINT[])) AS w(run_uuid, block)
@@ -238,6 +242,10 @@ class PostgresQueries(Queries):
         params = {"runs": pg_text_array(run_ids), "key": key, "lob": lob, "hib": hib}
         result = conn.execute(_STEP_BLOCKS_SQL[edges is not None], params)
         return list(result.cursor.fetchall())
+
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        # A run id can come back (an import keeps ids): stale blocks would skew its samples.
+        conn.execute(_DELETE_STEP_BLOCKS_SQL, {"runs": pg_text_array(run_ids)})
 
     def step_block_bits(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
