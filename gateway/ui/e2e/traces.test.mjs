@@ -142,6 +142,11 @@ test('the filter box takes MLflow trace search grammar and shows its errors', as
   await filterTraces("metadata.`mlflow.trace.session` = 'session-a'");
   await waitForCount(2);
   await shot('traces-filter');
+  // The syntax help's examples run as they are.
+  await page.getByTestId('filter-help').locator('summary').click();
+  await page.getByTestId('filter-help').getByRole('button', { name: "trace.name = 'chat'" }).click();
+  await waitForCount(3);
+  assert.equal(await page.getByLabel('Filter traces').inputValue(), "trace.name = 'chat'");
   await filterTraces('trace.status >>> 1');
   await page.getByTestId('error').waitFor();
   assert.match(await page.getByTestId('error').textContent(), /INVALID_PARAMETER_VALUE/);
@@ -231,6 +236,12 @@ for (const spans of [100, 1000, 30000]) {
       await last.click();
       await page.getByTestId('span-detail-name').getByText(name, { exact: true }).waitFor();
       assert.match(await page.getByTestId('span-inputs').textContent(), new RegExp(`input of step ${name.slice(5)}\\b`));
+      // Find: a span deep in the middle is selected and scrolled into view.
+      await page.getByLabel('Find span').fill('step-15151');
+      await page.getByLabel('Find span').press('Enter');
+      await page.getByTestId('span-detail-name').getByText('step-15151', { exact: true }).waitFor();
+      assert.equal(await page.getByTestId('span-find-count').textContent(), '1 of 1');
+      await page.locator('[data-testid=span-row][data-span-name="step-15151"]').waitFor();
     }
     await shot(`trace-${spans}-spans`);
   });

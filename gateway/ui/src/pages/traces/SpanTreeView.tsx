@@ -84,6 +84,19 @@ export function SpanTreeView({ rows, minStart, maxEnd, collapsed, selected, onTo
       element.removeEventListener('scroll', onScroll);
     };
   }, []);
+  useEffect(() => {
+    // A span picked elsewhere (search, assessment link) is scrolled into view.
+    const element = box.current;
+    if (!element || !selected) return;
+    const index = rows.findIndex((r) => r.node.span.id === selected);
+    if (index < 0) return;
+    const top = index * ROW_HEIGHT;
+    if (top < element.scrollTop || top + ROW_HEIGHT > element.scrollTop + element.clientHeight) {
+      element.scrollTop = Math.max(0, top - element.clientHeight / 2);
+    }
+    // Only a new selection scrolls; rows growing while the trace streams in must not.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [selected]);
   const { start, end } = visibleRange(view.top, view.height, ROW_HEIGHT, rows.length, OVERSCAN);
   const lines: ReactNode[] = [];
   for (let i = start; i < end; i += 1) {

@@ -7,6 +7,7 @@ import { useAsync } from '../../util/useAsync';
 import { AssessmentsPanel } from './AssessmentsPanel';
 import type { SpanDetail } from './spanJson';
 import { SpanDetailPane } from './SpanDetailPane';
+import { SpanFind } from './SpanFind';
 import { SpanTreeView } from './SpanTreeView';
 import { useTraceSpans } from './useTraceSpans';
 import './traces.css';
@@ -115,9 +116,12 @@ export function TraceView({ experimentId, traceId }: { experimentId: string; tra
       {info.error && <ErrorBox error={info.error} />}
       {info.data && <TraceHeader experimentId={experimentId} info={info.data} />}
       {spans.error && <ErrorBox error={spans.error} />}
-      <div className="status-line" data-testid="span-count" data-done={spans.done || undefined}>
-        {spans.loaded} span{spans.loaded === 1 ? '' : 's'}
-        {spans.done ? '' : ' (loading…)'}
+      <div className="toolbar">
+        <span className="status-line" data-testid="span-count" data-done={spans.done || undefined}>
+          {spans.loaded} span{spans.loaded === 1 ? '' : 's'}
+          {spans.done ? '' : ' (loading…)'}
+        </span>
+        <SpanFind tree={tree} version={version} onPick={selectSpan} />
       </div>
       <div className="trace-layout">
         <div className="trace-tree">

@@ -3,6 +3,7 @@ import { ErrorBox } from '../../components/ErrorBox';
 import { SearchInput } from '../../components/SearchInput';
 import { useLocation } from '../../routing/useLocation';
 import { plural } from '../../util/plural';
+import { FilterHelp } from './FilterHelp';
 import { TracesTable, type TraceSort } from './TracesTable';
 import { useTracePages } from './useTracePages';
 import './traces.css';
@@ -35,6 +36,7 @@ export function TracesTab({ experimentIds }: { experimentIds: readonly string[] 
           </button>
         </span>
       </div>
+      <FilterHelp onPick={(tq) => setQuery({ tq })} />
       {pages.error && <ErrorBox error={pages.error} />}
       <div className="status-line" data-testid="traces-count">
         {plural(pages.traces.length, 'trace')}

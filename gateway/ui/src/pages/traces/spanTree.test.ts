@@ -32,6 +32,14 @@ describe('SpanTree', () => {
     expect(names(tree)).toEqual(['root', '.w', '.x']);
   });
 
+  it('finds spans by name or type in tree order, collapsed or not', () => {
+    const tree = new SpanTree();
+    tree.add([span('root', '', 0), { ...span('llm-b', 'root', 3), type: 'LLM' }, span('tool-a', 'root', 1), span('call-llm', 'tool-a', 2)]);
+    expect(tree.find('LLM')).toEqual(['call-llm', 'llm-b']);
+    expect(tree.find('')).toEqual([]);
+    expect(tree.find('nothing')).toEqual([]);
+  });
+
   it('hides the descendants of collapsed spans and lists ancestors to expand', () => {
     const tree = new SpanTree();
     tree.add([span('root', '', 0), span('a', 'root', 1), span('a1', 'a', 2), span('b', 'root', 3)]);

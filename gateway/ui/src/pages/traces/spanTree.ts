@@ -107,6 +107,15 @@ export class SpanTree {
     return rows;
   }
 
+  /** Ids of the spans whose name or type contains `needle` (any case), in tree order. */
+  find(needle: string): string[] {
+    const lower = needle.toLowerCase();
+    if (!lower) return [];
+    return this.visible(new Set())
+      .filter(({ node }) => node.span.name.toLowerCase().includes(lower) || node.span.type.toLowerCase().includes(lower))
+      .map(({ node }) => node.span.id);
+  }
+
   /** Ids of the ancestors of a span, nearest first (to expand the path to it). */
   ancestors(id: string): string[] {
     const out: string[] = [];

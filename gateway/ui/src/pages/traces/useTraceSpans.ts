@@ -36,7 +36,7 @@ interface DetailSource {
   texts?: Map<string, string>;
 }
 
-function startWorker(body: ReadableStream<Uint8Array>, sink: Sink, replies: Map<number, (d: SpanDetail | undefined) => void>): Worker {
+function startWorker(sink: Sink, replies: Map<number, (d: SpanDetail | undefined) => void>): Worker {
   const worker = new Worker(new URL('./spanWorker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<WorkerReply>) => {
     const reply = event.data;
@@ -48,13 +48,6 @@ function startWorker(body: ReadableStream<Uint8Array>, sink: Sink, replies: Map<
       replies.delete(reply.requestId);
     }
   };
-  const request: WorkerRequest = { type: 'stream', body };
-  try {
-    worker.postMessage(request, [body]);
-  } catch (error) {
-    worker.terminate();
-    throw error;
-  }
   return worker;
 }
 
@@ -79,25 +72,42 @@ export function useTraceSpans(traceId: string): TraceSpans {
     source.current = mine;
     const pending = replies.current;
     const live = (): boolean => !controller.signal.aborted;
+    // Pages arriving faster than frames are drawn cost one render per frame, not one each.
+    let frame = 0;
+    const settle = (next: Omit<State, 'traceId' | 'tree' | 'version'>): void => {
+      cancelAnimationFrame(frame);
+      if (live()) setState({ traceId, tree, version: tree.size, ...next });
+    };
     const sink: Sink = {
       page: (rows) => {
+        const first = tree.size === 0;
         tree.add(rows);
-        if (live()) setState({ traceId, tree, version: tree.size, done: false });
+        if (first) settle({ done: false });
+        else if (frame === 0 && live()) {
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            if (live()) setState({ traceId, tree, version: tree.size, done: false });
+          });
+        }
       },
       done: () => {
         performance.measure('runstash:trace-spans', 'runstash:trace-open');
-        if (live()) setState({ traceId, tree, version: tree.size, done: true });
+        settle({ done: true });
       },
-      fail: (error) => {
-        if (live()) setState({ traceId, tree, version: tree.size, done: true, error });
-      },
+      fail: (error) => settle({ done: true, error }),
     };
+    // The worker starts while the request is in flight, so its startup costs no time.
+    mine.worker = startWorker(sink, pending);
     const load = async (): Promise<void> => {
       const response = await authorizedFetch(traceSpansUrl(traceId), { signal: controller.signal });
       if (!response.ok || !response.body) throw await errorFrom(response);
       try {
-        mine.worker = startWorker(response.body, sink, pending);
+        const request: WorkerRequest = { type: 'stream', body: response.body };
+        mine.worker?.postMessage(request, [response.body]);
       } catch {
+        // No transferable streams here: parse on this thread, still a page at a time.
+        mine.worker?.terminate();
+        mine.worker = undefined;
         mine.texts = new Map();
         const texts = mine.texts;
         await streamSpans(response.body, { page: sink.page, keep: (id, text) => texts.set(id, text) });
@@ -107,6 +117,7 @@ export function useTraceSpans(traceId: string): TraceSpans {
     load().catch((error: unknown) => sink.fail(error instanceof Error ? error : new Error(String(error))));
     return () => {
       controller.abort();
+      cancelAnimationFrame(frame);
       mine.worker?.terminate();
       for (const resolve of pending.values()) resolve(undefined);
       pending.clear();
