@@ -15,6 +15,8 @@ export const resultsDir = join(uiRoot, 'test-results');
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SERVER_BIN = process.env.RUNSTASH_BIN ?? join(repoRoot, '.venv/bin/runstash');
+/** The repo venv's Python (the runstash client), for the bench's bulk seeding. */
+export const SERVER_PYTHON = join(dirname(SERVER_BIN), 'python');
 const CLIENT_PYTHON = process.env.MLFLOW_PYTHON ?? join(repoRoot, '.venv-mlflow/bin/python');
 
 function require(path, what) {
@@ -52,7 +54,7 @@ async function waitHealthy(url, child, log, timeoutMs) {
  * A runstash server on a free port with a fresh SQLite store and artifact folder.
  * `external` instead points at an already running server (development only).
  */
-export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '', args: extraArgs = [], env: extraEnv = {} } = {}) {
+export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '', args: extraArgs = [], env: extraEnv = {}, grpc = false } = {}) {
   if (external) {
     const url = external.replace(/\/$/, '');
     return { url, trackingUri: process.env.E2E_TRACKING_URI ?? url, stop: async () => {} };
@@ -63,6 +65,8 @@ export async function startServer(external = process.env.E2E_BASE_URL, { prefix 
   const args = ['server', '--backend-store-uri', `sqlite:///${dir}/db`, '--artifacts-destination', `${dir}/art`, '--host', '127.0.0.1', '--port', String(port)];
   if (prefix) args.push('--static-prefix', prefix);
   args.push(...extraArgs);
+  const grpcPort = grpc ? await freePort() : undefined;
+  if (grpcPort) args.push('--grpc-port', String(grpcPort));
   // Serve this checkout's build, whichever tree the server package was installed from.
   const uiDist = join(uiRoot, 'dist');
   require(join(uiDist, 'index.html'), 'built UI (make build)');
@@ -94,7 +98,8 @@ export async function startServer(external = process.env.E2E_BASE_URL, { prefix 
     await stop();
     throw error;
   }
-  return { url, trackingUri: url, stop, log: () => output };
+  const grpcTarget = grpcPort ? `127.0.0.1:${grpcPort}` : undefined;
+  return { url, trackingUri: url, stop, log: () => output, sqlitePath: `${dir}/db`, grpcTarget };
 }
 
 export function run(command, args, options = {}) {

@@ -104,15 +104,20 @@ export function loggedModelArtifactUrl(modelId: string, path: string): string {
   return `${API}logged-models/${encodeURIComponent(modelId)}/artifacts/files${queryString({ artifact_file_path: path })}`;
 }
 
-/** Reads at most `maxBytes` of a download, cancelling it after that. */
+/**
+ * Reads at most `maxBytes` of a download, cancelling it after that. `headers` (a Range) are sent
+ * as given; the answer's status and headers come back with the bytes.
+ */
 export async function fetchBytes(
   url: string,
   maxBytes: number,
   signal?: AbortSignal,
-): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const response = await authorizedFetch(url, { signal });
+  headers?: Record<string, string>,
+): Promise<{ bytes: Uint8Array; truncated: boolean; status?: number; headers?: Headers }> {
+  const response = await authorizedFetch(url, { signal, headers });
   if (!response.ok) throw await errorFrom(response);
-  if (!response.body) return { bytes: new Uint8Array(await response.arrayBuffer()), truncated: false };
+  const { status } = response;
+  if (!response.body) return { bytes: new Uint8Array(await response.arrayBuffer()), truncated: false, status, headers: response.headers };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -133,5 +138,5 @@ export async function fetchBytes(
     bytes.set(part, offset);
     offset += part.length;
   }
-  return { bytes, truncated: size > maxBytes };
+  return { bytes, truncated: size > maxBytes, status, headers: response.headers };
 }
