@@ -12,6 +12,7 @@ import { RunsPage } from './pages/runs/RunsPage';
 import { probe, useSession } from './pages/signin/session';
 import { SignInPage } from './pages/signin/SignInPage';
 import { UserMenu } from './pages/signin/UserMenu';
+import { TraceView } from './pages/traces/TraceView';
 import { hrefOf, paths, routeOf, type Route } from './routing/route';
 import { useLocation } from './routing/useLocation';
 
@@ -59,6 +60,8 @@ function Page({ route }: { route: Route }): ReactNode {
       return <AccountPage />;
     case 'compare':
       return <ComparePage runIds={route.runIds} />;
+    case 'trace':
+      return <TraceView key={route.traceId} experimentId={route.experimentId} traceId={route.traceId} />;
     case 'not-found':
       return <NotFound path={route.path} />;
   }

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'admin' }
   | { page: 'account' }
   | { page: 'compare'; runIds: string[] }
+  | { page: 'trace'; experimentId: string; traceId: string }
   | { page: 'not-found'; path: string };
 
 export interface Location {
@@ -53,6 +54,9 @@ export function routeOf(location: Location): Route {
     const artifactPath = parts[4] === 'artifacts' && parts.length > 5 ? parts.slice(5).join('/') : undefined;
     return { page: 'run', experimentId: parts[1], runId: parts[3], tab, artifactPath };
   }
+  if (parts[0] === 'experiments' && parts.length === 4 && parts[2] === 'traces' && parts[1] && parts[3]) {
+    return { page: 'trace', experimentId: parts[1], traceId: parts[3] };
+  }
   if (parts[0] === 'experiments' && parts.length >= 4 && parts[2] === 'models' && parts[1] && parts[3]) {
     return { page: 'logged-model', experimentId: parts[1], modelId: parts[3] };
   }
@@ -91,6 +95,8 @@ export const paths = {
   admin: (): string => '/admin',
   account: (): string => '/account',
   compare: (): string => '/compare',
+  trace: (experimentId: string, traceId: string): string =>
+    `/experiments/${encodeURIComponent(experimentId)}/traces/${encodeURIComponent(traceId)}`,
 };
 
 /** Returns `query` with `changes` applied; empty strings and undefined remove a key. */

@@ -79,13 +79,33 @@ class Requirement:
             (self.fallback_resource, self.fallback_fields),
         ):
             for name in fields:
-                value = getattr(request, name, None)
+                value = _dotted(request, name) if "." in name else getattr(request, name, None)
                 if isinstance(value, str):
                     if value:
                         return resource, (value,)
                 elif value:
                     return resource, tuple(str(v) for v in value)
         return self.resource, ()
+
+
+def _dotted(message: Message, path: str) -> Any:
+    """A nested field's value (``trace.trace_info.trace_location...``); through a repeated
+    message field, the list of what each item holds (``locations.mlflow_experiment.experiment_id``)."""
+    values: list[Any] = [message]
+    repeated = False
+    for part in path.split("."):
+        found: list[Any] = []
+        for value in values:
+            inner = getattr(value, part, None)
+            if inner is None or isinstance(inner, (str, bytes, int, float)) or hasattr(inner, "ListFields"):
+                found.append(inner)
+            else:
+                repeated = True
+                found.extend(inner)
+        values = found
+    if repeated:
+        return [v for v in values if isinstance(v, str) and v]
+    return values[0] if values else None
 
 
 _GRANT_TARGETS = {"experiment": EXPERIMENT, "registered_model": REGISTERED_MODEL}

@@ -85,6 +85,8 @@ class _ResourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Resource.Val
     """a user record: the named user themself, or an administrator"""
     GRANT_TARGET: _Resource.ValueType  # 9
     """fields (resource_type, resource_id): "experiment" or "registered_model" """
+    TRACE: _Resource.ValueType  # 10
+    """by trace id (tr-...): the check is made on its experiment"""
 
 class Resource(_Resource, metaclass=_ResourceEnumTypeWrapper):
     """The kind of resource a READ/USE/EDIT/MANAGE check is made on."""
@@ -108,6 +110,8 @@ SELF_OR_ADMIN: Resource.ValueType  # 8
 """a user record: the named user themself, or an administrator"""
 GRANT_TARGET: Resource.ValueType  # 9
 """fields (resource_type, resource_id): "experiment" or "registered_model" """
+TRACE: Resource.ValueType  # 10
+"""by trace id (tr-...): the check is made on its experiment"""
 Global___Resource: _TypeAlias = Resource  # noqa: Y015
 
 @_typing.final

@@ -31,15 +31,18 @@ from runstash_metadata.identity.secrets import TOKEN_PREFIX, verify_password
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.values import now_ms
+from runstash_metadata.tracing.schema import trace_info
 
 V = TypeVar("V")
 _EXPERIMENT, _NAME, _RUN = int(Resource.EXPERIMENT), int(Resource.EXPERIMENT_NAME), int(Resource.RUN)
 _MODEL, _PATH = int(Resource.LOGGED_MODEL), int(Resource.ARTIFACT_PATH)
 _REGISTERED_MODEL = int(Resource.REGISTERED_MODEL)
+_TRACE = int(Resource.TRACE)
 # (key column, experiment column) of the resources that belong to one experiment for good.
 _OWNED_BY = {
     _RUN: (s.runs.c.run_uuid, s.runs.c.experiment_id),
     _MODEL: (s.logged_models.c.model_id, s.logged_models.c.experiment_id),
+    _TRACE: (trace_info.c.trace_id, trace_info.c.experiment_id),
 }
 CREDENTIAL_TTL_S = 30.0
 GRANTS_TTL_S = 2.0
