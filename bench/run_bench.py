@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import grpc_ingest, registry_bench, scale_bench
 from bench.auth_round import auth_round, auth_table
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
+from bench.optional_benches import optional_benches, optional_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -353,6 +354,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-auth", action="store_true", help="skip W1/W2 with auth off and on")
     p.add_argument("--no-grpc", action="store_true", help="skip W1 over the gRPC ingest stream")
     p.add_argument("--no-registry", action="store_true", help="skip the registry search line")
+    p.add_argument("--no-traces", action="store_true", help="skip the trace ingest/search line")
+    p.add_argument("--no-import", action="store_true", help="skip the import-from-mlflow line")
     p.add_argument(
         "--w7",
         action="store_true",
@@ -403,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             grpc_ingest.run_for(results, workdir, quick=args.quick)
         if not args.no_registry:
             results["registry"] = registry_bench.registry_round(lg, workdir, args, started=started, log=log)
+        optional_benches(results, workdir, args, log=log)
         if args.w7 or args.w7_full:
             results["w7"] = scale_bench.run(lg, workdir, args, started=started, log=log)
         if not args.no_w5:
@@ -424,6 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(registry_bench.registry_lines(results["registry"]))
     if results.get("grpc"):
         print("\n" + grpc_ingest.table(results))
+    for line in optional_lines(results):
+        print(line)
     if results.get("w7"):
         print("\n".join(scale_bench.lines(results["w7"])))
     if results.get("auth"):

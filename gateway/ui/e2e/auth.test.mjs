@@ -278,3 +278,15 @@ test('the READ user signs in again with an access token of their own', async () 
   await signOut();
   assert.equal((await api('GET', 'api/2.0/mlflow/users/current', `Bearer ${secret}`)).status, 200);
 });
+
+test('a session token revoked elsewhere brings back the sign-in page with a notice', async () => {
+  await signIn(READER);
+  const { secret, tokenId } = await page.evaluate(() => JSON.parse(sessionStorage.getItem('runstash.session')));
+  const revoked = await api('POST', 'api/2.0/mlflow/users/tokens/revoke', `Bearer ${secret}`, { id: tokenId });
+  assert.equal(revoked.status, 200, revoked.text);
+  await at(`#/experiments/${seeded.experiment_id}`);
+  await page.getByTestId('signin-notice').getByText('Your session ended').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('runstash.session')), null);
+  await signIn(READER);
+  await page.locator('[data-testid=run-row]').first().waitFor();
+});

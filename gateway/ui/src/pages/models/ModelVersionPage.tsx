@@ -88,14 +88,29 @@ function details(loaded: Loaded, stage: ReactNode): { key: string; value: ReactN
   ];
 }
 
+/** The version's files: its logged model's, or its run folder's. */
+function VersionArtifacts({ version }: { version: ModelVersion }): ReactNode {
+  const { query, setQuery } = useLocation();
+  const source = useMemo(() => versionSource(version), [version]);
+  const selected = query.get('path') ?? '';
+  if (!source) return <p className="muted">The source of this version is outside this server's artifact store; there are no files to browse.</p>;
+  return (
+    <div className="artifacts">
+      <div className="artifact-tree" data-testid="version-artifacts">
+        <ArtifactTree key={source.id} source={source} path="" selected={selected} onSelect={(path) => setQuery({ path }, true)} />
+      </div>
+      <div className="artifact-pane">
+        {selected ? <ArtifactPreview source={source} path={selected} /> : <p className="muted">Select a file to preview it.</p>}
+      </div>
+    </div>
+  );
+}
+
 function Version({ loaded, reload }: { loaded: Loaded; reload: () => void }): ReactNode {
   const { version } = loaded;
-  const { query, setQuery } = useLocation();
   const canEdit = useCan('registered_model', version.name, 'EDIT');
   const canManage = useCan('registered_model', version.name, 'MANAGE');
   const [error, setError] = useState<Error | undefined>(undefined);
-  const source = useMemo(() => versionSource(version), [version]);
-  const selected = query.get('path') ?? '';
   const changed = (err?: Error): void => {
     setError(err);
     reload();
@@ -140,18 +155,7 @@ function Version({ loaded, reload }: { loaded: Loaded; reload: () => void }): Re
         onDelete={(key) => deleteVersionTag(version.name, version.version, key).then(reload)}
       />
       <h2>Artifacts</h2>
-      {source ? (
-        <div className="artifacts">
-          <div className="artifact-tree" data-testid="version-artifacts">
-            <ArtifactTree key={source.id} source={source} path="" selected={selected} onSelect={(path) => setQuery({ path }, true)} />
-          </div>
-          <div className="artifact-pane">
-            {selected ? <ArtifactPreview source={source} path={selected} /> : <p className="muted">Select a file to preview it.</p>}
-          </div>
-        </div>
-      ) : (
-        <p className="muted">The source of this version is outside this server's artifact store; there are no files to browse.</p>
-      )}
+      <VersionArtifacts version={version} />
     </>
   );
 }

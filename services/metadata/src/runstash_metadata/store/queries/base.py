@@ -57,6 +57,9 @@ class Queries:
     default_port = 0
     # Statement refreshing the planner statistics of the search tables after growth, if useful.
     analyze_sql: str | None = None
+    # Group-committed single writes being written at once (store/group_commit.py): one where
+    # writers exclude each other (SQLite) or where concurrent upserts risk deadlocks.
+    group_commits_in_flight = 1
 
     def __init__(self, uri: str) -> None:
         self.uri = uri

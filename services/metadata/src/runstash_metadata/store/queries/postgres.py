@@ -174,6 +174,9 @@ class PostgresQueries(Queries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
+    # Rows are written in one sorted order (no deadlocks); while one group waits for its commit
+    # the others' statements run, and PostgreSQL merges their WAL flushes.
+    group_commits_in_flight = 4
 
     def create_engines(self) -> tuple[Engine, Engine]:
         timeouts = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
