@@ -40,8 +40,12 @@ lint: install
 client-venv:
 	scripts/mlflow_client_venv.sh
 
+# Two workers: most of the time is spent waiting on servers, clients and containers. Each runs whole
+# groups (one database's tests of a suite, or one file: tests/support/selection.py), so servers and
+# module fixtures still start once per group. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test-python: install client-venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # eslint and tsc run in `lint`; here: build, unit tests, browser tests against a real server.
 test-ui: install client-venv
