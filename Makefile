@@ -42,10 +42,12 @@ client-venv:
 
 # Two workers: most of the time is spent waiting on servers, clients and containers. Each runs whole
 # groups (one database's tests of a suite, or one file: tests/support/selection.py), so servers and
-# module fixtures still start once per group. PYTEST_WORKERS=0 runs in one process.
+# module fixtures still start once per group. Tests marked `alone` assert on wall time: they run
+# afterwards, by themselves. PYTEST_WORKERS=0 runs the first part in one process.
 PYTEST_WORKERS ?= 2
 test-python: install client-venv
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not alone"
+	$(PY) -m pytest -m alone
 
 # eslint and tsc run in `lint`; here: build, unit tests, browser tests against a real server.
 test-ui: install client-venv

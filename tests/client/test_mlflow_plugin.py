@@ -8,7 +8,6 @@ load_model, search_runs and error codes.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -110,24 +109,14 @@ def _without_messages(result: dict[str, Any]) -> dict[str, Any]:
 def test_plugin_matches_rest(
     grpc_server: GrpcServer, plugin_client: PluginClientRunner, mlflow_client: MlflowClientRunner
 ) -> None:
-    # The two scripts write under their own prefixes, so they run side by side: most of each is
-    # the client's own start-up and model handling, not the server.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        rest = pool.submit(
-            mlflow_client.run,
-            SCRIPT,
-            grpc_server.http_url,
-            env={"PREFIX": "rest", "MLFLOW_ENABLE_ASYNC_LOGGING": "true"},
-            timeout=300,
-        )
-        grpc = pool.submit(
-            plugin_client.run,
-            SCRIPT,
-            grpc_server.runstash_uri,
-            env={"PREFIX": "grpc", "MLFLOW_ENABLE_ASYNC_LOGGING": "true"},
-            timeout=300,
-        )
-        over_rest, over_grpc = rest.result(), grpc.result()
+    rest_env = {"PREFIX": "rest", "MLFLOW_ENABLE_ASYNC_LOGGING": "true"}
+    over_rest = mlflow_client.run(SCRIPT, grpc_server.http_url, env=rest_env, timeout=300)
+    over_grpc = plugin_client.run(
+        SCRIPT,
+        grpc_server.runstash_uri,
+        env={"PREFIX": "grpc", "MLFLOW_ENABLE_ASYNC_LOGGING": "true"},
+        timeout=300,
+    )
     assert over_grpc["async_points"] == 200
     assert over_grpc["big_size"] == 3 * 1024 * 1024 + 17
     assert over_grpc["missing_run"]["error_code"] == "RESOURCE_DOES_NOT_EXIST"
