@@ -33,7 +33,7 @@ check-protos: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy protos/python/src services/metadata/src services/artifacts/src gateway/src clients/python/src tests
+	$(VENV)/bin/mypy protos/python/src services/metadata/src services/artifacts/src gateway/src clients/python/src server/src tests
 	$(MAKE) -C gateway/ui lint typecheck
 
 # The stock mlflow client lives in its own venv, apart from the server's.

@@ -24,7 +24,7 @@ from runstash.cli_options import (
     split,
     store_options,
 )
-from runstash.config import MLFLOW_API_VERSION, ServerConfig, runstash_version
+from runstash.config import MLFLOW_API_VERSION, ServerConfig
 
 _UNSUPPORTED = {
     "gunicorn_opts": "--gunicorn-opts",
@@ -44,12 +44,13 @@ def _multipart() -> dict[str, Any]:
     }
 
 
-def _version_message() -> str:
-    return f"runstash {runstash_version()} (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})"
-
-
 @click.group(cls=OperatorErrorsGroup)
-@click.version_option(message=_version_message(), package_name="runstash")
+# The version is looked up only for --version (importlib.metadata costs a server's start-up).
+@click.version_option(
+    message=f"runstash %(version)s (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})",
+    version=None,
+    package_name="runstash",
+)
 def main() -> None:
     """runstash: a self-hosted, MLflow-compatible experiment-tracking server."""
 
@@ -204,6 +205,19 @@ def gateway(**opts: Any) -> None:
 from runstash.cli_sync import sync  # noqa: E402 - the gRPC client's command
 
 main.add_command(sync)
+
+
+def _add_installed_commands() -> None:
+    """Subcommands other distributions declare (``runstash.commands`` entry points), e.g. the
+    server's gc, so the client's command grows with what is installed."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="runstash.commands"):
+        if entry.name not in main.commands:
+            main.add_command(entry.load(), entry.name)
+
+
+_add_installed_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

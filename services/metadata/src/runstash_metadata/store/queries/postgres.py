@@ -8,11 +8,24 @@ which SQLAlchemy would re-render and PostgreSQL re-plan per call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    Text,
+    TextClause,
+    cast,
+    create_engine,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -27,6 +40,7 @@ from runstash_metadata.store.queries.base import (
     Queries,
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -61,6 +75,9 @@ RETURNING run_uuid, key
 # The points go in with a plain INSERT unless deduplicating: ON CONFLICT DO NOTHING costs a
 # speculative insertion per row (~30% more server time for a 1000-row batch), and re-sent points
 # are rare; a batch that meets one raises and is written again with the conflict clause.
+# The step blocks (queries.ddl.STEP_BLOCKS_DDL) take each (run, key, block of 1024 steps) once per
+# statement: counts add up and bitmaps OR together under the row lock, so concurrent writers of
+# one history stay exact.
 _POINTS = """
 WITH {run_cte}u AS (
     SELECT {run_select}key, value, is_nan, "timestamp", step FROM unnest(
@@ -74,6 +91,13 @@ point AS (
     ORDER BY run_uuid, key, step, "timestamp", value
     {on_conflict}
 ),
+block AS (
+    INSERT INTO metric_step_blocks AS b (run_uuid, key, block, points, steps, min_ts, max_ts)
+    {block_rows} ORDER BY 1, 2, 3
+    ON CONFLICT (run_uuid, key, block) DO UPDATE SET points = b.points + excluded.points,
+        steps = b.steps | excluded.steps,
+        min_ts = least(b.min_ts, excluded.min_ts), max_ts = greatest(b.max_ts, excluded.max_ts)
+),
 latest AS (
     INSERT INTO latest_metrics AS t (run_uuid, key, value, is_nan, "timestamp", step)
     SELECT DISTINCT ON (run_uuid, key) run_uuid, key, value, is_nan, "timestamp", step FROM u
@@ -84,9 +108,45 @@ latest AS (
 )
 {tail}
 """
+_STEP_BLOCKS = """
+SELECT run_uuid, block, points, bit_count(steps),
+       CASE WHEN points < 1024 AND block IN (:lob, :hib) THEN CAST(steps AS TEXT) END
+FROM metric_step_blocks
+WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[])) AND key = :key{in_range}
+ORDER BY run_uuid, block
+"""
+_STEP_BLOCKS_SQL = {
+    ranged: text(_STEP_BLOCKS.format(in_range=" AND block BETWEEN :lob AND :hib" if ranged else ""))
+    for ranged in (False, True)
+}
+_DELETE_STEP_BLOCKS_SQL = text(
+    "DELETE FROM metric_step_blocks WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[]))"
+)
+
+_STEP_BLOCK_BITS_SQL = text("""
+SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
+FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:blocks AS BIGINT[])) AS w(run_uuid, block)
+JOIN metric_step_blocks AS b ON b.run_uuid = w.run_uuid AND b.key = :key AND b.block = w.block
+""")
+# Each block's timestamps at or after the previous block's.
+_HISTORY_BLOCKS_SQL = text("""
+SELECT block, points, coalesce(min_ts >= lag(max_ts) OVER (ORDER BY block), true)
+FROM metric_step_blocks WHERE run_uuid = :rid AND key = :key ORDER BY block
+""")
+# One index probe per wanted point (a nested loop over the primary key), in the wanted order.
+_POINTS_AT_STEPS_SQL = text("""
+SELECT w.i, m.step, m."timestamp", m.value, m.is_nan
+FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:steps AS BIGINT[])) WITH ORDINALITY AS w(run_uuid, step, i)
+JOIN metrics AS m ON m.run_uuid = w.run_uuid AND m.key = :key AND m.step = w.step
+ORDER BY w.i
+""")
 _CREATE_RUN_SQL = text(_CREATE_RUN)
 _INSERT_PARAMS_SQL = text(_INSERT_PARAMS)
-_DEDUPE = 'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING'
+# Deduplicating, only the points really inserted count in the step blocks.
+_DEDUPE = (
+    'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING '
+    'RETURNING run_uuid, key, step, "timestamp"'
+)
 _RUN_CHECK = (
     "run AS (SELECT run_uuid, lifecycle_stage FROM runs WHERE run_uuid = ANY(CAST(:ids AS VARCHAR(32)[]))), "
 )
@@ -104,6 +164,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
             if check_runs
             else "",
             on_conflict=_DEDUPE if dedupe else "",
+            block_rows=STEP_BLOCK_ROWS.format(source="point" if dedupe else "u"),
             tail="SELECT run_uuid, lifecycle_stage FROM run" if check_runs else "SELECT 1",
         )
     )
@@ -113,6 +174,9 @@ class PostgresQueries(Queries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
+    # Rows are written in one sorted order (no deadlocks); while one group waits for its commit
+    # the others' statements run, and PostgreSQL merges their WAL flushes.
+    group_commits_in_flight = 4
 
     def create_engines(self) -> tuple[Engine, Engine]:
         timeouts = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
@@ -191,6 +255,47 @@ class PostgresQueries(Queries):
         params = {**self._point_params(points), "ids": pg_text_array(run_ids)}
         return {row[0]: row[1] for row in conn.execute(statement, params)}
 
+    # ------------------------------------------------------------------ step blocks
+
+    def step_blocks(
+        self, conn: Connection, run_ids: Sequence[str], key: str, edges: tuple[int, int] | None
+    ) -> list[tuple[str, int, int, int, str | None]] | None:
+        lob, hib = edges if edges is not None else (None, None)
+        params = {"runs": pg_text_array(run_ids), "key": key, "lob": lob, "hib": hib}
+        result = conn.execute(_STEP_BLOCKS_SQL[edges is not None], params)
+        return list(result.cursor.fetchall())
+
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        # A run id can come back (an import keeps ids): stale blocks would skew its samples.
+        conn.execute(_DELETE_STEP_BLOCKS_SQL, {"runs": pg_text_array(run_ids)})
+
+    def step_block_bits(
+        self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], str]:
+        params = {
+            "runs": pg_text_array([r for r, _ in wanted]),
+            "blocks": pg_number_array([b for _, b in wanted]),
+            "key": key,
+        }
+        return {(r, int(b)): bits for r, b, bits in conn.execute(_STEP_BLOCK_BITS_SQL, params)}
+
+    def history_blocks(self, conn: Connection, run_id: str, key: str) -> list[tuple[int, int]] | None:
+        rows = conn.execute(_HISTORY_BLOCKS_SQL, {"rid": run_id, "key": key}).all()
+        if not all(ascending for _, _, ascending in rows):
+            return None
+        return [(int(block), int(points)) for block, points, _ in rows]
+
+    def points_at_steps(
+        self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
+    ) -> list[tuple[int, int, int, float, bool]]:
+        params = {
+            "runs": pg_text_array([r for r, _ in wanted]),
+            "steps": pg_number_array([step for _, step in wanted]),
+            "key": key,
+        }
+        result = conn.execute(_POINTS_AT_STEPS_SQL, params)
+        return list(result.cursor.fetchall())
+
     # ------------------------------------------------------------------ runs and params
 
     def insert_run(
@@ -221,6 +326,35 @@ class PostgresQueries(Queries):
 
     def groups(self, items: Sequence[Any], size: int = 0) -> list[Sequence[Any]]:
         return [items] if items else []
+
+    # ------------------------------------------------------------------ traces
+
+    def span_attribute(self, column: Any, key: str) -> Any:
+        return type_coerce(column, _jsonb())[key].astext
+
+    def span_attribute_equals(self, column: Any, key: str, value: str) -> ColumnElement[bool]:
+        # Containment is what the GIN (jsonb_path_ops) index on trace_spans.attributes serves.
+        return type_coerce(column, _jsonb()).contains({key: value})
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        # The expression of the trigram index ix_trace_spans_attributes_text: (attributes::text).
+        body = cast(type_coerce(column, _jsonb()), Text)
+        return body.ilike(pattern) if insensitive else body.like(pattern)
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        try:
+            yield
+        finally:
+            if conn.in_transaction():
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+
+def _jsonb() -> Any:
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return JSONB()
 
 
 def _quote_element(key: str) -> str:

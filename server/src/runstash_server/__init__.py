@@ -1,0 +1,1 @@
+"""runstash-server: the operator's commands (server, services, db, gc, import, export)."""
