@@ -16,6 +16,14 @@ import click
 
 from runstash.auth_options import apply_auth_options, auth_options
 from runstash.cli_db import OperatorErrorsGroup, db
+from runstash.cli_observe import (
+    apply_log_format,
+    apply_metrics_port,
+    apply_prometheus,
+    log_format_option,
+    metrics_port_option,
+    prometheus_option,
+)
 from runstash.cli_options import (
     artifact_options,
     bind_options,
@@ -29,7 +37,6 @@ from runstash.config import MLFLOW_API_VERSION, ServerConfig, runstash_version
 _UNSUPPORTED = {
     "gunicorn_opts": "--gunicorn-opts",
     "waitress_opts": "--waitress-opts",
-    "expose_prometheus": "--expose-prometheus",
     "read_replica_backend_store_uri": "--read-replica-backend-store-uri",
     "enable_workspaces": "--enable-workspaces",
     "workspace_store_uri": "--workspace-store-uri",
@@ -103,7 +110,8 @@ def _gateway_fields(opts: dict[str, Any]) -> dict[str, Any]:
 @click.option("--grpc-port", type=int, default=None, help="Also expose the gRPC services on this port.")
 @click.option("--gunicorn-opts", default=None, hidden=True)
 @click.option("--waitress-opts", default=None, hidden=True)
-@click.option("--expose-prometheus", default=None, hidden=True)
+@prometheus_option
+@log_format_option
 @auth_options
 @click.option("--read-replica-backend-store-uri", default=None, hidden=True)
 @click.option("--enable-workspaces", is_flag=True, default=None, hidden=True)
@@ -112,6 +120,8 @@ def _gateway_fields(opts: dict[str, Any]) -> dict[str, Any]:
 def server(**opts: Any) -> None:
     """Run everything in one command: gateway, metadata service and artifact service."""
     apply_auth_options(opts)
+    apply_log_format(opts["log_format"])
+    apply_prometheus(opts["expose_prometheus"])
     for key, flag in _UNSUPPORTED.items():
         if opts.get(key):
             raise click.UsageError(f"{flag} is an MLflow server feature that runstash does not provide.")
@@ -143,14 +153,19 @@ def server(**opts: Any) -> None:
     help="Give new experiments mlflow-artifacts:/ locations (the gateway proxies them).",
 )
 @bind_options(5001)
+@metrics_port_option
+@log_format_option
 def metadata(**opts: Any) -> None:
     """Run the metadata service alone (gRPC)."""
+    apply_log_format(opts["log_format"])
+    apply_metrics_port(opts["metrics_port"])
     from runstash.serve import serve_metadata
 
     config = ServerConfig(
         backend_store_uri=opts["backend_store_uri"],
         default_artifact_root=opts["default_artifact_root"],
         serve_artifacts=opts["serve_artifacts"],
+        host=opts["host"],
     )
     serve_metadata(config, f"{opts['host']}:{opts['port']}")
 
@@ -164,13 +179,18 @@ def metadata(**opts: Any) -> None:
     default=None,
     help="host:port of the metadata service (run-scoped routes).",
 )
+@metrics_port_option
+@log_format_option
 def artifacts(**opts: Any) -> None:
     """Run the artifact service alone (gRPC)."""
+    apply_log_format(opts["log_format"])
+    apply_metrics_port(opts["metrics_port"])
     from runstash.serve import serve_artifacts
 
     config = ServerConfig(
         artifacts_destination=opts["artifacts_destination"],
         metadata_address=opts["metadata_address"],
+        host=opts["host"],
         **_multipart(),
     )
     serve_artifacts(config, f"{opts['host']}:{opts['port']}")
@@ -186,8 +206,12 @@ def artifacts(**opts: Any) -> None:
     default=None,
     help="host:port[,host:port…] of artifact-service replicas (round-robin).",
 )
+@prometheus_option
+@log_format_option
 def gateway(**opts: Any) -> None:
     """Run the HTTP gateway alone, in front of remote metadata and artifact services."""
+    apply_log_format(opts["log_format"])
+    apply_prometheus(opts["expose_prometheus"])
     from runstash.serve import serve_gateway
 
     addresses = split(opts["artifacts_addresses"])

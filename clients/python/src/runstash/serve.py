@@ -65,7 +65,9 @@ def close_servicers(servicers: dict[str, Any]) -> None:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from runstash_protos.telemetry import configure_logging
+
+    configure_logging()  # text, or JSON lines with request ids (RUNSTASH_LOG_FORMAT)
     # Alembic narrates every plugin and no-op check at INFO; only real migrations are worth a line.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -215,10 +217,20 @@ def _wait(server: grpc.Server) -> None:
         server.stop(grace=5).wait()
 
 
+def _metrics_port(config: ServerConfig) -> None:
+    """A split service's own /metrics endpoint (``--metrics-port``), on the service's host."""
+    port = os.environ.get("RUNSTASH_METRICS_PORT")
+    if port:
+        from runstash_protos.metrics import serve_metrics
+
+        serve_metrics(config.host, int(port))
+
+
 def serve_metadata(config: ServerConfig, address: str) -> None:
     from runstash_metadata.server import serve
 
     _logging()
+    _metrics_port(config)
     with database_errors():
         server = serve(config.backend_store_uri, config.artifact_root, address)
     try:
@@ -234,6 +246,7 @@ def serve_artifacts(config: ServerConfig, address: str) -> None:
     from runstash_artifacts.settings import ArtifactSettings
 
     _logging()
+    _metrics_port(config)
     resolver = authority = None
     if config.metadata_address:
         resolver = MetadataResolver.for_channel(channel(config.metadata_address))
