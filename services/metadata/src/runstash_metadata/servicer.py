@@ -18,6 +18,7 @@ from runstash_protos import metadata_pb2_grpc
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata import validation as v
+from runstash_metadata.import_rpcs import ImportRpcs
 from runstash_metadata.present_empty import present_empty_fields
 from runstash_metadata.settings import MetadataSettings
 from runstash_metadata.store import (
@@ -43,7 +44,7 @@ def _pairs(items: Any) -> list[tuple[str, str]]:
     return [(item.key, item.value) for item in items]
 
 
-class MetadataServicer(metadata_pb2_grpc.MetadataServiceServicer):
+class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
     """Implements every RPC of ``runstash.metadata.MetadataService`` over one tracking database.
 
     Owns what it starts: the group-commit writer, the statistics refresher and (when built by
