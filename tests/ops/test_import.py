@@ -36,6 +36,10 @@ def assert_same(source: dict[str, Any], target: dict[str, Any]) -> None:
     for run_id, run in source["runs"].items():
         for part, value in run.items():
             assert target["runs"][run_id][part] == value, (run_id, part)
+    assert sorted(target["logged_models"]) == sorted(source["logged_models"])
+    for model_id, model in source["logged_models"].items():
+        for key, value in model["info"].items():
+            assert target["logged_models"][model_id]["info"].get(key) == value, (model_id, key)
     assert target["logged_models"] == source["logged_models"]
     assert target["registry"] == source["registry"]
 

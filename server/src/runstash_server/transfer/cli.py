@@ -49,6 +49,7 @@ def import_command(source: str, target: str, state_file: Path | None, token: str
         with click.progressbar(length=max(len(runs), 1), label="runs", file=sys.stderr, show_pos=True) as bar:
             copier.copy_runs(runs, bar.update)
         copier.registry()
+        copier.settle_logged_models()
     except RestError as exc:
         raise click.ClickException(f"{exc} (run the same command again to resume)") from None
     finally:

@@ -66,6 +66,7 @@ class Copier:
         self.src, self.dst, self.state = src, dst, state
         self.totals = Totals()
         self.runs = RunCopier(src, dst)
+        self._models: list[dict[str, Any]] = []
 
     def close(self) -> None:
         self.runs.close()
@@ -83,7 +84,8 @@ class Copier:
 
     def logged_models(self, experiment_ids: list[str]) -> None:
         body = {"experiment_ids": experiment_ids, "max_results": 100}
-        for model in self.src.pages("/logged-models/search", body, "models"):
+        self._models = list(self.src.pages("/logged-models/search", body, "models"))
+        for model in self._models:
             model_id = model["info"]["model_id"]
             if not self.state.done("model", model_id):
                 self.dst.post("/logged-model", _model_body(model), prefix=IMPORT)
@@ -94,6 +96,13 @@ class Copier:
                     self.totals.bytes += copied.bytes
                 self.state.mark("model", model_id)
             self.totals.logged_models += 1
+
+    def settle_logged_models(self) -> None:
+        """The models' records once more, at the end: a run's outputs and model metrics touch a
+        model's update time, and registering a version tags it (mlflow.modelVersions); both must
+        end as the source has them."""
+        for model in self._models:
+            self.dst.post("/logged-model", _model_body(model), prefix=IMPORT)
 
     def list_runs(self, experiment_ids: list[str]) -> list[dict[str, Any]]:
         runs: list[dict[str, Any]] = []

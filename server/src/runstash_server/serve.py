@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+from runstash.config import MLFLOW_API_VERSION, runstash_version
 from runstash_protos.transport import channel
 
-from runstash.config import CONFIG_ENV, MLFLOW_API_VERSION, ServerConfig, runstash_version
+from runstash_server.config import CONFIG_ENV, ServerConfig
 
 log = logging.getLogger("runstash")
 
@@ -188,7 +189,7 @@ def serve_all_in_one(config: ServerConfig) -> None:
                 Database.open(config.backend_store_uri).close()
         if config.grpc_port is not None:
             raise SystemExit("--grpc-port needs --workers 1 (or run `runstash metadata` for gRPC clients)")
-        run(_gateway_config(config, backends_factory="runstash.serve:in_process_backends"))
+        run(_gateway_config(config, backends_factory="runstash_server.serve:in_process_backends"))
         return
     with database_errors():
         servicers = build_servicers(config)
