@@ -217,7 +217,7 @@ class StoreDriver:
     ) -> Sequence[pb.MetricWithRunId]:
         with self.db.reader() as conn:
             return sampled_history.bulk_interval(
-                conn, run_ids, key, max_results, start_step=start_step, end_step=end_step
+                conn, self.db.q, run_ids, key, max_results, start_step=start_step, end_step=end_step
             )
 
     def get_metric_history_bulk(

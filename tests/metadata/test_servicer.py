@@ -34,6 +34,42 @@ def test_create_run_response_shape(servicer: MetadataServicer, unique: Callable[
     assert got.workspace == "default"
 
 
+def test_create_run_name_and_tag_must_agree(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
+    exp = servicer.CreateExperiment(pb.CreateExperiment(name=unique("exp")), CTX).experiment_id
+    conflicting = pb.CreateRun(
+        experiment_id=exp, run_name="a", tags=[pb.RunTag(key="mlflow.runName", value="b")]
+    )
+    with pytest.raises(RunstashError) as info:
+        servicer.CreateRun(conflicting, CTX)
+    assert (info.value.code, info.value.message) == (
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values "
+        "(run_name='a', mlflow.runName='b').",
+    )
+    found = servicer.SearchRuns(pb.SearchRuns(experiment_ids=[exp]), CTX)
+    assert list(found.runs) == []  # nothing was created
+
+
+def test_long_param_and_tag_values_are_cut_once_when_truncation_is_on(
+    servicer: MetadataServicer, unique: Callable[[str], str]
+) -> None:
+    _, run_id = _create_run(servicer, unique)
+    servicer.LogParam(pb.LogParam(run_id=run_id, key="single", value="p" * 7000), CTX)
+    servicer.SetTag(pb.SetTag(run_id=run_id, key="single", value="t" * 9000), CTX)
+    servicer.LogBatch(
+        pb.LogBatch(
+            run_id=run_id,
+            params=[pb.Param(key="batch", value="q" * 6001)],
+            tags=[pb.RunTag(key="batch", value="u" * 8001)],
+        ),
+        CTX,
+    )
+    data = servicer.GetRun(pb.GetRun(run_id=run_id), CTX).run.data
+    assert {p.key: p.value for p in data.params} == {"single": "p" * 6000, "batch": "q" * 6000}
+    tags = {t.key: t.value for t in data.tags}
+    assert (tags["single"], tags["batch"]) == ("t" * 8000, "u" * 8000)
+
+
 def test_get_run_has_inputs_and_outputs(servicer: MetadataServicer, unique: Callable[[str], str]) -> None:
     _, run_id = _create_run(servicer, unique)
     body = MessageToDict(servicer.GetRun(pb.GetRun(run_uuid=run_id), CTX), preserving_proto_field_name=True)

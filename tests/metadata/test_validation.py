@@ -168,35 +168,36 @@ def test_entity_key_rule_is_stable_across_cache_hits_and_long_keys() -> None:
 
 
 def test_truncation_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long values pass the checks (the store cuts them: test_store.py::test_long_values_are_truncated).
     monkeypatch.delenv("MLFLOW_TRUNCATE_LONG_VALUES", raising=False)
-    assert v.truncate_param_value("p" * 6000) == "p" * 6000
-    assert v.truncate_param_value("p" * 6001) == "p" * 6000
-    assert v.truncate_tag_value("t" * 8000) == "t" * 8000
-    assert v.truncate_tag_value("t" * 9000) == "t" * 8000
+    assert v.truncation_enabled()
+    v.check_param_value_length("p" * 6001)
+    v.check_tag_value_length("t" * 9000)
 
 
 @pytest.mark.parametrize("setting", ["false", "FALSE", "0", " False ", "off", "no"])
 def test_truncation_disabled_rejects_long_values(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
     monkeypatch.setenv("MLFLOW_TRUNCATE_LONG_VALUES", setting)
-    assert v.truncate_param_value("p" * 6000) == "p" * 6000
+    v.check_param_value_length("p" * 6000)
+    v.check_tag_value_length("t" * 8000)
     run_case(
         Case(
             "param",
-            lambda: v.truncate_param_value("p" * 6001),
+            lambda: v.check_param_value_length("p" * 6001),
             "'Param value' exceeds the maximum length of 6000 characters",
         )
     )
     run_case(
         Case(
             "tag",
-            lambda: v.truncate_tag_value("t" * 8001),
+            lambda: v.check_tag_value_length("t" * 8001),
             "'value' exceeds the maximum length of 8000 characters",
         )
     )
     run_case(
         Case(
             "batch-tag",
-            lambda: v.truncate_tag_value("t" * 8001, "tags[2].value"),
+            lambda: v.check_tag_value_length("t" * 8001, "tags[2].value"),
             "'tags[2].value' exceeds the maximum length of 8000 characters",
         )
     )
@@ -206,7 +207,7 @@ def test_truncation_disabled_rejects_long_values(monkeypatch: pytest.MonkeyPatch
 def test_truncation_enabled_settings(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
     monkeypatch.setenv("MLFLOW_TRUNCATE_LONG_VALUES", setting)
     assert v.truncation_enabled()
-    assert v.truncate_param_value("p" * 7000) == "p" * 6000
+    v.check_param_value_length("p" * 7000)
 
 
 def test_malformed_truncation_setting_stops_start_up() -> None:
@@ -217,7 +218,7 @@ def test_malformed_truncation_setting_stops_start_up() -> None:
     settings = MetadataSettings.from_env("sqlite://", "/tmp", {"MLFLOW_TRUNCATE_LONG_VALUES": "off"})
     assert settings.validation.truncate_long_values is False
     with pytest.raises(RunstashError):
-        v.truncate_param_value("p" * 6001, settings.validation)
+        v.check_param_value_length("p" * 6001, settings.validation)
 
 
 def test_normalize_metric_value() -> None:

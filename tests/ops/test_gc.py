@@ -15,7 +15,7 @@ from runstash_metadata.store import schema as s
 from runstash_metadata.store.metrics import MetricPoint
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import RunstashError
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, text
 
 from tests.metadata.store_driver import StoreDriver
 from tests.ops.artifact_files import ArtifactFiles
@@ -80,6 +80,15 @@ def rows(store: StoreDriver, table: Table, column: str, ids: list[str]) -> int:
         )
 
 
+def step_blocks(store: StoreDriver, run_ids: list[str]) -> int:
+    """Step blocks left for the runs (PostgreSQL keeps them for bulk-interval; elsewhere none)."""
+    if store.db.engine.dialect.name != "postgresql":
+        return 0
+    with store.db.reader() as conn:
+        stmt = text("SELECT count(*) FROM metric_step_blocks WHERE run_uuid = ANY(:ids)")
+        return int(conn.execute(stmt, {"ids": run_ids}).scalar_one())
+
+
 def run_exists(store: StoreDriver, run_id: str) -> bool:
     try:
         store.get_run(run_id)
@@ -123,15 +132,18 @@ def test_gc_removes_deleted_runs_models_experiments_and_their_artifacts(
     store.delete_run(gone_local)
     store.delete_run(gone_s3)
     store.delete_experiment(doomed_exp)
+    gone = [gone_local, gone_s3, *in_doomed]
+    blocks_before = step_blocks(store, gone)
+    assert blocks_before > 0 or store.db.engine.dialect.name != "postgresql"
 
     out = gc(store, files).stdout
     assert "Permanently deleted 5 runs, 1 logged models and 1 experiments." in out
 
-    gone = [gone_local, gone_s3, *in_doomed]
     assert [r for r in gone if run_exists(store, r)] == []
     for table in (s.params, s.tags, s.metrics, s.latest_metrics):
         assert rows(store, table, "run_uuid", gone) == 0, table.name
     assert rows(store, s.inputs, "destination_id", gone) == 0
+    assert step_blocks(store, gone) == 0
     assert rows(store, s.logged_models, "model_id", [model.info.model_id]) == 0
     assert rows(store, s.experiments, "experiment_id", [str(doomed_exp)]) == 0
     assert rows(store, s.datasets, "experiment_id", [str(doomed_exp)]) == 0

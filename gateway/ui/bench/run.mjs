@@ -7,9 +7,10 @@
 // BENCH_VIEW_POINTS points, and hover frame times on it; (4) grouping all 10,000 runs by a param.
 // Sizes: BENCH_RUNS (10000), BENCH_CHART_RUNS (20), BENCH_POINTS (100000), BENCH_VIEW_RUNS (100),
 // BENCH_VIEW_METRICS (10), BENCH_VIEW_POINTS (100000).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, startServer, uiRoot } from '../e2e/harness.mjs';
+import { launchBrowser, run, SERVER_PYTHON, startServer, uiRoot } from '../e2e/harness.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10_000);
 const CHART_RUNS = Number(process.env.BENCH_CHART_RUNS ?? 20);
@@ -18,6 +19,8 @@ const VIEW_RUNS = Number(process.env.BENCH_VIEW_RUNS ?? 100);
 const VIEW_METRICS = Number(process.env.BENCH_VIEW_METRICS ?? 10);
 const VIEW_POINTS = Number(process.env.BENCH_VIEW_POINTS ?? 100_000);
 const CONCURRENCY = 8;
+/** Waits for pages to draw; full-size chart views wait on the server's sampling. */
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 900_000);
 const METRICS_PER_BATCH = 1000;
 
 async function post(base, path, body) {
@@ -95,41 +98,59 @@ async function seedChart(base) {
   return runIds;
 }
 
-async function seedChartView(base) {
-  const { experiment_id: id } = await post(base, 'experiments/create', { name: `bench-view-${Date.now()}` });
-  const runIds = [];
-  await pool(VIEW_RUNS, async (r) => {
-    runIds[r] = await createRun(base, id, `view-${r}`, Date.now());
-  });
-  const perBatch = Math.max(1, Math.floor(METRICS_PER_BATCH / VIEW_METRICS));
-  const t0 = Date.now() - VIEW_POINTS * 10;
-  await pool(VIEW_RUNS, async (r) => {
-    await post(base, 'runs/log-batch', { run_id: runIds[r], params: [{ key: 'seed', value: String(r % 5) }] });
-    for (let from = 0; from < VIEW_POINTS; from += perBatch) {
-      const metrics = [];
-      for (let s = from; s < Math.min(VIEW_POINTS, from + perBatch); s += 1) {
-        for (let m = 0; m < VIEW_METRICS; m += 1) {
-          const value = Math.exp(-s / (VIEW_POINTS / (2 + m))) + 0.01 * Math.sin(s / 40 + r);
-          metrics.push({ key: `${m % 2 ? 'val' : 'train'}/metric_${m}`, value, timestamp: t0 + s * 10, step: s });
-        }
-      }
-      await post(base, 'runs/log-batch', { run_id: runIds[r], metrics });
+/**
+ * The chart view's runs through seed_bulk.py: over the gRPC ingest stream with BENCH_SEED=ingest,
+ * else (default) straight into the bench server's SQLite store (see seed_bulk.py for why).
+ */
+async function seedChartView(server) {
+  const sink = process.env.BENCH_SEED === 'ingest' ? ['--grpc', server.grpcTarget] : ['--sqlite', server.sqlitePath];
+  if (!sink[1]) throw new Error(`BENCH_SEED=${process.env.BENCH_SEED ?? 'sqlite'} needs the server started here (no BENCH_BASE_URL)`);
+  const args = [join(uiRoot, 'bench', 'seed_bulk.py'), '--base', server.url, ...sink, '--name', `bench-view-${Date.now()}`];
+  args.push('--runs', String(VIEW_RUNS), '--metrics', String(VIEW_METRICS), '--points', String(VIEW_POINTS));
+  const { out, err } = await run(SERVER_PYTHON, args);
+  console.log(`  ${err.trim().split('\n').pop()}`);
+  return JSON.parse(out.trim().split('\n').pop()).experiment_id;
+}
+
+/** The bulk-interval requests the page made after `since` ms: count, slowest, max_results asked. */
+function bulkRequests(page, since = 0) {
+  return page.evaluate((since) => {
+    const entries = performance.getEntriesByType('resource').filter((e) => e.name.includes('get-history-bulk-interval') && e.startTime >= since);
+    const maxResults = [...new Set(entries.map((e) => new URL(e.name).searchParams.get('max_results')))];
+    return { count: entries.length, slowestMs: Math.max(0, ...entries.map((e) => e.duration)), maxResults };
+  }, since);
+}
+
+/**
+ * The browser's own share: per chart, from the end of its bulk-interval answer to its first
+ * drawing (JSON parsing, alignment, uPlot's draw); the slowest and the median chart.
+ */
+function clientTimes(page) {
+  return page.evaluate(() => {
+    const answers = performance.getEntriesByType('resource').filter((e) => e.name.includes('get-history-bulk-interval'));
+    const gaps = [];
+    for (const answer of answers) {
+      const key = new URL(answer.name).searchParams.get('metric_key');
+      const drawn = performance.getEntriesByName(`runstash:chart-drawn:${key}`).find((m) => m.startTime >= answer.responseEnd);
+      if (drawn) gaps.push(drawn.startTime - answer.responseEnd);
     }
+    gaps.sort((a, b) => a - b);
+    return { charts: gaps.length, medianMs: gaps[gaps.length >> 1] ?? 0, maxMs: gaps[gaps.length - 1] ?? 0 };
   });
-  return id;
 }
 
 /** Chart view: navigation until every chart is drawn (scrolling mounts the lower ones), then hover frames. */
 async function measureChartView(page, base, experimentId) {
   await page.goto(`${base}/#/experiments/${experimentId}?tab=charts`);
   const drawnCount = () => page.evaluate(() => [...document.querySelectorAll('[data-testid=metric-chart]')].filter((c) => Number(c.dataset.drawn ?? 0) > 0).length);
+  // The first screen: every card in the viewport has drawn its chart.
   await page.waitForFunction(() => {
-    const cards = document.querySelectorAll('[data-testid=chart-card]');
-    const mounted = document.querySelectorAll('[data-testid=metric-chart]');
-    return cards.length > 0 && mounted.length > 0 && [...mounted].every((c) => Number(c.dataset.drawn ?? 0) > 0);
-  }, null, { timeout: 120_000, polling: 'raf' });
+    const inView = [...document.querySelectorAll('[data-testid=chart-card]')].filter((c) => c.getBoundingClientRect().top < innerHeight);
+    return inView.length > 0 && inView.every((c) => Number(c.querySelector('[data-testid=metric-chart]')?.dataset.drawn ?? 0) > 0);
+  }, null, { timeout: TIMEOUT_MS, polling: 'raf' });
   const firstScreenMs = await page.evaluate(() => performance.now());
   const firstScreenCharts = await drawnCount();
+  const firstScreenRequests = await bulkRequests(page);
   await page.waitForFunction(
     (n) => {
       window.scrollTo(0, document.body.scrollHeight);
@@ -137,9 +158,11 @@ async function measureChartView(page, base, experimentId) {
       return drawn.length >= n;
     },
     VIEW_METRICS,
-    { timeout: 120_000, polling: 100 },
+    { timeout: TIMEOUT_MS, polling: 100 },
   );
   const allChartsMs = await page.evaluate(() => performance.now());
+  const allRequests = await bulkRequests(page);
+  const uiAfterData = await clientTimes(page);
   await page.evaluate(() => window.scrollTo(0, 0));
   const over = await page.locator('[data-testid=metric-chart] .u-over').first().boundingBox();
   // Hover sweeps one chart; the shared cursor moves every chart's cursor with it.
@@ -163,7 +186,7 @@ async function measureChartView(page, base, experimentId) {
     [over.x, over.y, over.width, over.height],
   );
   const pct = (p) => hover[Math.min(hover.length - 1, Math.floor((p / 100) * hover.length))];
-  return { firstScreenMs, firstScreenCharts, allChartsMs, hoverP50Ms: pct(50), hoverP95Ms: pct(95), hoverMaxMs: hover[hover.length - 1] };
+  return { firstScreenMs, firstScreenCharts, firstScreenRequests, allChartsMs, allRequests, uiAfterData, hoverP50Ms: pct(50), hoverP95Ms: pct(95), hoverMaxMs: hover[hover.length - 1] };
 }
 
 /** Grouping the loaded 10,000 runs by a param, as measured by the page (performance.measure). */
@@ -254,54 +277,84 @@ async function measureChart(page, base, runIds) {
   });
 }
 
+/** `BENCH_ONLY=view` (or `table`, `chart`, comma-separated) measures only those parts. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'table,chart,view').split(','));
+
 async function main() {
   mkdirSync(join(uiRoot, 'bench-results'), { recursive: true });
-  const server = await startServer(process.env.BENCH_BASE_URL);
+  const server = await startServer(process.env.BENCH_BASE_URL, { grpc: process.env.BENCH_SEED === 'ingest' });
   const base = server.url;
   try {
-    console.log(`server ${base}; seeding ${RUNS} runs and ${CHART_RUNS} x ${POINTS} points over REST`);
-    const tableExperiment = await timed(`seed ${RUNS} runs`, () => seedTable(base));
-    const chartRuns = await timed(`seed ${CHART_RUNS} x ${POINTS} points`, () => seedChart(base));
-    const viewExperiment = await timed(`seed chart view ${VIEW_RUNS} runs x ${VIEW_METRICS} metrics x ${VIEW_POINTS} points`, () => seedChartView(base));
+    const results = { load: loadAverage() };
     const browser = await launchBrowser();
     try {
       // A fresh page per measurement, so performance.now() counts from that navigation.
       const newPage = () => browser.newPage({ viewport: { width: 1400, height: 900 } });
-      const tablePage = await newPage();
-      await tablePage.addInitScript(FIRST_ROW_PROBE);
-      const table = await measureTable(tablePage, base, tableExperiment);
-      const page = await newPage();
-      const chart = await measureChart(page, base, chartRuns);
-      const viewPage = await newPage();
-      const view = await measureChartView(viewPage, base, viewExperiment);
-      await viewPage.screenshot({ path: join(uiRoot, 'bench-results', 'chart-view.png') });
-      const results = { runs: RUNS, chartRuns: CHART_RUNS, pointsPerRun: POINTS, table, chart, view: { runs: VIEW_RUNS, metrics: VIEW_METRICS, points: VIEW_POINTS, ...view } };
-      const dir = join(uiRoot, 'bench-results');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
-      await page.screenshot({ path: join(dir, 'chart-20x100k.png') });
-      const ms = (v) => `${v.toFixed(0)} ms`;
-      console.log(`runs table (${RUNS} runs):`);
-      console.log(`  first rendered row after navigation: ${ms(table.firstRowMs)}`);
-      console.log(`  all ${RUNS} rows loaded (paged):     ${ms(table.allRowsMs)}`);
-      const frames = (f) => `${f.p50Ms.toFixed(1)} / ${f.p95Ms.toFixed(1)} / ${f.maxMs.toFixed(1)} ms`;
-      console.log(`  scroll frame time p50/p95/max, wheel (2 rows/frame): ${frames(table.wheel)}`);
-      console.log(`  scroll frame time p50/p95/max, jump (whole list in 120 frames): ${frames(table.jump)}`);
-      console.log(`  row elements mounted: ${table.rowsMounted} of ${RUNS}`);
-      console.log(`  grouping ${RUNS} runs by a param in the browser: ${table.grouping.groupMs.toFixed(1)} ms`);
-      console.log(`chart view (${VIEW_RUNS} runs x ${VIEW_METRICS} metrics x ${VIEW_POINTS} points):`);
-      console.log(`  navigation -> first screen of charts drawn (${view.firstScreenCharts} charts): ${ms(view.firstScreenMs)}`);
-      console.log(`  navigation -> all ${VIEW_METRICS} charts drawn (scrolled): ${ms(view.allChartsMs)}`);
-      console.log(`  hover frame time p50/p95/max (shared cursor): ${view.hoverP50Ms.toFixed(1)} / ${view.hoverP95Ms.toFixed(1)} / ${view.hoverMaxMs.toFixed(1)} ms`);
-      console.log(`chart (${CHART_RUNS} runs x ${POINTS} points, server-downsampled):`);
-      console.log(`  navigation -> drawn: ${ms(chart.navigationToDrawnMs)}`);
-      console.log(`  data fetched -> drawn: ${ms(chart.drawAfterFetchMs)} (${chart.bulkRequests} bulk request(s))`);
+      if (ONLY.has('table')) {
+        const tableExperiment = await timed(`seed ${RUNS} runs`, () => seedTable(base));
+        const tablePage = await newPage();
+        await tablePage.addInitScript(FIRST_ROW_PROBE);
+        results.table = { runs: RUNS, ...(await measureTable(tablePage, base, tableExperiment)) };
+        printTable(results.table);
+      }
+      if (ONLY.has('chart')) {
+        const chartRuns = await timed(`seed ${CHART_RUNS} x ${POINTS} points`, () => seedChart(base));
+        const page = await newPage();
+        results.chart = { runs: CHART_RUNS, pointsPerRun: POINTS, ...(await measureChart(page, base, chartRuns)) };
+        await page.screenshot({ path: join(uiRoot, 'bench-results', 'chart-20x100k.png') });
+        printChart(results.chart);
+      }
+      if (ONLY.has('view')) {
+        const viewExperiment =
+          process.env.BENCH_VIEW_EXPERIMENT ??
+          (await timed(`seed chart view ${VIEW_RUNS} runs x ${VIEW_METRICS} metrics x ${VIEW_POINTS} points`, () => seedChartView(server)));
+        const viewPage = await newPage();
+        results.view = { runs: VIEW_RUNS, metrics: VIEW_METRICS, points: VIEW_POINTS, ...(await measureChartView(viewPage, base, viewExperiment)) };
+        await viewPage.screenshot({ path: join(uiRoot, 'bench-results', 'chart-view.png') });
+        printView(results.view);
+      }
     } finally {
       await browser.close();
     }
+    results.load.after = loadAverage().now;
+    writeFileSync(join(uiRoot, 'bench-results', 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`load average (1 min) before / after: ${results.load.now} / ${results.load.after}`);
   } finally {
     await server.stop();
   }
+}
+
+function loadAverage() {
+  return { now: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]), cores: cpus().length };
+}
+
+const ms = (v) => `${v.toFixed(0)} ms`;
+const frames = (f) => `${f.p50Ms.toFixed(1)} / ${f.p95Ms.toFixed(1)} / ${f.maxMs.toFixed(1)} ms`;
+
+function printTable(table) {
+  console.log(`runs table (${table.runs} runs):`);
+  console.log(`  first rendered row after navigation: ${ms(table.firstRowMs)}`);
+  console.log(`  all ${table.runs} rows loaded (paged):     ${ms(table.allRowsMs)}`);
+  console.log(`  scroll frame time p50/p95/max, wheel (2 rows/frame): ${frames(table.wheel)}`);
+  console.log(`  scroll frame time p50/p95/max, jump (whole list in 120 frames): ${frames(table.jump)}`);
+  console.log(`  row elements mounted: ${table.rowsMounted} of ${table.runs}`);
+  console.log(`  grouping ${table.runs} runs by a param in the browser: ${table.grouping.groupMs.toFixed(1)} ms`);
+}
+
+function printChart(chart) {
+  console.log(`chart (${chart.runs} runs x ${chart.pointsPerRun} points, server-downsampled):`);
+  console.log(`  navigation -> drawn: ${ms(chart.navigationToDrawnMs)}`);
+  console.log(`  data fetched -> drawn: ${ms(chart.drawAfterFetchMs)} (${chart.bulkRequests} bulk request(s))`);
+}
+
+function printView(view) {
+  console.log(`chart view (${view.runs} runs x ${view.metrics} metrics x ${view.points} points):`);
+  console.log(`  navigation -> first screen of charts drawn (${view.firstScreenCharts} charts): ${ms(view.firstScreenMs)}`);
+  console.log(`  bulk-interval requests on the first screen: ${view.firstScreenRequests.count}, slowest ${ms(view.firstScreenRequests.slowestMs)} (server + transfer)`);
+  console.log(`  navigation -> all ${view.metrics} charts drawn (scrolled): ${ms(view.allChartsMs)}`);
+  console.log(`  bulk-interval requests in all: ${view.allRequests.count}, max_results ${view.allRequests.maxResults.join(', ')}`);
+  console.log(`  browser time per chart, bulk answer received -> drawn, median / max: ${ms(view.uiAfterData.medianMs)} / ${ms(view.uiAfterData.maxMs)}`);
+  console.log(`  hover frame time p50/p95/max (shared cursor): ${view.hoverP50Ms.toFixed(1)} / ${view.hoverP95Ms.toFixed(1)} / ${view.hoverMaxMs.toFixed(1)} ms`);
 }
 
 await main();

@@ -285,6 +285,21 @@ test("HTML artifacts render in a sandboxed iframe; JSON tables as tables; MLflow
   assert.deepEqual(dialogs, []);
 });
 
+test('Parquet artifacts (pandas + pyarrow through the stock client) preview their first rows as a table', async () => {
+  const runId = explorer.run_ids[0];
+  await at(`#/experiments/${explorer.experiment_id}/runs/${runId}/artifacts/predictions.parquet`);
+  const table = page.locator('[data-testid=artifact-preview] [data-testid=csv-preview]');
+  await table.waitFor();
+  assert.equal(await page.getByTestId('parquet-summary').textContent(), 'First 100 of 300 rows');
+  assert.deepEqual(await table.locator('thead th').allTextContents(), ['id', 'score', 'label']);
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.equal(rows.length, 100);
+  // The values pandas wrote: id i, score i / 4, label row-i (int64 ids shown exactly).
+  assert.deepEqual(rows[0], ['0', '0', 'row-0']);
+  assert.deepEqual(rows[99], ['99', '24.75', 'row-99']);
+  await shot('parquet-preview');
+});
+
 test('logged models: experiment tab, their own page with type and links; model-metrics link; datasets tab', async () => {
   await at(`#/experiments/${explorer.experiment_id}?tab=models`);
   const row = page.getByTestId('logged-model-row').filter({ hasText: 'forest' });

@@ -15,6 +15,8 @@ export const resultsDir = join(uiRoot, 'test-results');
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SERVER_BIN = process.env.RUNSTASH_BIN ?? join(repoRoot, '.venv/bin/runstash');
+/** The repo venv's Python (the runstash client), for the bench's bulk seeding. */
+export const SERVER_PYTHON = join(dirname(SERVER_BIN), 'python');
 const CLIENT_PYTHON = process.env.MLFLOW_PYTHON ?? join(repoRoot, '.venv-mlflow/bin/python');
 
 function require(path, what) {
@@ -52,7 +54,7 @@ async function waitHealthy(url, child, log, timeoutMs) {
  * A runstash server on a free port with a fresh SQLite store and artifact folder.
  * `external` instead points at an already running server (development only).
  */
-export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '' } = {}) {
+export async function startServer(external = process.env.E2E_BASE_URL, { prefix = '', args: extraArgs = [], env: extraEnv = {}, grpc = false } = {}) {
   if (external) {
     const url = external.replace(/\/$/, '');
     return { url, trackingUri: process.env.E2E_TRACKING_URI ?? url, stop: async () => {} };
@@ -62,10 +64,13 @@ export async function startServer(external = process.env.E2E_BASE_URL, { prefix 
   const port = await freePort();
   const args = ['server', '--backend-store-uri', `sqlite:///${dir}/db`, '--artifacts-destination', `${dir}/art`, '--host', '127.0.0.1', '--port', String(port)];
   if (prefix) args.push('--static-prefix', prefix);
+  args.push(...extraArgs);
+  const grpcPort = grpc ? await freePort() : undefined;
+  if (grpcPort) args.push('--grpc-port', String(grpcPort));
   // Serve this checkout's build, whichever tree the server package was installed from.
   const uiDist = join(uiRoot, 'dist');
   require(join(uiDist, 'index.html'), 'built UI (make build)');
-  const env = { ...process.env, RUNSTASH_UI_DIR: uiDist };
+  const env = { ...process.env, RUNSTASH_UI_DIR: uiDist, ...extraEnv };
   const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -93,7 +98,8 @@ export async function startServer(external = process.env.E2E_BASE_URL, { prefix 
     await stop();
     throw error;
   }
-  return { url, trackingUri: url, stop, log: () => output };
+  const grpcTarget = grpcPort ? `127.0.0.1:${grpcPort}` : undefined;
+  return { url, trackingUri: url, stop, log: () => output, sqlitePath: `${dir}/db`, grpcTarget };
 }
 
 export function run(command, args, options = {}) {
@@ -109,9 +115,9 @@ export function run(command, args, options = {}) {
 }
 
 /** Seeds through the stock client; returns its ids and the run links it printed. */
-export async function seed(trackingUri, script = 'seed.py') {
+export async function seed(trackingUri, script = 'seed.py', env = {}) {
   require(CLIENT_PYTHON, 'stock mlflow client venv (make client-venv at the repo root)');
-  const { out, err } = await run(CLIENT_PYTHON, [join(here, script), trackingUri]);
+  const { out, err } = await run(CLIENT_PYTHON, [join(here, script), trackingUri], { env: { ...process.env, ...env } });
   const ids = JSON.parse(out.trim().split('\n').pop());
   const links = [...`${out}\n${err}`.matchAll(/View run \S+ at: (\S+)/g)].map((m) => m[1]);
   return { ...ids, links };

@@ -2,7 +2,7 @@
 
 Usage: python seed_explorer.py <tracking-uri>   (prints one JSON line with the ids it created).
 Three experiments: `explorer` (6 finished runs in two groups with histories, a single-value
-metric, images, HTML and table artifacts, a typed logged model), and `live` (one RUNNING run).
+metric, images, HTML, JSON and Parquet table artifacts, a typed logged model), and `live` (one RUNNING run).
 """
 
 import json
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 from mlflow.entities import Metric
 
 ESTIMATOR_HTML = "<html><body><h2 id='estimator'>RandomForestRegressor(max_depth=3)</h2></body></html>\n"
@@ -46,6 +47,9 @@ def explorer(stamp: int) -> dict[str, object]:
                 with tempfile.TemporaryDirectory() as tmp:
                     (Path(tmp) / "estimator.html").write_text(ESTIMATOR_HTML)
                     (Path(tmp) / "table.json").write_text(json.dumps({"columns": ["feature", "weight"], "data": [["x1", 0.25], ["x2", 0.75]]}))
+                    # 300 rows in row groups of 100: the preview reads the first 100 rows only.
+                    frame = pd.DataFrame({"id": np.arange(300, dtype=np.int64), "score": np.arange(300) / 4, "label": [f"row-{i}" for i in range(300)]})
+                    frame.to_parquet(Path(tmp) / "predictions.parquet", engine="pyarrow", row_group_size=100)
                     mlflow.log_artifacts(tmp)
                 model = mlflow.initialize_logged_model(name="forest", source_run_id=run.info.run_id, model_type="regressor", params={"max_depth": "3"})
                 mlflow.finalize_logged_model(model.model_id, "READY")

@@ -1,10 +1,15 @@
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
+import { AccountPage } from './pages/admin/AccountPage';
+import { AdminPage } from './pages/admin/AdminPage';
 import { ComparePage } from './pages/compare/ComparePage';
 import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
 import { LoggedModelPage } from './pages/models/LoggedModelPage';
 import { RegisteredModelPage } from './pages/models/RegisteredModelPage';
 import { RunPage } from './pages/run/RunPage';
 import { RunsPage } from './pages/runs/RunsPage';
+import { probe, useSession } from './pages/signin/session';
+import { SignInPage } from './pages/signin/SignInPage';
+import { UserMenu } from './pages/signin/UserMenu';
 import { hrefOf, paths, routeOf, type Route } from './routing/route';
 import { useLocation } from './routing/useLocation';
 
@@ -40,11 +45,32 @@ function Page({ route }: { route: Route }): ReactNode {
       return <LoggedModelPage key={route.modelId} experimentId={route.experimentId} modelId={route.modelId} />;
     case 'registered-model':
       return <RegisteredModelPage key={route.name} name={route.name} version={route.version} />;
+    case 'registered-models':
+      return <NotFound path="/models" />;
+    case 'admin':
+      return <AdminPage />;
+    case 'account':
+      return <AccountPage />;
     case 'compare':
       return <ComparePage runIds={route.runIds} />;
     case 'not-found':
       return <NotFound path={route.path} />;
   }
+}
+
+let probed = false;
+
+/** Signed out (auth on): the sign-in page at any address, which opens once signed in. */
+function Gate({ children }: { children: ReactNode }): ReactNode {
+  const session = useSession();
+  useEffect(() => {
+    if (probed) return;
+    probed = true;
+    void probe();
+  }, []);
+  if (session.state === 'checking') return <p className="muted">Loading…</p>;
+  if (session.state === 'signed-out') return <SignInPage notice={session.notice} />;
+  return children;
 }
 
 export function App(): ReactNode {
@@ -56,9 +82,15 @@ export function App(): ReactNode {
           runstash
         </a>
         <a href={hrefOf(paths.experiments())}>Experiments</a>
+        <a href={hrefOf(paths.registeredModels())} data-testid="nav-models">
+          Models
+        </a>
+        <UserMenu />
       </header>
       <main>
-        <Page route={routeOf(location)} />
+        <Gate>
+          <Page route={routeOf(location)} />
+        </Gate>
       </main>
     </>
   );

@@ -28,7 +28,7 @@ export function queryString(query: Query): string {
   return text ? `?${text}` : '';
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+export async function errorFrom(response: Response): Promise<ApiError> {
   const text = await response.text();
   try {
     const body = JSON.parse(text) as { error_code?: string; message?: string; detail?: string };
@@ -40,8 +40,33 @@ async function errorFrom(response: Response): Promise<ApiError> {
   }
 }
 
+// The signed-in session's `Authorization` header (api/auth.ts sets it). While the UI holds its own
+// credential, requests omit the browser's: a 401 then reaches the sign-in page instead of the
+// browser's basic-auth prompt. Without one (auth off, or an SSO proxy's cookie) they keep them.
+let authorization: string | undefined;
+let onUnauthorized: (() => void) | undefined;
+
+export function setAuthorization(header: string | undefined, unauthorized?: () => void): void {
+  authorization = header;
+  onUnauthorized = unauthorized;
+}
+
+export function hasAuthorization(): boolean {
+  return authorization !== undefined;
+}
+
+export function authorizedFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  if (authorization === undefined) return fetch(url, { ...init, credentials: 'same-origin' });
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', authorization);
+  return fetch(url, { ...init, headers, credentials: 'omit' }).then((response) => {
+    if (response.status === 401) onUnauthorized?.();
+    return response;
+  });
+}
+
 async function send<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(url, { ...init, signal, credentials: 'same-origin' });
+  const response = await authorizedFetch(url, { ...init, signal });
   if (!response.ok) throw await errorFrom(response);
   const text = await response.text();
   return (text ? JSON.parse(text) : {}) as T;
@@ -61,6 +86,16 @@ export function apiPost<T>(path: string, body: unknown, signal?: AbortSignal): P
   );
 }
 
+/** Any method on any API version: `path` is relative to the page, e.g. `ajax-api/3.0/mlflow/...`. */
+export function apiRequest<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.headers = { 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  return send<T>(path, init, signal);
+}
+
 export function artifactUrl(runId: string, path: string): string {
   return `get-artifact${queryString({ run_id: runId, path })}`;
 }
@@ -69,15 +104,20 @@ export function loggedModelArtifactUrl(modelId: string, path: string): string {
   return `${API}logged-models/${encodeURIComponent(modelId)}/artifacts/files${queryString({ artifact_file_path: path })}`;
 }
 
-/** Reads at most `maxBytes` of a download, cancelling it after that. */
+/**
+ * Reads at most `maxBytes` of a download, cancelling it after that. `headers` (a Range) are sent
+ * as given; the answer's status and headers come back with the bytes.
+ */
 export async function fetchBytes(
   url: string,
   maxBytes: number,
   signal?: AbortSignal,
-): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const response = await fetch(url, { signal, credentials: 'same-origin' });
+  headers?: Record<string, string>,
+): Promise<{ bytes: Uint8Array; truncated: boolean; status?: number; headers?: Headers }> {
+  const response = await authorizedFetch(url, { signal, headers });
   if (!response.ok) throw await errorFrom(response);
-  if (!response.body) return { bytes: new Uint8Array(await response.arrayBuffer()), truncated: false };
+  const { status } = response;
+  if (!response.body) return { bytes: new Uint8Array(await response.arrayBuffer()), truncated: false, status, headers: response.headers };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -98,5 +138,5 @@ export async function fetchBytes(
     bytes.set(part, offset);
     offset += part.length;
   }
-  return { bytes, truncated: size > maxBytes };
+  return { bytes, truncated: size > maxBytes, status, headers: response.headers };
 }

@@ -2,7 +2,8 @@ import { useMemo, type ReactNode } from 'react';
 import { ErrorBox } from '../components/ErrorBox';
 import { MetricChart } from './MetricChart';
 import { alignSeries, type ChartOptions } from './series';
-import { useHistories } from './useHistories';
+import { pointsForWidth, useHistories } from './useHistories';
+import { useWidth } from './useWidth';
 
 const NONE: readonly string[] = [];
 
@@ -18,8 +19,20 @@ interface Props {
 }
 
 /** Fetches one metric for some runs and draws it. */
-export function ChartPanel({ metricKey, runIds, labels, options, live, height }: Props): ReactNode {
-  const { data, error } = useHistories(runIds, metricKey, live ? runIds : NONE);
+export function ChartPanel(props: Props): ReactNode {
+  const [box, width] = useWidth<HTMLDivElement>();
+  return (
+    <div ref={box} className="metric-card">
+      <PanelBody {...props} maxResults={width === undefined ? undefined : pointsForWidth(width - AXIS_WIDTH)} />
+    </div>
+  );
+}
+
+/** Room taken by uPlot's y axis: the plot itself is this much narrower than the panel. */
+export const AXIS_WIDTH = 60;
+
+function PanelBody({ metricKey, runIds, labels, options, live, height, maxResults }: Props & { maxResults: number | undefined }): ReactNode {
+  const { data, error } = useHistories(runIds, metricKey, live ? runIds : NONE, maxResults);
   const aligned = useMemo(() => (data ? alignSeries(data, options) : undefined), [data, options]);
   if (error) return <ErrorBox error={error} />;
   if (!aligned) return <div className="chart-placeholder">Loading {metricKey}…</div>;

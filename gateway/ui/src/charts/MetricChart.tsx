@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, type ReactNode } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatNumber } from '../util/format';
+import { nearestPresent, presentIndices, throttledMove } from './hover';
 import { colorOf, type Aligned, type XAxis } from './series';
 
 /** How one y column is drawn; a band edge is a thin, faint line whose area is filled. */
@@ -33,7 +34,10 @@ function formatValue(_: uPlot, value: number | null): string {
   return value === null || value === undefined ? '—' : formatNumber(value);
 }
 
-function optionsOf(props: Props, width: number, onDrawn: () => void): uPlot.Options {
+/** Above this many series the per-series hover markers (one DOM node each) are left out. */
+const MARKED_SERIES = 20;
+
+function optionsOf(props: Props, width: number, onDrawn: () => void, present: { current: Int32Array[] }): uPlot.Options {
   const styles: readonly SeriesStyle[] = props.styles ?? props.labels.map((label, i) => ({ label, color: colorOf(i) }));
   return {
     width,
@@ -58,6 +62,10 @@ function optionsOf(props: Props, width: number, onDrawn: () => void): uPlot.Opti
     legend: { show: styles.length <= 30 },
     cursor: {
       drag: { x: true, y: false },
+      bind: { mousemove: throttledMove },
+      // uPlot's own lookup scans outwards over gaps; this one is a binary search per series.
+      dataIdx: (_u, seriesIdx, closestIdx) => (seriesIdx === 0 ? closestIdx : nearestPresent(present.current[seriesIdx] ?? new Int32Array(0), closestIdx)),
+      ...(styles.length > MARKED_SERIES ? { points: { show: false } } : {}),
       ...(props.syncKey ? { sync: { key: props.syncKey, setSeries: false } } : {}),
     },
     hooks: { draw: [onDrawn] },
@@ -71,6 +79,8 @@ export function MetricChart(props: Props): ReactNode {
   const { data, labels, xAxis, logScale, title, height, styles, bands, syncKey } = props;
   const structure = JSON.stringify([labels, xAxis, logScale, title, height, styles, bands, syncKey]);
   const latest = useRef(props);
+  const present = useRef<Int32Array[]>([]);
+  const drawnData = useRef<Aligned | undefined>(undefined);
   useLayoutEffect(() => {
     latest.current = props;
   });
@@ -82,7 +92,9 @@ export function MetricChart(props: Props): ReactNode {
       element.dataset.drawn = String(Number(element.dataset.drawn ?? '0') + 1);
       performance.mark(`runstash:chart-drawn:${latest.current.title}`);
     };
-    const plot = new uPlot(optionsOf(latest.current, element.clientWidth || 600, onDrawn), latest.current.data, element);
+    present.current = presentIndices(latest.current.data);
+    drawnData.current = latest.current.data;
+    const plot = new uPlot(optionsOf(latest.current, element.clientWidth || 600, onDrawn, present), latest.current.data, element);
     chart.current = plot;
     const observer = new ResizeObserver(() => {
       if (element.clientWidth > 0 && element.clientWidth !== plot.width) {
@@ -98,7 +110,11 @@ export function MetricChart(props: Props): ReactNode {
   }, [structure]);
 
   useEffect(() => {
-    chart.current?.setData(data);
+    // A new chart was just built with these data: drawing them again would be wasted.
+    if (!chart.current || drawnData.current === data) return;
+    drawnData.current = data;
+    present.current = presentIndices(data);
+    chart.current.setData(data);
   }, [data]);
 
   return <div className="metric-chart" ref={host} data-testid="metric-chart" data-title={title} data-points={data[0].length} />;

@@ -44,25 +44,93 @@ export function smooth(values: readonly (number | null)[], weight: number): (num
   });
 }
 
-/** One shared x column (the union of every run's x values) and one y column per run. */
-export function alignSeries(series: readonly RunSeries[], options: ChartOptions): Aligned {
-  const perRun = series.map(({ points }) => {
-    const sorted = [...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
-    const origin = sorted.reduce((min, p) => Math.min(min, p.timestamp), Infinity);
-    const byX = new Map<number, number>();
-    for (const point of sorted) byX.set(xOf(point, options.xAxis, origin), toNumber(point.value));
-    return byX;
-  });
-  const xs = new Set<number>();
-  for (const byX of perRun) for (const x of byX.keys()) xs.add(x);
-  const x = Float64Array.from(xs).sort();
-  const columns = perRun.map((byX) => {
-    const ys: (number | null)[] = new Array<number | null>(x.length);
-    for (let i = 0; i < x.length; i += 1) {
-      const y = byX.get(x[i] as number);
-      ys[i] = y === undefined || !Number.isFinite(y) || (options.logScale && y <= 0) ? null : y;
+interface RunColumns {
+  /** Ascending, without repeats. */
+  xs: Float64Array;
+  /** NaN where a value cannot be drawn (NaN, infinite, or not positive on a log scale). */
+  ys: Float64Array;
+}
+
+/** One run's points as ascending x and y columns; of points sharing an x the last logged wins. */
+function runColumns(points: readonly Metric[], options: ChartOptions): RunColumns {
+  const n = points.length;
+  let origin = Infinity;
+  for (const p of points) origin = Math.min(origin, p.timestamp);
+  // The server answers in (step, timestamp) order; sorting is only needed for other input.
+  let order = points;
+  for (let i = 1; i < n; i += 1) {
+    const a = points[i - 1] as Metric;
+    const b = points[i] as Metric;
+    if (a.step > b.step || (a.step === b.step && a.timestamp > b.timestamp)) {
+      order = [...points].sort((p, q) => p.step - q.step || p.timestamp - q.timestamp);
+      break;
     }
-    return smoothPresent(ys, options.smoothing);
+  }
+  const rawX = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) rawX[i] = xOf(order[i] as Metric, options.xAxis, origin);
+  let index: Uint32Array | undefined;
+  for (let i = 1; i < n; i += 1) {
+    if ((rawX[i - 1] as number) > (rawX[i] as number)) {
+      // Time can go backwards across steps; a stable sort keeps the later point of a tie last.
+      index = Uint32Array.from(Array.from({ length: n }, (_, k) => k).sort((p, q) => (rawX[p] as number) - (rawX[q] as number) || p - q));
+      break;
+    }
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let k = 0; k < n; k += 1) {
+    const i = index ? (index[k] as number) : k;
+    const x = rawX[i] as number;
+    const v = toNumber((order[i] as Metric).value);
+    const y = !Number.isFinite(v) || (options.logScale && v <= 0) ? Number.NaN : v;
+    if (xs.length > 0 && xs[xs.length - 1] === x) ys[ys.length - 1] = y;
+    else {
+      xs.push(x);
+      ys.push(y);
+    }
+  }
+  return { xs: Float64Array.from(xs), ys: Float64Array.from(ys) };
+}
+
+function sameColumn(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The sorted union of every run's x values (runs sampled at the same x share one column). */
+function unionX(runs: readonly RunColumns[]): Float64Array {
+  const first = runs[0]?.xs ?? new Float64Array(0);
+  if (runs.every((r) => sameColumn(r.xs, first))) return first;
+  const all = new Float64Array(runs.reduce((n, r) => n + r.xs.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    all.set(r.xs, at);
+    at += r.xs.length;
+  }
+  all.sort();
+  let unique = 0;
+  for (let i = 0; i < all.length; i += 1) if (i === 0 || all[i] !== all[unique - 1]) all[unique++] = all[i] as number;
+  return all.slice(0, unique);
+}
+
+/**
+ * One shared x column (the union of every run's x values) and one y column per run, null where
+ * a run has no point; smoothing runs over each run's own points. Linear in the points (after a
+ * sort of the union when runs were sampled at different x).
+ */
+export function alignSeries(series: readonly RunSeries[], options: ChartOptions): Aligned {
+  const runs = series.map(({ points }) => runColumns(points, options));
+  const x = unionX(runs);
+  const columns = runs.map(({ xs, ys }) => {
+    const out = new Array<number | null>(x.length).fill(null);
+    let j = 0;
+    for (let i = 0; i < xs.length; i += 1) {
+      while (x[j] !== xs[i]) j += 1;
+      const y = ys[i] as number;
+      out[j] = Number.isNaN(y) ? null : y;
+    }
+    return smoothPresent(out, options.smoothing);
   });
   return [Array.from(x), ...columns];
 }

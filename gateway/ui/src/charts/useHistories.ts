@@ -5,32 +5,49 @@ import { groupByRun, type RunSeries } from './series';
 
 /** The server caps a bulk-interval call at 100 runs and 2500 sampled points per run. */
 const MAX_RUNS_PER_CALL = 100;
-const POINTS_PER_RUN = 2500;
-/** Runs are spread over a few parallel calls, which the server answers concurrently. */
-const PARALLEL_CALLS = 4;
+export const MAX_POINTS_PER_RUN = 2500;
+const MIN_POINTS_PER_RUN = 50;
+/** Width steps for max_results, so a resize by a few pixels does not fetch again. */
+const WIDTH_STEP = 100;
 export const POLL_MS = 5000;
 
+/**
+ * Points per run worth fetching for a plot `width` CSS pixels wide: about one per pixel (the
+ * server's sample keeps the first and last point), rounded up to a WIDTH_STEP.
+ */
+export function pointsForWidth(width: number): number {
+  const stepped = Math.ceil(Math.max(width, 1) / WIDTH_STEP) * WIDTH_STEP;
+  return Math.min(MAX_POINTS_PER_RUN, Math.max(MIN_POINTS_PER_RUN, stepped));
+}
+
+/** One bulk-interval call for every run (the server's 100-run cap splits larger sets). */
 async function loadHistories(
   runIds: readonly string[],
   metricKey: string,
+  maxResults: number,
   signal: AbortSignal,
 ): Promise<RunSeries[]> {
-  const size = Math.min(MAX_RUNS_PER_CALL, Math.max(1, Math.ceil(runIds.length / PARALLEL_CALLS)));
   const chunks: string[][] = [];
-  for (let i = 0; i < runIds.length; i += size) chunks.push(runIds.slice(i, i + size));
-  const answers = await Promise.all(
-    chunks.map((chunk) => getHistoryBulkInterval(chunk, metricKey, POINTS_PER_RUN, signal)),
-  );
+  for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_CALL) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_CALL));
+  const answers = await Promise.all(chunks.map((chunk) => getHistoryBulkInterval(chunk, metricKey, maxResults, signal)));
   return groupByRun(answers.flat(), runIds);
 }
+
+const NEVER = new Promise<never>(() => undefined);
 
 /**
  * Metric histories of several runs. While `liveRunIds` (the RUNNING ones) is not empty, only
  * those runs are fetched again every POLL_MS and merged in; finished runs are not re-read.
  */
-export function useHistories(runIds: readonly string[], metricKey: string, liveRunIds: readonly string[]): AsyncState<RunSeries[]> {
-  const key = JSON.stringify([runIds, metricKey]);
-  const state = useAsync(key, (signal) => loadHistories(runIds, metricKey, signal));
+export function useHistories(
+  runIds: readonly string[],
+  metricKey: string,
+  liveRunIds: readonly string[],
+  /** Points per run (see pointsForWidth); undefined: not yet known, nothing is fetched. */
+  maxResults: number | undefined,
+): AsyncState<RunSeries[]> {
+  const key = JSON.stringify([runIds, metricKey, maxResults]);
+  const state = useAsync(key, (signal) => (maxResults === undefined ? NEVER : loadHistories(runIds, metricKey, maxResults, signal)));
   const [fresh, setFresh] = useState<{ key: string; series: Map<string, RunSeries> } | undefined>(undefined);
   const liveKey = liveRunIds.join(',');
   const [tick, setTick] = useState(0);
@@ -38,10 +55,10 @@ export function useHistories(runIds: readonly string[], metricKey: string, liveR
   const next = useCallback(() => setTick((t) => t + 1), []);
   usePoll(next, liveKey ? POLL_MS : undefined);
   useEffect(() => {
-    if (tick === 0 || !liveKey) return undefined;
+    if (tick === 0 || !liveKey || maxResults === undefined) return undefined;
     const controller = new AbortController();
     const ids = liveKey.split(',');
-    loadHistories(ids, metricKey, controller.signal).then(
+    loadHistories(ids, metricKey, maxResults, controller.signal).then(
       (series) => {
         if (controller.signal.aborted) return;
         setFresh((f) => {
@@ -53,7 +70,7 @@ export function useHistories(runIds: readonly string[], metricKey: string, liveR
       () => undefined,
     );
     return () => controller.abort();
-  }, [tick, liveKey, metricKey, key]);
+  }, [tick, liveKey, metricKey, key, maxResults]);
   const { data } = state;
   const merged = useMemo(
     () => (data && fresh?.key === key ? data.map((s) => fresh.series.get(s.runId) ?? s) : data),

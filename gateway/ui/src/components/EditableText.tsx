@@ -6,14 +6,17 @@ interface Props {
   multiline?: boolean;
   label: string;
   children: ReactNode;
+  /** Shows `children` without the Edit button (the user may not change it). */
+  readOnly?: boolean;
 }
 
 /** Shows `children`; an Edit button swaps in an input that saves through `onSave`. */
-export function EditableText({ value, onSave, multiline, label, children }: Props): ReactNode {
+export function EditableText({ value, onSave, multiline, label, children, readOnly }: Props): ReactNode {
   const [draft, setDraft] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [saving, setSaving] = useState(false);
 
+  if (readOnly) return <span className="editable">{children}</span>;
   if (draft === undefined) {
     return (
       <span className="editable">

@@ -4,10 +4,12 @@ interface Props {
   /** Reserved height until the content mounts, so the page does not jump. */
   height: number;
   children: ReactNode;
+  /** How far outside the viewport it already mounts (IntersectionObserver rootMargin). */
+  margin?: string;
 }
 
 /** Mounts its children once they scroll near the viewport (then keeps them mounted). */
-export function WhenVisible({ height, children }: Props): ReactNode {
+export function WhenVisible({ height, children, margin = '200px' }: Props): ReactNode {
   const box = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
   useEffect(() => {
@@ -17,11 +19,11 @@ export function WhenVisible({ height, children }: Props): ReactNode {
       (entries) => {
         if (entries.some((e) => e.isIntersecting)) setVisible(true);
       },
-      { rootMargin: '200px' },
+      { rootMargin: margin },
     );
     observer.observe(element);
     return () => observer.disconnect();
-  }, [visible]);
+  }, [visible, margin]);
   if (visible) return children;
   return <div ref={box} className="chart-placeholder" style={{ height }} />;
 }

@@ -7,6 +7,9 @@ export type Route =
   | { page: 'run'; experimentId: string; runId: string; tab?: string; artifactPath?: string }
   | { page: 'logged-model'; experimentId: string; modelId: string }
   | { page: 'registered-model'; name: string; version?: string }
+  | { page: 'registered-models' }
+  | { page: 'admin' }
+  | { page: 'account' }
   | { page: 'compare'; runIds: string[] }
   | { page: 'not-found'; path: string };
 
@@ -53,6 +56,9 @@ export function routeOf(location: Location): Route {
   if (parts[0] === 'experiments' && parts.length >= 4 && parts[2] === 'models' && parts[1] && parts[3]) {
     return { page: 'logged-model', experimentId: parts[1], modelId: parts[3] };
   }
+  if (parts.length === 1 && parts[0] === 'models') return { page: 'registered-models' };
+  if (parts.length === 1 && parts[0] === 'admin') return { page: 'admin' };
+  if (parts.length === 1 && parts[0] === 'account') return { page: 'account' };
   if (parts[0] === 'models' && parts[1]) {
     return { page: 'registered-model', name: parts[1], version: parts[2] === 'versions' ? parts[3] : undefined };
   }
@@ -74,6 +80,11 @@ export const paths = {
   loggedModel: (experimentId: string, modelId: string): string =>
     `/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}`,
   registeredModel: (name: string): string => `/models/${encodeURIComponent(name)}`,
+  registeredModels: (): string => '/models',
+  modelVersion: (name: string, version: string): string =>
+    `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+  admin: (): string => '/admin',
+  account: (): string => '/account',
   compare: (): string => '/compare',
 };
 

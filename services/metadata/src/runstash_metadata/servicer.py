@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from runstash_metadata import validation as v
 from runstash_metadata.import_rpcs import ImportRpcs
 from runstash_metadata.present_empty import present_empty_fields
+from runstash_metadata.servicer_logged_models import LoggedModelRpcs, pairs
 from runstash_metadata.settings import MetadataSettings
 from runstash_metadata.store import (
     experiments,
     history,
     inputs,
-    logged_models,
     metrics,
     runs,
     sampled_history,
@@ -37,14 +37,9 @@ from runstash_metadata.store.single_writes import SingleWrites
 from runstash_metadata.store.stats import StatsRefresher
 
 DEFAULT_BULK_INTERVAL_RESULTS = 2500
-DEFAULT_LOGGED_MODELS_RESULTS = 50
 
 
-def _pairs(items: Any) -> list[tuple[str, str]]:
-    return [(item.key, item.value) for item in items]
-
-
-class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
+class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceServicer):
     """Implements every RPC of ``runstash.metadata.MetadataService`` over one tracking database.
 
     Owns what it starts: the group-commit writer, the statistics refresher and (when built by
@@ -94,7 +89,7 @@ class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
                 request.name,
                 artifact_root=self.settings.default_artifact_root,
                 artifact_location=request.artifact_location or None,
-                tags=_pairs(request.tags),
+                tags=pairs(request.tags),
             )
         return pb.CreateExperiment.Response(experiment_id=experiment_id)
 
@@ -181,7 +176,7 @@ class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
                 user_id=request.user_id,
                 start_time=request.start_time,
                 run_name=request.run_name or None,
-                tags=_pairs(request.tags),
+                tags=pairs(request.tags),
             )
         self._stats.wrote()
         return pb.CreateRun.Response(run=run)
@@ -246,18 +241,12 @@ class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
 
     def LogParam(self, request: pb.LogParam, context: Any) -> pb.LogParam.Response:
         v.check_log_param(request, self.settings.validation)
-        self._single.log_param(
-            v.run_id_of(request), request.key, v.truncate_param_value(request.value, self.settings.validation)
-        )
+        self._single.log_param(v.run_id_of(request), request.key, request.value)
         return pb.LogParam.Response()
 
     def SetTag(self, request: pb.SetTag, context: Any) -> pb.SetTag.Response:
         v.check_set_tag(request, self.settings.validation)
-        self._single.set_tag(
-            v.run_id_of(request),
-            request.key,
-            v.truncate_tag_value(request.value, settings=self.settings.validation),
-        )
+        self._single.set_tag(v.run_id_of(request), request.key, request.value)
         return pb.SetTag.Response()
 
     def DeleteTag(self, request: pb.DeleteTag, context: Any) -> pb.DeleteTag.Response:
@@ -268,15 +257,7 @@ class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
 
     def LogBatch(self, request: pb.LogBatch, context: Any) -> pb.LogBatch.Response:
         v.check_log_batch(request, self.settings.validation)
-        self._log_batch(
-            request.run_id,
-            request.metrics,
-            [(p.key, v.truncate_param_value(p.value, self.settings.validation)) for p in request.params],
-            [
-                (t.key, v.truncate_tag_value(t.value, f"tags[{i}].value", self.settings.validation))
-                for i, t in enumerate(request.tags)
-            ],
-        )
+        self._log_batch(request.run_id, request.metrics, pairs(request.params), pairs(request.tags))
         return pb.LogBatch.Response()
 
     def LogModel(self, request: pb.LogModel, context: Any) -> pb.LogModel.Response:
@@ -355,6 +336,7 @@ class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
         with self.db.reader() as conn:
             sampled_history.bulk_interval(
                 conn,
+                self.db.q,
                 list(request.run_ids),
                 request.metric_key,
                 request.max_results if request.HasField("max_results") else DEFAULT_BULK_INTERVAL_RESULTS,
@@ -373,83 +355,3 @@ class MetadataServicer(ImportRpcs, metadata_pb2_grpc.MetadataServiceServicer):
                 conn, list(request.run_id), request.metric_key, v.history_bulk_max_results(request)
             )
         return pb.GetMetricHistoryBulk.Response(metrics=points)
-
-    # ------------------------------------------------------------------ logged models
-
-    def CreateLoggedModel(self, request: pb.CreateLoggedModel, context: Any) -> pb.CreateLoggedModel.Response:
-        v.check_create_logged_model(request)
-        with self.db.transaction() as conn:
-            model = logged_models.create_logged_model(
-                conn,
-                self.db.q,
-                v.parse_experiment_id(request.experiment_id),
-                name=request.name or None,
-                model_type=request.model_type,
-                source_run_id=request.source_run_id,
-                params=_pairs(request.params),
-                tags=_pairs(request.tags),
-            )
-        return pb.CreateLoggedModel.Response(model=model)
-
-    def GetLoggedModel(self, request: pb.GetLoggedModel, context: Any) -> pb.GetLoggedModel.Response:
-        v.check_get_logged_model(request)
-        with self.db.reader() as conn:
-            model = logged_models.get_logged_model(
-                conn, request.model_id, allow_deleted=request.allow_deleted
-            )
-        return pb.GetLoggedModel.Response(model=model)
-
-    def FinalizeLoggedModel(
-        self, request: pb.FinalizeLoggedModel, context: Any
-    ) -> pb.FinalizeLoggedModel.Response:
-        v.check_finalize_logged_model(request)
-        with self.db.transaction() as conn:
-            model = logged_models.finalize_logged_model(conn, request.model_id, request.status)
-        return pb.FinalizeLoggedModel.Response(model=model)
-
-    def DeleteLoggedModel(self, request: pb.DeleteLoggedModel, context: Any) -> pb.DeleteLoggedModel.Response:
-        v.check_delete_logged_model(request)
-        with self.db.transaction() as conn:
-            logged_models.delete_logged_model(conn, request.model_id)
-        return pb.DeleteLoggedModel.Response()
-
-    def SearchLoggedModels(
-        self, request: pb.SearchLoggedModels, context: Any
-    ) -> pb.SearchLoggedModels.Response:
-        v.check_search_logged_models(request, present_empty_fields(context))
-        with self.db.reader() as conn:
-            models, token = logged_models.search_logged_models(
-                conn,
-                v.parse_experiment_ids(request.experiment_ids),
-                filter_string=request.filter,
-                datasets=list(request.datasets),
-                max_results=request.max_results or DEFAULT_LOGGED_MODELS_RESULTS,
-                order_by=list(request.order_by),
-                page_token=request.page_token or None,
-            )
-        return pb.SearchLoggedModels.Response(models=models, next_page_token=token)
-
-    def SetLoggedModelTags(
-        self, request: pb.SetLoggedModelTags, context: Any
-    ) -> pb.SetLoggedModelTags.Response:
-        v.check_set_logged_model_tags(request)
-        with self.db.transaction() as conn:
-            logged_models.set_logged_model_tags(conn, self.db.q, request.model_id, _pairs(request.tags))
-        # MLflow 3.18 leaves the optional `model` field of this response empty.
-        return pb.SetLoggedModelTags.Response()
-
-    def DeleteLoggedModelTag(
-        self, request: pb.DeleteLoggedModelTag, context: Any
-    ) -> pb.DeleteLoggedModelTag.Response:
-        v.check_delete_logged_model_tag(request)
-        with self.db.transaction() as conn:
-            logged_models.delete_logged_model_tag(conn, request.model_id, request.tag_key)
-        return pb.DeleteLoggedModelTag.Response()
-
-    def LogLoggedModelParams(
-        self, request: pb.LogLoggedModelParams, context: Any
-    ) -> pb.LogLoggedModelParams.Response:
-        v.check_log_logged_model_params(request)
-        with self.db.transaction() as conn:
-            logged_models.log_logged_model_params(conn, self.db.q, request.model_id, _pairs(request.params))
-        return pb.LogLoggedModelParams.Response()

@@ -37,7 +37,9 @@ from runstash_protos import metadata_pb2 as pb
 from runstash_metadata.validation_common import (
     MAX_DOUBLE,
     check_entity_key,
+    check_param_value_length,
     check_run_id_format,
+    check_tag_value_length,
     invalid_value_message,
     is_missing,
     missing_value_message,
@@ -47,8 +49,6 @@ from runstash_metadata.validation_common import (
     require,
     require_run_id,
     run_id_of,
-    truncate_param_value,
-    truncate_tag_value,
     truncation_enabled,
     type_error_message,
 )
@@ -203,6 +203,7 @@ __all__ = [
     "check_logged_model_name",
     "check_metric",
     "check_param",
+    "check_param_value_length",
     "check_request",
     "check_restore_experiment",
     "check_restore_run",
@@ -215,6 +216,7 @@ __all__ = [
     "check_set_experiment_tag",
     "check_set_logged_model_tags",
     "check_set_tag",
+    "check_tag_value_length",
     "check_update_experiment",
     "check_update_run",
     "experiment_ids_required_message",
@@ -229,8 +231,6 @@ __all__ = [
     "require",
     "require_run_id",
     "run_id_of",
-    "truncate_param_value",
-    "truncate_tag_value",
     "truncation_enabled",
     "type_error_message",
 ]

@@ -22,12 +22,13 @@ from google.protobuf.message import Message
 from runstash_protos.errors import ErrorCode, RunstashError
 
 from runstash_metadata.settings import ValidationSettings
+from runstash_metadata.store.values import PARAM_VALUE_MAX, TAG_VALUE_MAX
 
 API_DOCS_HINT = " See the API docs for more information about request parameters."
 
 MAX_ENTITY_KEY_LENGTH = 250
-MAX_PARAM_VALUE_LENGTH = 6000
-MAX_TAG_VALUE_LENGTH = 8000
+MAX_PARAM_VALUE_LENGTH = PARAM_VALUE_MAX
+MAX_TAG_VALUE_LENGTH = TAG_VALUE_MAX
 MAX_DOUBLE = 1.7976931348623157e308
 
 
@@ -211,25 +212,25 @@ def truncation_enabled(settings: ValidationSettings | None = None) -> bool:
     return (settings or ValidationSettings.from_env()).truncate_long_values
 
 
-def _truncate(name: str, limit: int, value: str, settings: ValidationSettings | None) -> str:
-    if len(value) <= limit:
-        return value
-    if truncation_enabled(settings):
-        return value[:limit]
-    raise invalid(exceeds_max_length_message(name, limit))
+def _check_value_length(name: str, limit: int, value: str, settings: ValidationSettings | None) -> None:
+    # The store cuts a longer value to the limit (MLflow's truncation); with truncation off it is
+    # rejected here instead, before anything is written.
+    if len(value) > limit and not truncation_enabled(settings):
+        raise invalid(exceeds_max_length_message(name, limit))
 
 
-def truncate_param_value(value: str, settings: ValidationSettings | None = None) -> str:
-    """A param value as stored: cut to 6000 characters, or rejected if truncation is disabled."""
-    return _truncate("Param value", MAX_PARAM_VALUE_LENGTH, value, settings)
+def check_param_value_length(value: str, settings: ValidationSettings | None = None) -> None:
+    """A param value over 6000 characters is stored cut to 6000, or rejected if truncation is disabled."""
+    _check_value_length("Param value", MAX_PARAM_VALUE_LENGTH, value, settings)
 
 
-def truncate_tag_value(value: str, path: str = "value", settings: ValidationSettings | None = None) -> str:
-    """A run-tag value as stored: cut to 8000 characters, or rejected if truncation is disabled.
-
-    ``path`` is ``value`` for set-tag and ``tags[i].value`` for a batch item.
+def check_tag_value_length(
+    value: str, path: str = "value", settings: ValidationSettings | None = None
+) -> None:
+    """A run-tag value over 8000 characters is stored cut to 8000, or rejected if truncation is
+    disabled. ``path`` is ``value`` for set-tag and ``tags[i].value`` for a batch item.
     """
-    return _truncate(path, MAX_TAG_VALUE_LENGTH, value, settings)
+    _check_value_length(path, MAX_TAG_VALUE_LENGTH, value, settings)
 
 
 # ---------------------------------------------------------------- metric values

@@ -2,9 +2,9 @@
 log-batch, inputs/outputs, the legacy log-model and the metric-history reads.
 
 Checks never modify the request. Values that MLflow silently truncates (param values over 6000,
-run-tag values over 8000 characters) pass here when truncation is on; the store stores
-``truncate_param_value(v)`` / ``truncate_tag_value(v)``. With ``MLFLOW_TRUNCATE_LONG_VALUES=false``
-they are rejected here, before anything is written.
+run-tag values over 8000 characters) pass here when truncation is on, and the store cuts them
+(the one place they are cut). With ``MLFLOW_TRUNCATE_LONG_VALUES=false`` they are rejected here,
+before anything is written.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
 
 from runstash_metadata.settings import ValidationSettings
+from runstash_metadata.store.values import RUN_NAME_TAG
 from runstash_metadata.validation_common import (
     API_DOCS_HINT,
     MAX_ENTITY_KEY_LENGTH,
@@ -24,7 +25,9 @@ from runstash_metadata.validation_common import (
     MAX_TAG_VALUE_LENGTH,
     check_entity_key,
     check_max_length,
+    check_param_value_length,
     check_run_id_format,
+    check_tag_value_length,
     entity_key_problem,
     invalid,
     invalid_value_message,
@@ -35,8 +38,6 @@ from runstash_metadata.validation_common import (
     parse_experiment_ids,
     require,
     require_run_id,
-    truncate_param_value,
-    truncate_tag_value,
     type_error_message,
 )
 
@@ -56,7 +57,6 @@ MAX_DATASET_SCHEMA_LENGTH = 1048575
 MAX_DATASET_PROFILE_LENGTH = 16777215
 MAX_INPUT_TAG_KEY_LENGTH = 255
 MAX_INPUT_TAG_VALUE_LENGTH = 500
-RUN_NAME_TAG = "mlflow.runName"
 LOG_MODEL_REQUIRED_FIELDS = frozenset({"artifact_path", "flavors", "utc_time_created", "run_id"})
 
 
@@ -88,14 +88,14 @@ def check_metric(key: str, value: float, timestamp: int, prefix: str = "") -> No
 def check_param(key: str, value: str, prefix: str = "", settings: ValidationSettings | None = None) -> None:
     check_entity_key(key, _item_path(prefix, "key"))
     check_max_length("Param key", MAX_ENTITY_KEY_LENGTH, key)
-    truncate_param_value(value, settings)
+    check_param_value_length(value, settings)
 
 
 def check_run_tag(key: str, value: str, prefix: str = "", settings: ValidationSettings | None = None) -> None:
     key_path = _item_path(prefix, "key")
     check_entity_key(key, key_path)
     check_max_length(key_path, MAX_ENTITY_KEY_LENGTH, key)
-    truncate_tag_value(value, _item_path(prefix, "value"), settings)
+    check_tag_value_length(value, _item_path(prefix, "value"), settings)
 
 
 # ---------------------------------------------------------------- runs

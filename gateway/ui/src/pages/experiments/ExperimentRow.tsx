@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { deleteExperiment, renameExperiment, restoreExperiment } from '../../api/endpoints';
+import { rankOf, type Level } from '../../api/auth';
 import type { Experiment } from '../../api/types';
 import { EditableText } from '../../components/EditableText';
 import { hrefOf, paths } from '../../routing/route';
@@ -11,11 +12,14 @@ interface Props {
   onToggle: () => void;
   onChanged: () => void;
   onError: (error: Error) => void;
+  /** The user's level on this experiment: rename needs EDIT, delete and restore MANAGE. */
+  level?: Level;
 }
 
-export function ExperimentRow({ experiment, selected, onToggle, onChanged, onError }: Props): ReactNode {
+export function ExperimentRow({ experiment, selected, onToggle, onChanged, onError, level }: Props): ReactNode {
   const id = experiment.experiment_id;
   const active = experiment.lifecycle_stage === 'active';
+  const rank = level ? rankOf(level) : -1;
   const act = (action: () => Promise<void>): void => {
     action().then(onChanged, (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))));
   };
@@ -28,6 +32,7 @@ export function ExperimentRow({ experiment, selected, onToggle, onChanged, onErr
         <EditableText
           value={experiment.name}
           label="Experiment name"
+          readOnly={rank < rankOf('EDIT')}
           onSave={async (name) => {
             await renameExperiment(id, name);
             onChanged();
@@ -40,7 +45,7 @@ export function ExperimentRow({ experiment, selected, onToggle, onChanged, onErr
       <td>{formatTime(experiment.creation_time)}</td>
       <td>{formatTime(experiment.last_update_time)}</td>
       <td>
-        {active ? (
+        {rank < rankOf('MANAGE') ? null : active ? (
           <button type="button" onClick={() => act(() => deleteExperiment(id))}>
             Delete
           </button>

@@ -9,6 +9,7 @@ import { navigate, useLocation } from '../../routing/useLocation';
 import { nameContains, VIEW_TYPE, viewOf } from '../../util/filters';
 import { useAsync } from '../../util/useAsync';
 import { CreateExperiment } from './CreateExperiment';
+import { useLevels } from '../signin/access';
 import { ExperimentRow } from './ExperimentRow';
 
 async function allExperiments(filter: string, view: ReturnType<typeof viewOf>, signal: AbortSignal): Promise<Experiment[]> {
@@ -31,6 +32,7 @@ export function ExperimentsPage(): ReactNode {
   const { data, error, loading, reload } = useAsync(JSON.stringify([search, view]), (signal) =>
     allExperiments(nameContains(search), view, signal),
   );
+  const levels = useLevels('experiment', data?.map((e) => e.experiment_id) ?? []);
   const toggle = (id: string): void => {
     const next = selected.includes(id) ? selected.filter((s) => s !== id) : [...selected, id];
     setQuery({ sel: next.join(',') }, true);
@@ -65,10 +67,11 @@ export function ExperimentsPage(): ReactNode {
             </tr>
           </thead>
           <tbody>
-            {data.map((experiment) => (
+            {data.map((experiment, index) => (
               <ExperimentRow
                 key={experiment.experiment_id}
                 experiment={experiment}
+                level={levels?.[index]}
                 selected={selected.includes(experiment.experiment_id)}
                 onToggle={() => toggle(experiment.experiment_id)}
                 onChanged={() => {

@@ -13,6 +13,7 @@ import { useAsync, usePoll } from '../../util/useAsync';
 import { runName } from '../runs/columns';
 import { ArtifactBrowser } from './artifacts/ArtifactBrowser';
 import { Datasets } from './Datasets';
+import { useCan } from '../signin/access';
 import { Description } from './Description';
 import { LoggedModels } from './LoggedModels';
 import { RunCharts } from './RunCharts';
@@ -94,6 +95,7 @@ export function RunPage({ experimentId, runId, routeTab, artifactPath }: Props):
   const tab = tabOf(query.get('tab') ?? routeTab ?? null);
   const { data: run, error, reload } = useAsync(runId, (signal) => getRun(runId, signal));
   usePoll(reload, run?.info.status === 'RUNNING' ? POLL_MS : undefined);
+  const canEdit = useCan('experiment', run?.info.experiment_id || experimentId, 'EDIT');
   if (error && !run) return <ErrorBox error={error} />;
   if (!run) return <p>Loading run…</p>;
   return (
@@ -103,6 +105,7 @@ export function RunPage({ experimentId, runId, routeTab, artifactPath }: Props):
         <EditableText
           value={runName(run)}
           label="Run name"
+          readOnly={!canEdit}
           onSave={async (name) => {
             await renameRun(runId, name);
             reload();

@@ -3,6 +3,7 @@ import { deleteRunTag, setRunTag } from '../../api/endpoints';
 import type { KeyValue, Run } from '../../api/types';
 import { EditableText } from '../../components/EditableText';
 import { ErrorBox } from '../../components/ErrorBox';
+import { useCan } from '../signin/access';
 import { splitTags } from './tags';
 
 interface Props {
@@ -10,7 +11,7 @@ interface Props {
   onChanged: () => void;
 }
 
-function TagRow({ runId, tag, onChanged, onError }: { runId: string; tag: KeyValue; onChanged: () => void; onError: (e: Error) => void }): ReactNode {
+function TagRow({ runId, tag, onChanged, onError, canEdit }: { runId: string; tag: KeyValue; onChanged: () => void; onError: (e: Error) => void; canEdit: boolean }): ReactNode {
   return (
     <tr>
       <th>{tag.key}</th>
@@ -18,6 +19,7 @@ function TagRow({ runId, tag, onChanged, onError }: { runId: string; tag: KeyVal
         <EditableText
           value={tag.value}
           label={`Tag ${tag.key}`}
+          readOnly={!canEdit}
           onSave={async (value) => {
             await setRunTag(runId, tag.key, value);
             onChanged();
@@ -27,13 +29,15 @@ function TagRow({ runId, tag, onChanged, onError }: { runId: string; tag: KeyVal
         </EditableText>
       </td>
       <td>
-        <button
-          type="button"
-          className="link"
-          onClick={() => deleteRunTag(runId, tag.key).then(onChanged, (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))))}
-        >
-          remove
-        </button>
+        {canEdit && (
+          <button
+            type="button"
+            className="link"
+            onClick={() => deleteRunTag(runId, tag.key).then(onChanged, (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))))}
+          >
+            remove
+          </button>
+        )}
       </td>
     </tr>
   );
@@ -70,6 +74,7 @@ function AddTag({ runId, onChanged, onError }: { runId: string; onChanged: () =>
 export function TagsEditor({ run, onChanged }: Props): ReactNode {
   const [error, setError] = useState<Error | undefined>(undefined);
   const { user, system } = splitTags(run.data.tags);
+  const canEdit = useCan('experiment', run.info.experiment_id, 'EDIT');
   const changed = (): void => {
     setError(undefined);
     onChanged();
@@ -80,12 +85,12 @@ export function TagsEditor({ run, onChanged }: Props): ReactNode {
         <table className="grid kv">
           <tbody>
             {user.map((tag) => (
-              <TagRow key={tag.key} runId={run.info.run_id} tag={tag} onChanged={changed} onError={setError} />
+              <TagRow key={tag.key} runId={run.info.run_id} tag={tag} onChanged={changed} onError={setError} canEdit={canEdit} />
             ))}
           </tbody>
         </table>
       )}
-      {run.info.lifecycle_stage === 'active' && <AddTag runId={run.info.run_id} onChanged={changed} onError={setError} />}
+      {canEdit && run.info.lifecycle_stage === 'active' && <AddTag runId={run.info.run_id} onChanged={changed} onError={setError} />}
       {error && <ErrorBox error={error} />}
       {system.length > 0 && (
         <details>

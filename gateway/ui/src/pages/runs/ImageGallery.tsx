@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { artifactUrl } from '../../api/client';
+import { AuthorizedImg, DownloadLink } from '../../components/Authorized';
 import { listArtifacts } from '../../api/endpoints';
 import type { Run } from '../../api/types';
 import { ErrorBox } from '../../components/ErrorBox';
@@ -51,9 +52,9 @@ function KeyGallery({ imageKey, runs }: { imageKey: string; runs: readonly RunIm
           return (
             <figure key={run.info.run_id} className="gallery-cell" data-testid="gallery-cell" data-run-id={run.info.run_id}>
               {image ? (
-                <a href={artifactUrl(run.info.run_id, image.path)} target="_blank" rel="noreferrer">
-                  <img src={artifactUrl(run.info.run_id, image.path)} alt={`${imageKey} step ${image.step} of ${runName(run)}`} data-step={image.step} />
-                </a>
+                <DownloadLink href={artifactUrl(run.info.run_id, image.path)}>
+                  <AuthorizedImg src={artifactUrl(run.info.run_id, image.path)} alt={`${imageKey} step ${image.step} of ${runName(run)}`} data-step={image.step} />
+                </DownloadLink>
               ) : (
                 <div className="chart-placeholder">no image yet</div>
               )}

@@ -7,10 +7,12 @@ interface Props {
   selected: readonly string[];
   onDone: () => void;
   onClear: () => void;
+  /** Delete and restore need MANAGE on the experiments; without it they are not offered. */
+  canManage?: boolean;
 }
 
 /** Compare, delete or restore the selected runs. */
-export function RunActions({ selected, onDone, onClear }: Props): ReactNode {
+export function RunActions({ selected, onDone, onClear, canManage = true }: Props): ReactNode {
   const [error, setError] = useState<Error | undefined>(undefined);
   const apply = (action: (id: string) => Promise<void>): void => {
     setError(undefined);
@@ -27,12 +29,16 @@ export function RunActions({ selected, onDone, onClear }: Props): ReactNode {
       >
         Compare
       </a>
-      <button type="button" disabled={none} onClick={() => apply(deleteRun)}>
-        Delete
-      </button>
-      <button type="button" disabled={none} onClick={() => apply(restoreRun)}>
-        Restore
-      </button>
+      {canManage && (
+        <>
+          <button type="button" disabled={none} onClick={() => apply(deleteRun)}>
+            Delete
+          </button>
+          <button type="button" disabled={none} onClick={() => apply(restoreRun)}>
+            Restore
+          </button>
+        </>
+      )}
       <button type="button" disabled={none} onClick={onClear}>
         Clear selection
       </button>

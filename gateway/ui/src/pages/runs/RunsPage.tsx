@@ -22,6 +22,7 @@ import { ExperimentModels } from './ExperimentModels';
 import { GroupPicker } from './GroupPicker';
 import { ImageGallery } from './ImageGallery';
 import { decodeGroupKeys, encodeGroupKeys, groupableKeys, groupRuns, tableItems } from './grouping';
+import { useCan } from '../signin/access';
 import { RunActions } from './RunActions';
 import { RunsTable } from './RunsTable';
 import { useLiveRuns } from './useLiveRuns';
@@ -57,6 +58,7 @@ function scatterValues(run: Run, label: string, color: string): ScatterRun {
 export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactNode {
   const { query, setQuery } = useLocation();
   const experiments = useExperiments(experimentIds);
+  const canManage = useCan('experiment', experimentIds, 'MANAGE');
   const experimentNames = useMemo(() => new Map(experiments.map((e) => [e.experiment_id, e.name])), [experiments]);
   const tab = TABS.find((t) => t.id === query.get('tab'))?.id ?? 'table';
   const filter = query.get('q') ?? '';
@@ -187,7 +189,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
               </span>
             )}
           </div>
-          <RunActions selected={selected} onDone={pages.reload} onClear={() => setSelected([])} />
+          <RunActions selected={selected} onDone={pages.reload} onClear={() => setSelected([])} canManage={canManage} />
           {pages.error && <ErrorBox error={pages.error} />}
           <div className="status-line" data-testid="runs-count">
             {plural(pages.runs.length, 'run')}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from runstash_protos.errors import invalid_parameter
 
-from runstash_metadata.search.ast import BareValue, Comparison, ListValue, NumberValue, StringValue
+from runstash_metadata.search.ast import BareValue, Comparison, ListValue, NumberValue, StringValue, Value
 from runstash_metadata.search.parser import parse_filter, parse_order_by
 from runstash_metadata.search.values import (
     NUMERIC_OPS,
@@ -128,57 +128,55 @@ def _run_filter(clause: Comparison) -> RunFilter:
         return RunFilter(entity, key, op, None)
     value = clause.value
     assert value is not None
-    result: RunValue
+    result, allowed = _filter_value(entity, key, written_key, value)
+    check_comparator(op, allowed)
+    check_list_op(op, value, clause.text)
+    return RunFilter(entity, key, op, result)
+
+
+def _filter_value(
+    entity: RunEntity, key: str, written_key: str, value: Value
+) -> tuple[RunValue, tuple[str, ...]]:
+    """The comparison's value checked against the entity's type, and the operators it allows."""
     if entity is RunEntity.METRIC:
         if not isinstance(value, NumberValue):
             raise invalid_parameter(f"Expected numeric value type for metric. Found {value.text}")
-        result = bounded_float(value)
-        allowed = NUMERIC_OPS
-    elif entity in (RunEntity.PARAM, RunEntity.TAG):
+        return bounded_float(value), NUMERIC_OPS
+    if entity in (RunEntity.PARAM, RunEntity.TAG):
         if isinstance(value, BareValue):
             raise unquoted_error(value)
         if not isinstance(value, StringValue):
             raise invalid_parameter(
                 f"Expected a quoted string value for {entity.value} (e.g. 'my-value'). Got value {value.text}"
             )
-        result = value.value
-        allowed = STRING_OPS + PRESENCE_OPS
-    elif entity is RunEntity.DATASET:
+        return value.value, STRING_OPS + PRESENCE_OPS
+    if entity is RunEntity.DATASET:
         if isinstance(value, StringValue):
-            result = value.value
-        elif isinstance(value, ListValue):
-            result = list_strings(value)
-        elif isinstance(value, BareValue):
+            return value.value, STRING_OR_LIST_OPS
+        if isinstance(value, ListValue):
+            return list_strings(value), STRING_OR_LIST_OPS
+        if isinstance(value, BareValue):
             raise unquoted_error(value)
-        else:
-            raise invalid_parameter(
-                f"Expected a quoted string value for dataset attributes. Got value {value.text}"
-            )
-        allowed = STRING_OR_LIST_OPS
-    elif key in NUMERIC_ATTRIBUTES:
+        raise invalid_parameter(
+            f"Expected a quoted string value for dataset attributes. Got value {value.text}"
+        )
+    if key in NUMERIC_ATTRIBUTES:
         if not isinstance(value, NumberValue):
             raise invalid_parameter(
                 f"Expected numeric value type for numeric attribute: {written_key}. Found {value.text}"
             )
-        result = integer_or_float(value)
-        allowed = NUMERIC_OPS
-    else:
-        if isinstance(value, StringValue):
-            result = value.value
-        elif isinstance(value, ListValue):
-            if key not in _LIST_KEYS:
-                raise invalid_parameter(
-                    f"Only {_LIST_KEYS} attributes support comparison with a list of quoted string values."
-                )
-            result = list_strings(value)
-        elif isinstance(value, BareValue):
-            raise unquoted_error(value)
-        else:
-            raise invalid_parameter(f"Expected a quoted string value for attributes. Got value {value.text}")
-        allowed = STRING_OR_LIST_OPS
-    check_comparator(op, allowed)
-    check_list_op(op, value, clause.text)
-    return RunFilter(entity, key, op, result)
+        return integer_or_float(value), NUMERIC_OPS
+    if isinstance(value, StringValue):
+        return value.value, STRING_OR_LIST_OPS
+    if isinstance(value, ListValue):
+        if key not in _LIST_KEYS:
+            raise invalid_parameter(
+                f"Only {_LIST_KEYS} attributes support comparison with a list of quoted string values."
+            )
+        return list_strings(value), STRING_OR_LIST_OPS
+    if isinstance(value, BareValue):
+        raise unquoted_error(value)
+    raise invalid_parameter(f"Expected a quoted string value for attributes. Got value {value.text}")
 
 
 def parse_run_order_by(order_by: Sequence[str]) -> list[RunOrder]:

@@ -224,6 +224,7 @@ def delete_runs(conn: Connection, q: Queries, run_ids: Sequence[str]) -> int:
         delete(s.input_tags).where(s.input_tags.c.input_uuid.in_(select(i.input_uuid).where(to_runs))), ids
     )
     conn.execute(delete(s.inputs).where(to_runs), ids)
+    q.delete_step_blocks(conn, run_ids)
     for table in (s.params, s.tags, s.metrics, s.latest_metrics, s.run_outputs):
         conn.execute(delete(table).where(q.any_of(table.c.run_uuid, "ids", RUN_IDS)), ids)
     return int(conn.execute(delete(s.runs).where(q.any_of(s.runs.c.run_uuid, "ids", RUN_IDS)), ids).rowcount)

@@ -20,10 +20,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from runstash_metadata.store.queries.ddl import ddl_for
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Keep equal to the newest revision in migrations/versions (a test checks it).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0008"
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -37,9 +39,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def _no_statement_timeout(conn: Connection) -> None:
     """Schema changes may rebuild indexes of big tables: no request timeout for them."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL statement_timeout = 0"))
-        conn.execute(text("SET LOCAL lock_timeout = 0"))
+    ddl_for(conn.dialect.name).relax_timeouts(conn)
 
 
 class SchemaVersionError(RuntimeError):
@@ -101,7 +101,7 @@ def upgrade_to_head(engine: Engine) -> None:
         return
     if revision is not None and revision not in known_revisions():
         raise _version_error(engine, revision)
-    if engine.dialect.name in ("postgresql", "sqlite") and create_fresh(engine):
+    if ddl_for(engine.dialect.name).transactional and create_fresh(engine):
         return
     upgrade_with_alembic(engine)
 

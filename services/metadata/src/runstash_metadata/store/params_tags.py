@@ -87,11 +87,7 @@ def resolve_run_name(
     run_name: str | None, tags: Sequence[tuple[str, str]], generate: Callable[[], str]
 ) -> str:
     """The name of a new run: ``run_name``, else the first ``mlflow.runName`` tag (as MLflow
-    reads it), else ``generate``; both given and different is MLflow's error."""
+    reads it), else ``generate``. Both given and different is MLflow's error, raised by the
+    request's check (``validation_runs.check_create_run``) before the transaction."""
     tag_name = next((value for key, value in tags if key == RUN_NAME_TAG), None)
-    if run_name and tag_name and run_name != tag_name:
-        raise invalid_parameter(
-            "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
-            f"different values (run_name='{run_name}', mlflow.runName='{tag_name}')."
-        )
     return run_name or tag_name or generate()

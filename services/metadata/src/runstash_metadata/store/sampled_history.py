@@ -23,6 +23,8 @@ from sqlalchemy import BigInteger, Connection, and_, bindparam, case, func, lite
 
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.hydration import plain_rows
+from runstash_metadata.store.queries import Queries
+from runstash_metadata.store.step_blocks import plan_sample
 
 _ORDER = ("step", "timestamp", "value", "is_nan")
 
@@ -102,8 +104,21 @@ def _sample(conn: Connection, run_id: str, key: str, found: tuple[int, int, int]
     return plain_rows(conn, sampled, params)
 
 
+def _points_at_steps(
+    conn: Connection, q: Queries, key: str, steps: dict[str, list[int]]
+) -> dict[str, list[Any]]:
+    """Each run's points at the given steps (each step holds one point), in step order."""
+    wanted = [(run_id, step) for run_id, run_steps in steps.items() for step in run_steps]
+    found: dict[str, list[Any]] = {run_id: [] for run_id in steps}
+    if wanted:
+        for i, step, timestamp, value, is_nan in q.points_at_steps(conn, key, wanted):
+            found[wanted[int(i) - 1][0]].append((step, timestamp, value, is_nan))
+    return found
+
+
 def bulk_interval(  # noqa: PLR0917 - the RPC's fields, in order
     conn: Connection,
+    q: Queries,
     run_ids: Sequence[str],
     key: str,
     max_results: int,
@@ -120,8 +135,15 @@ def bulk_interval(  # noqa: PLR0917 - the RPC's fields, in order
         return container if out is not None else []
     lo = start_step if start_step is not None and end_step is not None else None
     hi = end_step if lo is not None else None
-    found = _bounds_and_counts(conn, unique_ids, key, lo, hi)
-    per_run = {run_id: _sample(conn, run_id, key, f, max_results) for run_id, f in found.items()}
+    bounds = None if lo is None or hi is None else (lo, hi)
+    plan = plan_sample(
+        conn, q, unique_ids, key, bounds=bounds, positions=lambda n: sampled_positions(n, max_results)
+    )
+    scanned = unique_ids if plan is None else plan.scan
+    per_run = _points_at_steps(conn, q, key, plan.steps) if plan is not None else {}
+    if scanned:
+        found = _bounds_and_counts(conn, scanned, key, lo, hi)
+        per_run.update({run_id: _sample(conn, run_id, key, f, max_results) for run_id, f in found.items()})
     add = container.add
     nan = math.nan
     for run_id in run_ids:

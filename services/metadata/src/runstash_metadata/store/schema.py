@@ -8,11 +8,8 @@ Conventions the rest of the service relies on:
   (step, timestamp, value) tuple, maintained on write.
 * Hot write tables (``metrics``, ``latest_metrics``) carry no foreign key: the store checks the run
   inside the same transaction, and a per-row FK check would cost throughput on PostgreSQL.
-* MySQL/MariaDB tables use ``utf8mb4_bin`` so keys, names and LIKE compare case-sensitively as on
-  the other databases (the default ``*_ci`` collation would make param ``LR`` collide with ``lr``).
-* Long text values (param/tag values) cannot sit in a plain btree on every database: PostgreSQL
-  caps an index row at ~2.7 kB and MySQL at 3072 bytes. Value lookups therefore use a hash index on
-  PostgreSQL (equality only, no size limit), a 255-char prefix on MySQL, and a full btree on SQLite.
+* What a database family adds (MySQL's ``utf8mb4_bin`` tables, the value indexes each database can
+  hold, PostgreSQL's statistics) is in :mod:`runstash_metadata.store.queries.ddl`.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Boolean,
     Column,
@@ -46,13 +42,6 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-# Applied to every table when DDL is emitted on MySQL/MariaDB (see _dialect_specific_ddl).
-_MYSQL_TABLE_OPTIONS: dict[str, Any] = {
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_bin",
-    "mysql_engine": "InnoDB",
-}
 
 ACTIVE = "active"
 DELETED = "deleted"
@@ -253,70 +242,14 @@ run_outputs = Table(
 )
 
 
-def _add_dialect_indexes() -> None:
-    # Value lookups for params.<k> = '<v>' / tags.<k> = '<v>' (see module docstring for why per dialect).
-    for table in (params, tags):
-        name = table.name
-        Index(f"ix_{name}_key_value", table.c.key, table.c.value).ddl_if(dialect="sqlite")
-        for mysql_family in ("mysql", "mariadb"):
-            Index(
-                f"ix_{name}_key_value",
-                table.c.key,
-                table.c.value,
-                mysql_length={"value": 255},
-            ).ddl_if(dialect=mysql_family)
-        Index(f"ix_{name}_value_hash", table.c.value, postgresql_using="hash").ddl_if(dialect="postgresql")
-        # Key-leading lookups on PostgreSQL (the hash index above matches a value under any key).
-        Index(f"ix_{name}_key_run_uuid", table.c.key, table.c.run_uuid).ddl_if(dialect="postgresql")
-
-    # Ordering by a metric: a LEFT JOIN on (run_uuid, key) served index-only (migration 0002).
-    Index(
-        "ix_latest_metrics_key_run_uuid",
-        latest_metrics.c.key,
-        latest_metrics.c.run_uuid,
-        postgresql_include=["value", "is_nan"],
-    ).ddl_if(dialect="postgresql")
-    for family in ("sqlite", "mysql", "mariadb"):
-        Index(
-            "ix_latest_metrics_key_run_uuid",
-            latest_metrics.c.key,
-            latest_metrics.c.run_uuid,
-            latest_metrics.c.value,
-            latest_metrics.c.is_nan,
-        ).ddl_if(dialect=family)
-
-
-# PostgreSQL extended statistics (migration 0003): a value belongs to one key, so the planner
-# needs the joint frequency of (key, value) to estimate `params.k = 'v'`.
-KEY_VALUE_STATISTICS = {
-    f"st_{name}_key_value": (
-        f"CREATE STATISTICS IF NOT EXISTS st_{name}_key_value (mcv) ON key, value FROM {name}"
-    )
-    for name in ("params", "tags")
-}
-for _table in (params, tags):
-    _ddl = DDL(KEY_VALUE_STATISTICS[f"st_{_table.name}_key_value"])  # type: ignore[no-untyped-call]
-    event.listen(_table, "after_create", _ddl.execute_if(dialect="postgresql"))
-
-_dialect_ddl_added: list[bool] = []
-
-
 @event.listens_for(metadata, "before_create")
 def _dialect_specific_ddl(target: MetaData, connection: Connection, **_: Any) -> None:
-    """Attach the dialect-specific table options and indexes when ``create_all`` runs.
+    """What the connection's database adds to these tables (indexes, table options) when
+    ``create_all`` runs: see :mod:`runstash_metadata.store.queries.ddl`. The service itself creates
+    its schema with the migrations or :func:`~runstash_metadata.store.migrate.create_fresh`."""
+    from runstash_metadata.store.queries.ddl import ddl_for  # it builds on these tables
 
-    Declared at import they would cost start-up: SQLAlchemy imports a dialect's package to check
-    its keyword arguments (``mysql_charset``, ``postgresql_using``, ...), i.e. every dialect package
-    in every process (0.3-1 s). The service itself creates its schema with the migrations; this
-    hook keeps ``metadata.create_all`` (tests, tools) complete.
-    """
-    if not _dialect_ddl_added:
-        _add_dialect_indexes()
-        _dialect_ddl_added.append(True)
-    if connection.dialect.name in ("mysql", "mariadb"):
-        for table in target.tables.values():
-            for option, value in _MYSQL_TABLE_OPTIONS.items():
-                table.dialect_kwargs[option] = value
+    ddl_for(connection.dialect.name).prepare(target)
 
 
 ALL_TABLES = tuple(metadata.sorted_tables)

@@ -1,23 +1,26 @@
 import { useState, type ReactNode } from 'react';
 import { fetchBytes } from '../../../api/client';
+import { AuthorizedImg, DownloadLink } from '../../../components/Authorized';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { parseCsv } from '../../../util/csv';
+import { plural } from '../../../util/plural';
 import { useAsync } from '../../../util/useAsync';
 import { jsonTable, looksLikeText, prettyJson, previewKindOf, type PreviewKind } from './previewKind';
+import { readParquetPreview } from './parquet';
 import type { ArtifactSource } from './source';
 
 const MAX_PREVIEW_BYTES = 1024 * 1024;
 const MAX_CSV_ROWS = 500;
 
 interface Loaded {
-  kind: Exclude<PreviewKind, 'image'>;
+  kind: Exclude<PreviewKind, 'image' | 'parquet'>;
   text: string;
   truncated: boolean;
 }
 
 async function load(url: string, path: string, signal: AbortSignal): Promise<Loaded> {
   const named = previewKindOf(path);
-  if (named === 'binary' || named === 'image') return { kind: 'binary', text: '', truncated: false };
+  if (named === 'binary' || named === 'image' || named === 'parquet') return { kind: 'binary', text: '', truncated: false };
   const { bytes, truncated } = await fetchBytes(url, MAX_PREVIEW_BYTES, signal);
   if (named === 'unknown' && !looksLikeText(bytes)) return { kind: 'binary', text: '', truncated };
   const text = new TextDecoder().decode(bytes);
@@ -101,7 +104,23 @@ function TextPreview({ url, path }: { url: string; path: string }): ReactNode {
   );
 }
 
-/** Shows an artifact as text, a table, an image, or HTML in a sandboxed iframe. */
+/** The first rows of a Parquet file as a table. */
+function ParquetTable({ url }: { url: string }): ReactNode {
+  const { data, error } = useAsync(`parquet:${url}`, (signal) => readParquetPreview(url, signal));
+  if (error) return <ErrorBox error={error} />;
+  if (!data) return <p>Loading…</p>;
+  const shown = data.rows.length - 1;
+  return (
+    <>
+      <p className="muted" data-testid="parquet-summary">
+        {shown < data.totalRows ? `First ${shown} of ${plural(data.totalRows, 'row')}` : plural(data.totalRows, 'row')}
+      </p>
+      <RowsTable rows={data.rows} />
+    </>
+  );
+}
+
+/** Shows an artifact as text, a table (CSV, JSON, Parquet), an image, or HTML in a sandboxed iframe. */
 export function ArtifactPreview({ source, path }: { source: ArtifactSource; path: string }): ReactNode {
   const url = source.fileUrl(path);
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -109,12 +128,14 @@ export function ArtifactPreview({ source, path }: { source: ArtifactSource; path
     <div className="artifact-preview" data-testid="artifact-preview">
       <div className="toolbar">
         <strong>{path}</strong>
-        <a className="button" href={url} download={name} data-testid="download-link">
+        <DownloadLink className="button" href={url} name={name} data-testid="download-link">
           Download
-        </a>
+        </DownloadLink>
       </div>
       {previewKindOf(path) === 'image' ? (
-        <img src={url} alt={path} className="image-preview" data-testid="image-preview" />
+        <AuthorizedImg src={url} alt={path} className="image-preview" data-testid="image-preview" />
+      ) : previewKindOf(path) === 'parquet' ? (
+        <ParquetTable url={url} />
       ) : (
         <TextPreview url={url} path={path} />
       )}

@@ -11,6 +11,7 @@ describe('previewKindOf', () => {
     expect(previewKindOf('model.pkl')).toBe('binary');
     expect(previewKindOf('mystery')).toBe('unknown');
     expect(previewKindOf('page.html')).toBe('html');
+    expect(previewKindOf('data/preds.parquet')).toBe('parquet');
   });
 });
 

@@ -1,4 +1,4 @@
-export type PreviewKind = 'image' | 'html' | 'csv' | 'json' | 'text' | 'binary';
+export type PreviewKind = 'image' | 'html' | 'csv' | 'json' | 'parquet' | 'text' | 'binary';
 
 const IMAGE = new Set(['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'svg']);
 const TEXT = new Set([
@@ -6,7 +6,7 @@ const TEXT = new Set([
   'xml', 'requirements', 'lock', 'properties', 'env', 'gitignore',
 ]);
 const TEXT_NAMES = new Set(['MLmodel', 'MLproject', 'Dockerfile', 'LICENSE', 'README', 'requirements.txt']);
-const BINARY = new Set(['pkl', 'pickle', 'bin', 'pt', 'pth', 'onnx', 'h5', 'npy', 'npz', 'parquet', 'zip', 'gz', 'tar', 'joblib', 'so', 'whl']);
+const BINARY = new Set(['pkl', 'pickle', 'bin', 'pt', 'pth', 'onnx', 'h5', 'npy', 'npz', 'zip', 'gz', 'tar', 'joblib', 'so', 'whl']);
 
 function extensionOf(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -23,6 +23,7 @@ export function previewKindOf(path: string): PreviewKind | 'unknown' {
   if (ext === 'html' || ext === 'htm') return 'html';
   if (ext === 'csv' || ext === 'tsv') return 'csv';
   if (ext === 'json' || ext === 'jsonl') return 'json';
+  if (ext === 'parquet' || ext === 'pq') return 'parquet';
   if (TEXT.has(ext)) return 'text';
   if (BINARY.has(ext)) return 'binary';
   return 'unknown';

@@ -119,9 +119,14 @@ export function ChartView(props: Props): ReactNode {
                     <button type="button" className="link" title={isWide ? 'Make narrow' : 'Make wide'} onClick={() => toggleWide(id)} data-testid="card-resize">⤢</button>
                     <button type="button" className="link" title="Remove chart" onClick={() => setCards(cards.filter((_, i) => i !== index))} data-testid="card-remove">✕</button>
                   </div>
-                  <WhenVisible height={HEIGHT + 60}>
+                  {card.type === 'metric' ? (
+                    // Only metric charts in the viewport fetch: the server's sampling is the page's cost.
+                    <WhenVisible height={HEIGHT + 60} margin="0px">
+                      <CardBody card={card} props={props} band={band} wide={isWide} />
+                    </WhenVisible>
+                  ) : (
                     <CardBody card={card} props={props} band={band} wide={isWide} />
-                  </WhenVisible>
+                  )}
                 </div>
               );
             })}

@@ -1,8 +1,10 @@
 import { useMemo, type ReactNode } from 'react';
 import { BarChart } from '../../../charts/BarChart';
+import { AXIS_WIDTH } from '../../../charts/ChartPanel';
 import { MetricChart } from '../../../charts/MetricChart';
 import type { ChartOptions } from '../../../charts/series';
-import { useHistories } from '../../../charts/useHistories';
+import { pointsForWidth, useHistories } from '../../../charts/useHistories';
+import { useWidth } from '../../../charts/useWidth';
 import { ErrorBox } from '../../../components/ErrorBox';
 import type { BandKind } from './layout';
 import { groupBars, groupLines, isSingleValue, runBars, runLines, type ChartGroup, type ChartRun } from './lines';
@@ -18,10 +20,22 @@ interface Props {
   height: number;
 }
 
-/** One metric for the visible runs: lines (or group bands) for histories, bars for single values. */
-export function MetricCard({ metricKey, runs, groups, options, band, liveRunIds, height }: Props): ReactNode {
+/**
+ * One metric for the visible runs: lines (or group bands) for histories, bars for single values.
+ * The histories are fetched once the card's width is known, about one point per pixel of plot.
+ */
+export function MetricCard(props: Props): ReactNode {
+  const [box, width] = useWidth<HTMLDivElement>();
+  return (
+    <div ref={box} className="metric-card">
+      <MetricBody {...props} maxResults={width === undefined ? undefined : pointsForWidth(width - AXIS_WIDTH)} />
+    </div>
+  );
+}
+
+function MetricBody({ metricKey, runs, groups, options, band, liveRunIds, height, maxResults }: Props & { maxResults: number | undefined }): ReactNode {
   const runIds = useMemo(() => runs.map((r) => r.runId), [runs]);
-  const { data, error } = useHistories(runIds, metricKey, liveRunIds);
+  const { data, error } = useHistories(runIds, metricKey, liveRunIds, maxResults);
   const single = data ? isSingleValue(data) : false;
   const plot = useMemo(() => {
     if (!data || single) return undefined;

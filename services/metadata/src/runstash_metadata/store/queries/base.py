@@ -171,6 +171,33 @@ class Queries:
             self.write_points(conn, live, dedupe=True)
         return stages
 
+    # ------------------------------------------------------------------ step blocks
+
+    def step_blocks(
+        self, conn: Connection, run_ids: Sequence[str], key: str, edges: tuple[int, int] | None
+    ) -> list[tuple[str, int, int, int, str | None]] | None:
+        """The step blocks (``queries.ddl.STEP_BLOCKS_DDL``) of ``key`` in the runs, within the block
+        range ``edges`` if given, as (run, block, points, distinct steps, bitmap text of a
+        not-full edge block or None), ordered by run and block; None where the database keeps
+        no step blocks."""
+        return None
+
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        """Forget the runs' step blocks (their points are being deleted): no-op where none are kept."""
+
+    def step_block_bits(
+        self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], str]:
+        """The bitmap text ('0101...', character i = step block * 1024 + i) of each (run, block)."""
+        raise NotImplementedError
+
+    def points_at_steps(
+        self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
+    ) -> list[tuple[int, int, int, float, bool]]:
+        """The points of ``key`` at the (run, step) pairs (1-based pair index, step, timestamp,
+        value, is_nan), in the pairs' order; a step holding several points gives them all."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ runs and params
 
     @cached_property

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, case, create_engine, event, tuple_
+from sqlalchemy import Connection, Engine, Table, case, create_engine, event, func, tuple_
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 from runstash_metadata.store import schema as s
@@ -19,6 +21,7 @@ from runstash_metadata.store.queries.base import (
     STATEMENT_TIMEOUT_MS,
     Queries,
 )
+from runstash_metadata.store.queries.constructs import ExactEquals, ExactIn, exact_match
 
 # PyMySQL OperationalError codes that mean "try again": cannot connect, server gone / connection
 # lost, lock wait timeout, deadlock, statement time exceeded (MariaDB max_statement_time).
@@ -102,3 +105,16 @@ def _session_timeouts(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(f"SET SESSION max_statement_time = {STATEMENT_TIMEOUT_MS / 1000}")
     finally:
         cursor.close()
+
+
+@compiles(ExactEquals, "mysql")
+@compiles(ExactEquals, "mariadb")
+@compiles(ExactIn, "mysql")
+@compiles(ExactIn, "mariadb")
+def _exact_match(element: ExactEquals | ExactIn, compiler: SQLCompiler, **kw: Any) -> str:
+    # utf8mb4_bin is a PAD SPACE collation: 'alpha' = 'alpha ' holds. The plain test keeps the
+    # index; the BINARY one makes trailing spaces count, as on the other databases.
+    column, value = element.clauses.clauses
+    plain = compiler.process(exact_match(element, column, value), **kw)
+    exact = compiler.process(exact_match(element, func.binary(column), value), **kw)
+    return f"({plain} AND {exact})"

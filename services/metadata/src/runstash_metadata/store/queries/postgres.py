@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 from runstash_metadata.store.points import DuplicatePoints, Points
@@ -24,6 +26,7 @@ from runstash_metadata.store.queries.base import (
     STATEMENT_TIMEOUT_MS,
     Queries,
 )
+from runstash_metadata.store.queries.constructs import ByteOrder
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -58,6 +61,9 @@ RETURNING run_uuid, key
 # The points go in with a plain INSERT unless deduplicating: ON CONFLICT DO NOTHING costs a
 # speculative insertion per row (~30% more server time for a 1000-row batch), and re-sent points
 # are rare; a batch that meets one raises and is written again with the conflict clause.
+# The step blocks (queries.ddl.STEP_BLOCKS_DDL) take each (run, key, block of 1024 steps) once per
+# statement: counts add up and bitmaps OR together under the row lock, so concurrent writers of
+# one history stay exact.
 _POINTS = """
 WITH {run_cte}u AS (
     SELECT {run_select}key, value, is_nan, "timestamp", step FROM unnest(
@@ -71,6 +77,14 @@ point AS (
     ORDER BY run_uuid, key, step, "timestamp", value
     {on_conflict}
 ),
+block AS (
+    INSERT INTO metric_step_blocks AS b (run_uuid, key, block, points, steps)
+    SELECT run_uuid, key, step >> 10, count(*),
+           bit_or(set_bit(CAST(B'0' AS BIT(1024)), CAST(step & 1023 AS INTEGER), 1))
+    FROM {counted} GROUP BY run_uuid, key, step >> 10 ORDER BY 1, 2, 3
+    ON CONFLICT (run_uuid, key, block) DO UPDATE SET points = b.points + excluded.points,
+        steps = b.steps | excluded.steps
+),
 latest AS (
     INSERT INTO latest_metrics AS t (run_uuid, key, value, is_nan, "timestamp", step)
     SELECT DISTINCT ON (run_uuid, key) run_uuid, key, value, is_nan, "timestamp", step FROM u
@@ -81,9 +95,39 @@ latest AS (
 )
 {tail}
 """
+_STEP_BLOCKS = """
+SELECT run_uuid, block, points, bit_count(steps),
+       CASE WHEN points < 1024 AND block IN (:lob, :hib) THEN CAST(steps AS TEXT) END
+FROM metric_step_blocks
+WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[])) AND key = :key{in_range}
+ORDER BY run_uuid, block
+"""
+_STEP_BLOCKS_SQL = {
+    ranged: text(_STEP_BLOCKS.format(in_range=" AND block BETWEEN :lob AND :hib" if ranged else ""))
+    for ranged in (False, True)
+}
+_DELETE_STEP_BLOCKS_SQL = text(
+    "DELETE FROM metric_step_blocks WHERE run_uuid = ANY(CAST(:runs AS VARCHAR(32)[]))"
+)
+
+_STEP_BLOCK_BITS_SQL = text("""
+SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
+FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:blocks AS BIGINT[])) AS w(run_uuid, block)
+JOIN metric_step_blocks AS b ON b.run_uuid = w.run_uuid AND b.key = :key AND b.block = w.block
+""")
+# One index probe per wanted point (a nested loop over the primary key), in the wanted order.
+_POINTS_AT_STEPS_SQL = text("""
+SELECT w.i, m.step, m."timestamp", m.value, m.is_nan
+FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:steps AS BIGINT[])) WITH ORDINALITY AS w(run_uuid, step, i)
+JOIN metrics AS m ON m.run_uuid = w.run_uuid AND m.key = :key AND m.step = w.step
+ORDER BY w.i
+""")
 _CREATE_RUN_SQL = text(_CREATE_RUN)
 _INSERT_PARAMS_SQL = text(_INSERT_PARAMS)
-_DEDUPE = 'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING'
+# Deduplicating, only the points really inserted count in the step blocks.
+_DEDUPE = (
+    'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING RETURNING run_uuid, key, step'
+)
 _RUN_CHECK = (
     "run AS (SELECT run_uuid, lifecycle_stage FROM runs WHERE run_uuid = ANY(CAST(:ids AS VARCHAR(32)[]))), "
 )
@@ -101,6 +145,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
             if check_runs
             else "",
             on_conflict=_DEDUPE if dedupe else "",
+            counted="point" if dedupe else "u",
             tail="SELECT run_uuid, lifecycle_stage FROM run" if check_runs else "SELECT 1",
         )
     )
@@ -188,6 +233,41 @@ class PostgresQueries(Queries):
         params = {**self._point_params(points), "ids": pg_text_array(run_ids)}
         return {row[0]: row[1] for row in conn.execute(statement, params)}
 
+    # ------------------------------------------------------------------ step blocks
+
+    def step_blocks(
+        self, conn: Connection, run_ids: Sequence[str], key: str, edges: tuple[int, int] | None
+    ) -> list[tuple[str, int, int, int, str | None]] | None:
+        lob, hib = edges if edges is not None else (None, None)
+        params = {"runs": pg_text_array(run_ids), "key": key, "lob": lob, "hib": hib}
+        result = conn.execute(_STEP_BLOCKS_SQL[edges is not None], params)
+        return list(result.cursor.fetchall())
+
+    def delete_step_blocks(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        # A run id can come back (an import keeps ids): stale blocks would skew its samples.
+        conn.execute(_DELETE_STEP_BLOCKS_SQL, {"runs": pg_text_array(run_ids)})
+
+    def step_block_bits(
+        self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], str]:
+        params = {
+            "runs": pg_text_array([r for r, _ in wanted]),
+            "blocks": pg_number_array([b for _, b in wanted]),
+            "key": key,
+        }
+        return {(r, int(b)): bits for r, b, bits in conn.execute(_STEP_BLOCK_BITS_SQL, params)}
+
+    def points_at_steps(
+        self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
+    ) -> list[tuple[int, int, int, float, bool]]:
+        params = {
+            "runs": pg_text_array([r for r, _ in wanted]),
+            "steps": pg_number_array([step for _, step in wanted]),
+            "key": key,
+        }
+        result = conn.execute(_POINTS_AT_STEPS_SQL, params)
+        return list(result.cursor.fetchall())
+
     # ------------------------------------------------------------------ runs and params
 
     def insert_run(
@@ -240,3 +320,8 @@ def pg_text_array(items: Sequence[str]) -> str:
 def pg_number_array(items: Sequence[float] | Sequence[int]) -> str:
     # repr() of a float round-trips exactly; PostgreSQL's float8 input reads it back bit for bit.
     return "{" + ",".join(map(repr, items)) + "}"
+
+
+@compiles(ByteOrder, "postgresql")
+def _byte_order(element: ByteOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses.clauses[0], **kw)}) COLLATE "C"'

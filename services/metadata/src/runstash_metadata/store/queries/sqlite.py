@@ -8,9 +8,12 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from runstash_metadata.store.queries.base import Queries
+from runstash_metadata.store.queries.constructs import MAX_MOVED_LETTERS, PRIVATE_USE_BASE, CaseSensitiveLike
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -64,3 +67,27 @@ def _setup(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
+
+
+@compiles(CaseSensitiveLike, "sqlite")
+def _case_sensitive_like(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    """SQLite's LIKE folds ASCII case (the plan cannot count on a connection's
+    ``case_sensitive_like`` pragma), so: the plain LIKE (a cheap
+    prefilter) AND the same LIKE over both sides with the capitals of the pattern's letters
+    replaced by private-use characters (nested ``replace()`` on the column, ``str.translate`` on
+    the pattern). LIKE cannot fold those, and one character stays one character, so ``_`` still
+    matches exactly one. A pattern naming more letters than SQLite's parser can nest calls for
+    falls back to an exact GLOB translation instead."""
+    column, pattern, moved_pattern, letters = element.clauses.clauses
+    column_sql = compiler.process(column, **kw)
+    plain = f"{column_sql} LIKE {compiler.process(pattern, **kw)} ESCAPE '\\'"
+    # The letters are part of the SQL text (a literal_column), so they are part of the cache key.
+    capitals = str(letters.name)
+    if not capitals:
+        return f"({plain})"
+    if len(capitals) > MAX_MOVED_LETTERS:
+        return f"({plain} AND {column_sql} GLOB {compiler.process(moved_pattern, **kw)})"
+    moved_column_sql = column_sql
+    for c in capitals:
+        moved_column_sql = f"replace({moved_column_sql}, '{c}', char({PRIVATE_USE_BASE + ord(c)}))"
+    return f"({plain} AND {moved_column_sql} LIKE {compiler.process(moved_pattern, **kw)} ESCAPE '\\')"

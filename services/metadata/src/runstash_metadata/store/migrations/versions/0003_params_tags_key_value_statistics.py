@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from runstash_metadata.store.schema import KEY_VALUE_STATISTICS
+from runstash_metadata.store.queries.ddl import KEY_VALUE_STATISTICS
 
 revision = "0003"
 down_revision = "0002"

@@ -1,0 +1,150 @@
+"""The schema's differences per database family: the DDL-side companion of the query objects.
+
+``schema.metadata.create_all`` (a fresh database, tests, tools) asks :func:`ddl_for` with the
+connection's dialect for what its database adds to the portable tables of
+:mod:`runstash_metadata.store.schema`, and :mod:`runstash_metadata.store.migrate` asks it how
+schema changes run there. The migrations spell the same differences out revision by revision.
+
+Long text values (param/tag values) cannot sit in a plain btree on every database: PostgreSQL caps
+an index row at ~2.7 kB and MySQL at 3072 bytes. Value lookups therefore use a hash index on
+PostgreSQL (equality only, no size limit), a 255-char prefix on MySQL, and a full btree on SQLite.
+
+The indexes are declared when a database of the family is first created, not at import: SQLAlchemy
+imports a dialect's package to check its keyword arguments (``mysql_length``, ``postgresql_using``),
+which would cost every process every dialect package (0.3-1 s of start-up).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import DDL, Connection, Index, MetaData, event, text
+
+from runstash_metadata.store import schema as s
+
+# PostgreSQL extended statistics (migration 0003): a value belongs to one key, so the planner
+# needs the joint frequency of (key, value) to estimate `params.k = 'v'`.
+KEY_VALUE_STATISTICS = {
+    f"st_{name}_key_value": (
+        f"CREATE STATISTICS IF NOT EXISTS st_{name}_key_value (mcv) ON key, value FROM {name}"
+    )
+    for name in ("params", "tags")
+}
+
+# PostgreSQL: per (run, key) and block of 1024 steps, the points stored and a bitmap of the steps
+# present, maintained by the points write (queries/postgres.py; migration 0008). A block whose
+# point count equals its bitmap's population has each of its steps exactly once, so a position in
+# the (step, ...) order maps to a step by arithmetic: the exact NTILE sample of
+# get-history-bulk-interval without counting or numbering the history (sampled_history.py).
+# Points are never deleted one by one; whatever deletes a run's metrics must delete its blocks.
+STEP_BLOCK_BITS = 1024
+STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
+    run_uuid VARCHAR(32) NOT NULL,
+    key VARCHAR(250) NOT NULL,
+    block BIGINT NOT NULL,
+    points BIGINT NOT NULL,
+    steps BIT({STEP_BLOCK_BITS}) NOT NULL,
+    CONSTRAINT pk_metric_step_blocks PRIMARY KEY (run_uuid, key, block)
+)"""
+
+# Every MySQL/MariaDB table: utf8mb4_bin, so keys, names and LIKE compare case-sensitively as on the
+# other databases (the default ``*_ci`` collation would make param ``LR`` collide with ``lr``).
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+    "mysql_engine": "InnoDB",
+}
+
+
+class Ddl:
+    """What one database family adds to the portable schema, and how schema changes run on it."""
+
+    # The dialect names of the family (SQLAlchemy's ``dialect.name``).
+    dialects: ClassVar[tuple[str, ...]] = ()
+    # DDL inside a transaction (a half-created schema rolls back); MySQL commits each statement.
+    transactional: ClassVar[bool] = True
+    _declared: ClassVar[bool] = False
+
+    def prepare(self, metadata: MetaData) -> None:
+        """Before ``create_all`` on this family: its indexes (declared once per process) and options."""
+        cls = type(self)
+        if not cls._declared:
+            cls._declared = True
+            for dialect in self.dialects:
+                self.declare_indexes(dialect)
+
+    def declare_indexes(self, dialect: str) -> None:
+        """The family's own indexes, emitted only on ``dialect`` (``ddl_if``)."""
+
+    def relax_timeouts(self, conn: Connection) -> None:
+        """Schema changes may rebuild indexes of big tables: no request timeout for them."""
+
+
+class SqliteDdl(Ddl):
+    dialects = ("sqlite",)
+
+    def declare_indexes(self, dialect: str) -> None:
+        for table in (s.params, s.tags):
+            Index(f"ix_{table.name}_key_value", table.c.key, table.c.value).ddl_if(dialect=dialect)
+        _covering_latest_metrics_index(dialect)
+
+
+class MysqlDdl(Ddl):
+    dialects = ("mysql", "mariadb")
+    transactional = False
+
+    def prepare(self, metadata: MetaData) -> None:
+        super().prepare(metadata)
+        for table in metadata.tables.values():
+            for option, value in MYSQL_TABLE_OPTIONS.items():
+                table.dialect_kwargs[option] = value
+
+    def declare_indexes(self, dialect: str) -> None:
+        for table in (s.params, s.tags):
+            Index(
+                f"ix_{table.name}_key_value", table.c.key, table.c.value, mysql_length={"value": 255}
+            ).ddl_if(dialect=dialect)
+        _covering_latest_metrics_index(dialect)
+
+
+class PostgresDdl(Ddl):
+    dialects = ("postgresql",)
+
+    def declare_indexes(self, dialect: str) -> None:
+        for table in (s.params, s.tags):
+            hashed = Index(f"ix_{table.name}_value_hash", table.c.value, postgresql_using="hash")
+            hashed.ddl_if(dialect=dialect)
+            # Key-leading lookups (the hash index above matches a value under any key).
+            Index(f"ix_{table.name}_key_run_uuid", table.c.key, table.c.run_uuid).ddl_if(dialect=dialect)
+            statistics = DDL(KEY_VALUE_STATISTICS[f"st_{table.name}_key_value"])  # type: ignore[no-untyped-call]
+            event.listen(table, "after_create", statistics.execute_if(dialect=dialect))
+        # Ordering by a metric: a LEFT JOIN on (run_uuid, key) served index-only (migration 0002).
+        t = s.latest_metrics
+        Index(
+            "ix_latest_metrics_key_run_uuid", t.c.key, t.c.run_uuid, postgresql_include=["value", "is_nan"]
+        ).ddl_if(dialect=dialect)
+        step_blocks = DDL(STEP_BLOCKS_DDL)  # type: ignore[no-untyped-call]
+        event.listen(s.metrics, "after_create", step_blocks.execute_if(dialect=dialect))
+
+    def relax_timeouts(self, conn: Connection) -> None:
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
+        conn.execute(text("SET LOCAL lock_timeout = 0"))
+
+
+def _covering_latest_metrics_index(dialect: str) -> None:
+    """Ordering by a metric: (run_uuid, key) with the value, where there is no INCLUDE (migration 0002)."""
+    t = s.latest_metrics
+    covering = Index("ix_latest_metrics_key_run_uuid", t.c.key, t.c.run_uuid, t.c.value, t.c.is_nan)
+    covering.ddl_if(dialect=dialect)
+
+
+_FAMILIES: tuple[Ddl, ...] = (SqliteDdl(), PostgresDdl(), MysqlDdl())
+_BY_DIALECT = {dialect: family for family in _FAMILIES for dialect in family.dialects}
+
+
+def ddl_for(dialect_name: str) -> Ddl:
+    """The DDL companion of the database family SQLAlchemy's ``dialect.name`` belongs to."""
+    try:
+        return _BY_DIALECT[dialect_name]
+    except KeyError:
+        raise ValueError(f"Unsupported database: {dialect_name}") from None
