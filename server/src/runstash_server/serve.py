@@ -30,6 +30,7 @@ METADATA_SERVICE = "runstash.metadata.MetadataService"
 ARTIFACT_SERVICE = "runstash.artifacts.ArtifactService"
 REGISTRY_SERVICE = "runstash.registry.ModelRegistryService"
 MODEL_VERSION_FILES = "runstash.registry.ModelVersionArtifactService"
+TRACE_SERVICE = "runstash.traces.TraceService"
 # Default artifact roots the artifact service can open itself (besides plain local paths).
 _READABLE_ROOTS = ("s3://", "file://")
 
@@ -94,6 +95,9 @@ def build_servicers(config: ServerConfig) -> dict[str, Any]:
         servicers[METADATA_SERVICE] = metadata
         tracking = metadata.db
         servicers[REGISTRY_SERVICE] = build_registry_servicer(metadata)
+        from runstash_metadata.tracing.wiring import build_trace_servicer
+
+        servicers[TRACE_SERVICE] = build_trace_servicer(metadata)
         resolver = MetadataResolver.for_servicer(metadata)
     elif config.metadata_address:
         resolver = MetadataResolver.for_channel(channel(config.metadata_address))
@@ -163,6 +167,10 @@ def _grpc_server(servicers: dict[str, Any], address: str) -> grpc.Server:
         REGISTRY_SERVICE: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server,
         MODEL_VERSION_FILES: registry_pb2_grpc.add_ModelVersionArtifactServiceServicer_to_server,
     }
+    if TRACE_SERVICE in servicers:
+        from runstash_metadata.tracing.wiring import add_trace_service
+
+        adders[TRACE_SERVICE] = add_trace_service
     services: list[Registration] = [
         (name, functools.partial(adders[name], servicer)) for name, servicer in servicers.items()
     ]

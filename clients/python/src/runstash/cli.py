@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from runstash.cli_sync import sync
-from runstash.config import MLFLOW_API_VERSION, runstash_version
+from runstash.config import MLFLOW_API_VERSION
 
 COMMANDS_GROUP = "runstash.commands"
 SERVER_COMMANDS = ("server", "metadata", "artifacts", "gateway", "db", "gc", "import")
@@ -57,12 +57,13 @@ class RunstashGroup(click.Group):
             raise _needs_server(f"this command ({exc.name} is not installed)") from None
 
 
-def _version_message() -> str:
-    return f"runstash {runstash_version()} (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})"
-
-
 @click.group(cls=RunstashGroup)
-@click.version_option(message=_version_message(), package_name="runstash")
+# The version is looked up only for --version (importlib.metadata costs a server's start-up).
+@click.version_option(
+    message=f"runstash %(version)s (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})",
+    version=None,
+    package_name="runstash",
+)
 def main() -> None:
     """runstash: a self-hosted, MLflow-compatible experiment-tracking server."""
 
