@@ -61,7 +61,7 @@ WORDS = [
     "tool",
 ]
 SEARCH_QUERIES = 30
-START_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 300.0
 
 
 # ------------------------------------------------------------------ payloads

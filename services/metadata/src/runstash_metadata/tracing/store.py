@@ -221,14 +221,16 @@ def upsert_info(
     found = conn.execute(select(ti.experiment_id).where(ti.trace_id == tid)).first()
     if found is None:
         row = {**dict.fromkeys(c.name for c in trace_info.columns), "span_count": 0, "root_seen": False}
-        row.update(values)
+        row.update({k: v for k, v in values.items() if v is not None})
+        row["state"] = row["state"] or "IN_PROGRESS"
         conn.execute(q.insert_ignore(trace_info, ["trace_id"]), [row])
-    else:
-        if found[0] != values.get("experiment_id", found[0]):
-            raise invalid_parameter(f"Trace {tid} belongs to another experiment.")
-        given = {k: v for k, v in values.items() if v is not None and k != "trace_id"}
-        if given:
-            conn.execute(update(trace_info).where(ti.trace_id == tid).values(**given))
+    elif found[0] != values.get("experiment_id", found[0]):
+        raise invalid_parameter(f"Trace {tid} belongs to another experiment.")
+    # Also after an insert: span ingest may have created the row in between (the insert was then
+    # ignored), and the client's fields still win.
+    given = {k: v for k, v in values.items() if v is not None and k not in ("trace_id", "experiment_id")}
+    if given:
+        conn.execute(update(trace_info).where(ti.trace_id == tid).values(**given))
     set_pairs(conn, q, tid, tags, metadata)
 
 
