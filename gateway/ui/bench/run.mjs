@@ -6,7 +6,12 @@
 // (3) the experiment chart view of BENCH_VIEW_RUNS runs x BENCH_VIEW_METRICS metrics x
 // BENCH_VIEW_POINTS points, and hover frame times on it; (4) grouping all 10,000 runs by a param.
 // Sizes: BENCH_RUNS (10000), BENCH_CHART_RUNS (20), BENCH_POINTS (100000), BENCH_VIEW_RUNS (100),
-// BENCH_VIEW_METRICS (10), BENCH_VIEW_POINTS (100000).
+// BENCH_VIEW_METRICS (10), BENCH_VIEW_POINTS (100000). The chart view's runs are seeded in bulk by
+// seed_bulk.py (SQL into the bench server's SQLite store; BENCH_SEED=ingest: the gRPC ingest
+// stream). BENCH_ONLY=table,chart,view picks parts; BENCH_VIEW_EXPERIMENT=<id> (with
+// BENCH_BASE_URL) measures an experiment seeded before, e.g. on a PostgreSQL-backed server:
+//   .venv/bin/python gateway/ui/bench/seed_bulk.py --base URL --postgres DSN --name view --runs 100
+// The load average before and after is printed: the figures are wall-clock times.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';

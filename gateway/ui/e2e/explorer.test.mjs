@@ -92,6 +92,23 @@ test('chart view: a chart per metric in prefix sections, bars for single values,
   const swatch = await page.locator('[data-testid=run-row]', { hasText: 'seed-2' }).locator('.swatch').evaluate((e) => getComputedStyle(e).backgroundColor);
   const fill = await bars.filter({ has: page.locator('title', { hasText: 'seed-2' }) }).locator('rect').evaluate((e) => getComputedStyle(e).fill);
   assert.equal(swatch, fill);
+  // Each chart asked the server once, for all six runs, about one point per pixel of its plot.
+  const requests = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .filter((e) => e.name.includes('get-history-bulk-interval'))
+      .map((e) => new URL(e.name).searchParams)
+      .map((q) => ({ key: q.get('metric_key'), runs: q.getAll('run_ids').length, maxResults: Number(q.get('max_results')) })),
+  );
+  assert.deepEqual([...new Set(requests.map((r) => r.key))].sort(), ['final_acc', 'rmse', 'score', 'train/loss', 'val/loss']);
+  const width = await page.locator('.metric-card').first().evaluate((e) => e.clientWidth);
+  const fitted = Math.min(2500, Math.max(50, Math.ceil((width - 60) / 100) * 100));
+  for (const key of ['final_acc', 'rmse', 'score', 'train/loss', 'val/loss']) {
+    const list = requests.filter((r) => r.key === key);
+    assert.equal(list.length, 1, `${key}: one request`);
+    assert.equal(list[0].runs, 6, `${key}: every run in it`);
+    assert.equal(list[0].maxResults, fitted, `${key}: max_results fitted to ${width} px`);
+  }
   await shot('chart-view');
 });
 

@@ -24,7 +24,7 @@ from runstash.cli_options import (
     split,
     store_options,
 )
-from runstash.config import MLFLOW_API_VERSION, ServerConfig, runstash_version
+from runstash.config import MLFLOW_API_VERSION, ServerConfig
 
 _UNSUPPORTED = {
     "gunicorn_opts": "--gunicorn-opts",
@@ -44,12 +44,13 @@ def _multipart() -> dict[str, Any]:
     }
 
 
-def _version_message() -> str:
-    return f"runstash {runstash_version()} (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})"
-
-
 @click.group(cls=OperatorErrorsGroup)
-@click.version_option(message=_version_message(), package_name="runstash")
+# The version is looked up only for --version (importlib.metadata costs a server's start-up).
+@click.version_option(
+    message=f"runstash %(version)s (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})",
+    version=None,
+    package_name="runstash",
+)
 def main() -> None:
     """runstash: a self-hosted, MLflow-compatible experiment-tracking server."""
 

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatNumber } from '../util/format';
 import { nearestPresent, presentIndices, throttledMove } from './hover';
+import { nearestTipHooks } from './nearestTip';
 import { colorOf, type Aligned, type XAxis } from './series';
 
 /** How one y column is drawn; a band edge is a thin, faint line whose area is filled. */
@@ -36,9 +37,12 @@ function formatValue(_: uPlot, value: number | null): string {
 
 /** Above this many series the per-series hover markers (one DOM node each) are left out. */
 const MARKED_SERIES = 20;
+/** Above this many series the legend gives way to a tip naming the series nearest the pointer. */
+const LEGEND_SERIES = 30;
 
 function optionsOf(props: Props, width: number, onDrawn: () => void, present: { current: Int32Array[] }): uPlot.Options {
   const styles: readonly SeriesStyle[] = props.styles ?? props.labels.map((label, i) => ({ label, color: colorOf(i) }));
+  const legend = styles.length <= LEGEND_SERIES;
   return {
     width,
     height: props.height ?? 220,
@@ -59,7 +63,7 @@ function optionsOf(props: Props, width: number, onDrawn: () => void, present: { 
       })),
     ],
     bands: props.bands?.map((b) => ({ series: b.series, fill: b.fill })),
-    legend: { show: styles.length <= 30 },
+    legend: { show: legend },
     cursor: {
       drag: { x: true, y: false },
       bind: { mousemove: throttledMove },
@@ -68,7 +72,7 @@ function optionsOf(props: Props, width: number, onDrawn: () => void, present: { 
       ...(styles.length > MARKED_SERIES ? { points: { show: false } } : {}),
       ...(props.syncKey ? { sync: { key: props.syncKey, setSeries: false } } : {}),
     },
-    hooks: { draw: [onDrawn] },
+    hooks: legend ? { draw: [onDrawn] } : { ...nearestTipHooks(), draw: [onDrawn] },
   };
 }
 

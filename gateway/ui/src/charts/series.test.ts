@@ -51,6 +51,20 @@ describe('alignSeries', () => {
     expect(alignSeries(series, { ...options, logScale: true })[1]).toEqual([null, null, 4]);
   });
 
+  it('leaves out points without a usable x', () => {
+    const data = alignSeries([{ runId: 'a', points: [point(0, 1), { ...point(1, 2), step: Number.NaN }, point(2, 3)] }], options);
+    expect(data).toEqual([
+      [0, 2],
+      [1, 3],
+    ]);
+  });
+  it('keeps the later point when time goes backwards onto the same x', () => {
+    const series = [{ runId: 'a', points: [point(0, 1, 5000), point(1, 2, 3000), point(2, 3, 5000)] }];
+    expect(alignSeries(series, { ...options, xAxis: 'time' })).toEqual([
+      [3, 5],
+      [2, 3],
+    ]);
+  });
   it('sorts unordered input by x', () => {
     const data = alignSeries([{ runId: 'a', points: [point(3, 30), point(1, 10)] }], options);
     expect(data).toEqual([

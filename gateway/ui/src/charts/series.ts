@@ -81,6 +81,7 @@ function runColumns(points: readonly Metric[], options: ChartOptions): RunColumn
   for (let k = 0; k < n; k += 1) {
     const i = index ? (index[k] as number) : k;
     const x = rawX[i] as number;
+    if (!Number.isFinite(x)) continue;
     const v = toNumber((order[i] as Metric).value);
     const y = !Number.isFinite(v) || (options.logScale && v <= 0) ? Number.NaN : v;
     if (xs.length > 0 && xs[xs.length - 1] === x) ys[ys.length - 1] = y;
@@ -126,7 +127,8 @@ export function alignSeries(series: readonly RunSeries[], options: ChartOptions)
     const out = new Array<number | null>(x.length).fill(null);
     let j = 0;
     for (let i = 0; i < xs.length; i += 1) {
-      while (x[j] !== xs[i]) j += 1;
+      // Every x of a run is in the union, in the same order: j only moves forward.
+      while (j < x.length && x[j] !== xs[i]) j += 1;
       const y = ys[i] as number;
       out[j] = Number.isNaN(y) ? null : y;
     }

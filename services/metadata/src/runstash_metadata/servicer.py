@@ -316,6 +316,7 @@ class MetadataServicer(LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceService
         with self.db.reader() as conn:
             _, token = history.get_metric_history(
                 conn,
+                self.db.q,
                 v.run_id_of(request),
                 request.metric_key,
                 max_results=request.max_results if request.HasField("max_results") else None,

@@ -80,7 +80,9 @@ class SingleWrites:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._group: GroupCommit[SingleWrite] = GroupCommit(self._write_group)
+        self._group: GroupCommit[SingleWrite] = GroupCommit(
+            self._write_group, in_flight=db.q.group_commits_in_flight
+        )
 
     def _write_group(self, writes: Sequence[SingleWrite]) -> list[Outcome]:
         with self._db.transaction() as conn:

@@ -1,7 +1,7 @@
 // The first rows of a Parquet artifact, read in the browser with hyparquet. A server that
 // honours HTTP ranges is read by range (the footer, then only the first row group's pages); one
 // that answers the whole file is read up to MAX_DOWNLOAD bytes, which must then hold the file.
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
+import type { AsyncBuffer } from 'hyparquet';
 import { fetchBytes } from '../../../api/client';
 
 export const PREVIEW_ROWS = 100;
@@ -57,7 +57,8 @@ export function cellText(value: unknown): string {
 }
 
 export async function readParquetPreview(url: string, signal: AbortSignal): Promise<ParquetPreview> {
-  const { file, ranged } = await openFile(url, signal);
+  // Loaded on first use: the reader is not part of the page's first download.
+  const [{ parquetMetadataAsync, parquetReadObjects }, { file, ranged }] = await Promise.all([import('hyparquet'), openFile(url, signal)]);
   const metadata = await parquetMetadataAsync(file);
   const columns = metadata.schema.slice(1).filter((e) => !e.num_children).map((e) => e.name);
   const objects = await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: PREVIEW_ROWS, columns: undefined });

@@ -57,6 +57,9 @@ class Queries:
     default_port = 0
     # Statement refreshing the planner statistics of the search tables after growth, if useful.
     analyze_sql: str | None = None
+    # Group-committed single writes being written at once (store/group_commit.py): one where
+    # writers exclude each other (SQLite) or where concurrent upserts risk deadlocks.
+    group_commits_in_flight = 1
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
@@ -205,6 +208,12 @@ class Queries:
     ) -> dict[tuple[str, int], str]:
         """The bitmap text ('0101...', character i = step block * 1024 + i) of each (run, block)."""
         raise NotImplementedError
+
+    def history_blocks(self, conn: Connection, run_id: str, key: str) -> list[tuple[int, int]] | None:
+        """(step block, points) of the history in block order when its (timestamp, step, value)
+        order goes block by block (each block's timestamps at or after the previous block's);
+        None when it does not or the database keeps no step blocks."""
+        return None
 
     def points_at_steps(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]

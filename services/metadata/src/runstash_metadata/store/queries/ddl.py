@@ -36,6 +36,9 @@ KEY_VALUE_STATISTICS = {
 # point count equals its bitmap's population has each of its steps exactly once, so a position in
 # the (step, ...) order maps to a step by arithmetic: the exact NTILE sample of
 # get-history-bulk-interval without counting or numbering the history (sampled_history.py).
+# The blocks' timestamp ranges tell when a history's (timestamp, step, value) order is block by
+# block (each block's range at or after the previous one's), so a get-history page reads only its
+# own blocks through the primary key instead of sorting the whole history (history.py).
 # Points are never deleted one by one; whatever deletes a run's metrics must delete its blocks.
 STEP_BLOCK_BITS = 1024
 STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
@@ -44,8 +47,15 @@ STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
     block BIGINT NOT NULL,
     points BIGINT NOT NULL,
     steps BIT({STEP_BLOCK_BITS}) NOT NULL,
+    min_ts BIGINT NOT NULL,
+    max_ts BIGINT NOT NULL,
     CONSTRAINT pk_metric_step_blocks PRIMARY KEY (run_uuid, key, block)
 )"""
+# The block rows of a set of points ``{source}`` (run_uuid, key, step, "timestamp").
+STEP_BLOCK_ROWS = f"""SELECT run_uuid, key, step >> 10, count(*),
+       bit_or(set_bit(CAST(B'0' AS BIT({STEP_BLOCK_BITS})), CAST(step & 1023 AS INTEGER), 1)),
+       min("timestamp"), max("timestamp")
+FROM {{source}} GROUP BY run_uuid, key, step >> 10"""
 
 # Trace spans (migration 0006): attribute containment through a GIN index over JSONB, full text
 # through a trigram index on the attributes' text (PostgreSQL); full text through an external-content

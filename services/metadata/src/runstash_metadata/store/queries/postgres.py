@@ -40,6 +40,7 @@ from runstash_metadata.store.queries.base import (
     Queries,
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -91,12 +92,11 @@ point AS (
     {on_conflict}
 ),
 block AS (
-    INSERT INTO metric_step_blocks AS b (run_uuid, key, block, points, steps)
-    SELECT run_uuid, key, step >> 10, count(*),
-           bit_or(set_bit(CAST(B'0' AS BIT(1024)), CAST(step & 1023 AS INTEGER), 1))
-    FROM {counted} GROUP BY run_uuid, key, step >> 10 ORDER BY 1, 2, 3
+    INSERT INTO metric_step_blocks AS b (run_uuid, key, block, points, steps, min_ts, max_ts)
+    {block_rows} ORDER BY 1, 2, 3
     ON CONFLICT (run_uuid, key, block) DO UPDATE SET points = b.points + excluded.points,
-        steps = b.steps | excluded.steps
+        steps = b.steps | excluded.steps,
+        min_ts = least(b.min_ts, excluded.min_ts), max_ts = greatest(b.max_ts, excluded.max_ts)
 ),
 latest AS (
     INSERT INTO latest_metrics AS t (run_uuid, key, value, is_nan, "timestamp", step)
@@ -128,6 +128,11 @@ SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
 FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:blocks AS BIGINT[])) AS w(run_uuid, block)
 JOIN metric_step_blocks AS b ON b.run_uuid = w.run_uuid AND b.key = :key AND b.block = w.block
 """)
+# Each block's timestamps at or after the previous block's.
+_HISTORY_BLOCKS_SQL = text("""
+SELECT block, points, coalesce(min_ts >= lag(max_ts) OVER (ORDER BY block), true)
+FROM metric_step_blocks WHERE run_uuid = :rid AND key = :key ORDER BY block
+""")
 # One index probe per wanted point (a nested loop over the primary key), in the wanted order.
 _POINTS_AT_STEPS_SQL = text("""
 SELECT w.i, m.step, m."timestamp", m.value, m.is_nan
@@ -139,7 +144,8 @@ _CREATE_RUN_SQL = text(_CREATE_RUN)
 _INSERT_PARAMS_SQL = text(_INSERT_PARAMS)
 # Deduplicating, only the points really inserted count in the step blocks.
 _DEDUPE = (
-    'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING RETURNING run_uuid, key, step'
+    'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING '
+    'RETURNING run_uuid, key, step, "timestamp"'
 )
 _RUN_CHECK = (
     "run AS (SELECT run_uuid, lifecycle_stage FROM runs WHERE run_uuid = ANY(CAST(:ids AS VARCHAR(32)[]))), "
@@ -158,7 +164,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
             if check_runs
             else "",
             on_conflict=_DEDUPE if dedupe else "",
-            counted="point" if dedupe else "u",
+            block_rows=STEP_BLOCK_ROWS.format(source="point" if dedupe else "u"),
             tail="SELECT run_uuid, lifecycle_stage FROM run" if check_runs else "SELECT 1",
         )
     )
@@ -168,6 +174,9 @@ class PostgresQueries(Queries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
+    # Rows are written in one sorted order (no deadlocks); while one group waits for its commit
+    # the others' statements run, and PostgreSQL merges their WAL flushes.
+    group_commits_in_flight = 4
 
     def create_engines(self) -> tuple[Engine, Engine]:
         timeouts = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
@@ -269,6 +278,12 @@ class PostgresQueries(Queries):
             "key": key,
         }
         return {(r, int(b)): bits for r, b, bits in conn.execute(_STEP_BLOCK_BITS_SQL, params)}
+
+    def history_blocks(self, conn: Connection, run_id: str, key: str) -> list[tuple[int, int]] | None:
+        rows = conn.execute(_HISTORY_BLOCKS_SQL, {"rid": run_id, "key": key}).all()
+        if not all(ascending for _, _, ascending in rows):
+            return None
+        return [(int(block), int(points)) for block, points, _ in rows]
 
     def points_at_steps(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
