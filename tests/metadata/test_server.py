@@ -46,6 +46,7 @@ def test_health_and_reflection(channel: grpc.Channel) -> None:
     assert names == {
         "runstash.metadata.MetadataService",
         "runstash.registry.ModelRegistryService",
+        "runstash.traces.TraceService",
         "runstash.ingest.IngestService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",

@@ -27,9 +27,10 @@ FIRST_ANALYZE_AFTER = 500
 class StatsRefresher:
     """Call :meth:`wrote` after each committed write; :meth:`close` waits for a running ANALYZE."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sql: str | None = None) -> None:
+        """``sql``: the statement to run instead of the query object's ``analyze_sql``."""
         self._db = db
-        self._sql = db.q.analyze_sql
+        self._sql = sql if sql is not None else db.q.analyze_sql
         self._lock = threading.Lock()
         self._writes = 0
         self._next = FIRST_ANALYZE_AFTER

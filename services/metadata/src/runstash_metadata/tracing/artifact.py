@@ -20,9 +20,9 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _attribute(value: pb.AnyValue) -> Any:
-    # MLflow keeps span attributes JSON-encoded; a plain OTel string stays as sent.
-    return any_value(value)
+def _attribute(value: pb.AnyValue) -> str:
+    # traces.json keeps span attributes JSON-encoded, as the mlflow client writes them.
+    return json.dumps(any_value(value))
 
 
 def span_dict(body: bytes) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from typing import Any
 
 from runstash_protos import traces_pb2 as pb
 from runstash_protos import traces_pb2_grpc
-from runstash_protos.errors import invalid_parameter, not_found
+from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter, not_found
 from sqlalchemy import Connection, select
 
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
+from runstash_metadata.store.stats import StatsRefresher
 from runstash_metadata.store.values import now_ms
 from runstash_metadata.tracing import assessments, convert, reads, search, store
 from runstash_metadata.tracing.artifact import trace_json_chunks
@@ -31,13 +32,16 @@ def experiment_number(value: str, field: str = "experiment_id") -> int:
     return int(value)
 
 
-def check_experiment(conn: Connection, experiment_id: int) -> None:
+def check_experiment(conn: Connection, experiment_id: int) -> str:
+    """The active experiment's artifact location (404 / 400 otherwise)."""
     e = s.experiments.c
-    row = conn.execute(select(e.lifecycle_stage).where(e.experiment_id == experiment_id)).first()
+    query = select(e.lifecycle_stage, e.artifact_location).where(e.experiment_id == experiment_id)
+    row = conn.execute(query).first()
     if row is None:
         raise not_found(f"Could not find experiment with ID {experiment_id}")
     if row[0] != s.ACTIVE:
         raise invalid_parameter(f"The experiment {experiment_id} must be in the 'active' state.")
+    return str(row[1] or "")
 
 
 def _tag_target(request: Any) -> str:
@@ -60,11 +64,17 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.retention: threading.Event | None = None
+        # Bursts of spans leave the planner believing the trace tables are tiny (nested loops over
+        # every span): statistics are refreshed each time the ingested span count doubles.
+        self._stats = StatsRefresher(db, db.q.trace_analyze_sql) if db.q.trace_analyze_sql else None
 
     def close(self) -> None:
-        """Stop the retention sweeper, if one runs (the database belongs to the metadata servicer)."""
+        """Stop the retention sweeper and the statistics thread (the database is the metadata
+        servicer's to close)."""
         if self.retention is not None:
             self.retention.set()
+        if self._stats is not None:
+            self._stats.close()
 
     # ------------------------------------------------------------------ helpers
 
@@ -77,12 +87,12 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
             raise invalid_parameter("Missing value for required parameter 'trace_id'.")
         found = self._load([trace_id]).get(trace_id)
         if found is None:
-            raise not_found(f"Trace with ID {trace_id} not found.")
+            raise not_found(f"Trace with ID '{trace_id}' not found.")
         return found
 
     def _exists(self, conn: Connection, trace_id: str) -> None:
         if not store.trace_experiments(conn, [trace_id]):
-            raise not_found(f"Trace with ID {trace_id} not found.")
+            raise not_found(f"Trace with ID '{trace_id}' not found.")
 
     # ------------------------------------------------------------------ writes
 
@@ -96,11 +106,14 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
         )
         values = convert.values_from_v3(info, eid)
         tags = {**info.tags, store.SPANS_LOCATION_TAG: "TRACKING_STORE"}
+        # The client's TraceInfo arrives once the trace is complete: MLflow marks it final.
+        metadata = {**info.trace_metadata, store.INFO_FINALIZED_KEY: "true"}
         with self.db.transaction() as conn:
-            check_experiment(conn, eid)
+            location = check_experiment(conn, eid)
+            tags.setdefault(store.ARTIFACT_LOCATION_TAG, store.trace_artifacts(location, info.trace_id))
             if values["request_time"] is None:
                 values["request_time"] = now_ms()
-            store.upsert_info(conn, self.db.q, values, tags, dict(info.trace_metadata))
+            store.upsert_info(conn, self.db.q, values, tags, metadata)
         return pb.StartTraceV3.Response(trace=pb.Trace(trace_info=convert.info_v3(self._one(info.trace_id))))
 
     def StartTrace(self, request: pb.StartTrace, context: Any) -> pb.StartTrace.Response:
@@ -115,7 +128,7 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
         tags = {t.key: t.value for t in request.tags}
         tags[store.SPANS_LOCATION_TAG] = "TRACKING_STORE"
         with self.db.transaction() as conn:
-            check_experiment(conn, eid)
+            tags[store.ARTIFACT_LOCATION_TAG] = store.trace_artifacts(check_experiment(conn, eid), trace_id)
             store.upsert_info(
                 conn, self.db.q, values, tags, {m.key: m.value for m in request.request_metadata}
             )
@@ -145,8 +158,10 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
         rows = decode_request(request.payload)
         if rows:
             with self.db.transaction() as conn:
-                check_experiment(conn, eid)
-                store.write_spans(conn, self.db.q, eid, rows, request.run_id or None)
+                location = check_experiment(conn, eid)
+                store.write_spans(conn, self.db.q, eid, rows, request.run_id or None, artifact_root=location)
+            if self._stats is not None:
+                self._stats.wrote(len(rows))
         return pb.ExportSpans.Response(spans_written=len(rows))
 
     def SetTraceTag(self, request: pb.SetTraceTag, context: Any) -> pb.SetTraceTag.Response:
@@ -154,7 +169,9 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
         if not request.key:
             raise invalid_parameter("Missing value for required parameter 'key'.")
         with self.db.transaction() as conn:
-            self._exists(conn, trace_id)
+            if not store.trace_experiments(conn, [trace_id]):
+                # MLflow's answer for a tag on an unknown trace (its delete-tag says 404).
+                raise RunstashError(ErrorCode.BAD_REQUEST, f"Trace with ID '{trace_id}' not found.")
             store.set_pairs(conn, self.db.q, trace_id, {request.key: request.value}, {})
         return pb.SetTraceTag.Response()
 

@@ -150,6 +150,9 @@ def _row(span: pb.Span) -> SpanRow:
     decoded = {kv.key: any_value(kv.value) for kv in span.attributes}
     attributes = {key: flat_value(value) for key, value in decoded.items()}
     parent = span.parent_span_id.hex() if span.parent_span_id else None
+    raw_inputs = _text(decoded.get(INPUTS)) if parent is None else None
+    raw_outputs = _text(decoded.get(OUTPUTS)) if parent is None else None
+    _store_typed(span)
     end = span.end_time_unix_nano or None
     return SpanRow(
         trace_id=trace_id_of(span.trace_id),
@@ -162,9 +165,42 @@ def _row(span: pb.Span) -> SpanRow:
         end_ns=end,
         attributes=attributes,
         content=span.SerializeToString(),
-        raw_inputs=_text(decoded.get(INPUTS)) if parent is None else None,
-        raw_outputs=_text(decoded.get(OUTPUTS)) if parent is None else None,
+        raw_inputs=raw_inputs,
+        raw_outputs=raw_outputs,
     )
+
+
+def _store_typed(span: pb.Span) -> None:
+    """The span as MLflow serves it back: JSON-encoded attribute strings (what the mlflow client
+    sends) decoded into typed values, and no empty parent id on a root."""
+    if not span.parent_span_id:
+        span.ClearField("parent_span_id")
+    for kv in span.attributes:
+        if kv.value.WhichOneof("value") == "string_value":
+            try:
+                value = json.loads(kv.value.string_value)
+            except ValueError:
+                continue
+            kv.value.CopyFrom(to_any_value(value))
+
+
+def to_any_value(value: Any) -> pb.AnyValue:
+    if value is None:
+        return pb.AnyValue()
+    if isinstance(value, bool):
+        return pb.AnyValue(bool_value=value)
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return pb.AnyValue(int_value=value)
+    if isinstance(value, int | float):
+        return pb.AnyValue(double_value=float(value))
+    if isinstance(value, str):
+        return pb.AnyValue(string_value=value)
+    if isinstance(value, list):
+        return pb.AnyValue(array_value=pb.ArrayValue(values=[to_any_value(v) for v in value]))
+    if isinstance(value, dict):
+        items = [pb.KeyValue(key=str(k), value=to_any_value(v)) for k, v in value.items()]
+        return pb.AnyValue(kvlist_value=pb.KeyValueList(values=items))
+    return pb.AnyValue(string_value=str(value))
 
 
 def _text(value: Any) -> str | None:

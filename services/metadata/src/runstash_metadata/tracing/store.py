@@ -30,6 +30,8 @@ TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
 SOURCE_RUN_KEY = "mlflow.sourceRun"
 SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
 TRACE_NAME_TAG = "mlflow.traceName"
+ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"
+INFO_FINALIZED_KEY = "mlflow.trace.infoFinalized"
 _SPAN_COLUMNS = ("parent_span_id", "experiment_id", "name", "span_type", "status", "start_time_ns",
                  "end_time_ns", "attributes", "content")  # fmt: skip
 
@@ -64,8 +66,19 @@ def trace_experiments(conn: Connection, trace_ids: Sequence[str]) -> dict[str, i
     return {row[0]: row[1] for row in rows}
 
 
+def trace_artifacts(experiment_location: str, trace_id: str) -> str:
+    """Where MLflow says a trace's attachments live (``mlflow.artifactLocation``)."""
+    return f"{experiment_location.rstrip('/')}/traces/{trace_id}/artifacts"
+
+
 def write_spans(
-    conn: Connection, q: Queries, experiment_id: int, rows: Sequence[sp.SpanRow], run_id: str | None
+    conn: Connection,
+    q: Queries,
+    experiment_id: int,
+    rows: Sequence[sp.SpanRow],
+    run_id: str | None,
+    *,
+    artifact_root: str = "",
 ) -> None:
     """One OTLP batch: create the traces it starts, store its spans (a re-sent span replaces the
     stored one) and refresh the derived trace fields."""
@@ -82,10 +95,18 @@ def write_spans(
     fresh = [_new_info(d, experiment_id, run_id, counts[t]) for t, d in digests.items() if t not in existing]
     if fresh:
         conn.execute(q.insert_ignore(trace_info, ["trace_id"]), fresh)
-        location = [
+        where = [
             {"trace_id": r["trace_id"], "key": SPANS_LOCATION_TAG, "value": "TRACKING_STORE"} for r in fresh
         ]
-        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), location)
+        where += [
+            {
+                "trace_id": r["trace_id"],
+                "key": ARTIFACT_LOCATION_TAG,
+                "value": trace_artifacts(artifact_root, r["trace_id"]),
+            }
+            for r in fresh
+        ]
+        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), where)
     roots = [_root_values(d) for t, d in digests.items() if d.root is not None and t in existing]
     if roots:
         conn.execute(_ROOT_UPDATE, roots)
@@ -200,14 +221,16 @@ def upsert_info(
     found = conn.execute(select(ti.experiment_id).where(ti.trace_id == tid)).first()
     if found is None:
         row = {**dict.fromkeys(c.name for c in trace_info.columns), "span_count": 0, "root_seen": False}
-        row.update(values)
+        row.update({k: v for k, v in values.items() if v is not None})
+        row["state"] = row["state"] or "IN_PROGRESS"
         conn.execute(q.insert_ignore(trace_info, ["trace_id"]), [row])
-    else:
-        if found[0] != values.get("experiment_id", found[0]):
-            raise invalid_parameter(f"Trace {tid} belongs to another experiment.")
-        given = {k: v for k, v in values.items() if v is not None and k != "trace_id"}
-        if given:
-            conn.execute(update(trace_info).where(ti.trace_id == tid).values(**given))
+    elif found[0] != values.get("experiment_id", found[0]):
+        raise invalid_parameter(f"Trace {tid} belongs to another experiment.")
+    # Also after an insert: span ingest may have created the row in between (the insert was then
+    # ignored), and the client's fields still win.
+    given = {k: v for k, v in values.items() if v is not None and k not in ("trace_id", "experiment_id")}
+    if given:
+        conn.execute(update(trace_info).where(ti.trace_id == tid).values(**given))
     set_pairs(conn, q, tid, tags, metadata)
 
 

@@ -285,6 +285,9 @@ class Queries:
 
     # ------------------------------------------------------------------ traces (tracing/search.py)
 
+    # Refreshes the trace tables' planner statistics as they grow (see store/stats.py), if useful.
+    trace_analyze_sql: str | None = None
+
     def span_attribute(self, column: Any, key: str) -> Any:
         """A span attribute's string value (``trace_spans.attributes`` is a flat key -> string object)."""
         return column[key].as_string()

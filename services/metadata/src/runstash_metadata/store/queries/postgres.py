@@ -336,6 +336,8 @@ class PostgresQueries(Queries):
 
     # ------------------------------------------------------------------ traces
 
+    trace_analyze_sql = "ANALYZE trace_info, trace_spans"
+
     def span_attribute(self, column: Any, key: str) -> Any:
         return type_coerce(column, _jsonb())[key].astext
 
