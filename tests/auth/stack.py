@@ -19,6 +19,8 @@ from runstash_metadata.identity.config import AuthConfig
 from runstash_metadata.identity.wiring import secure_servicers
 from runstash_metadata.servicer import MetadataServicer
 from runstash_metadata.settings import MetadataSettings
+from runstash_metadata.tracing.store import trace_experiments
+from runstash_protos import traces_pb2
 
 ADMIN = ("admin", "admin-password-123")
 PASSWORD = "user-password-1234"
@@ -30,6 +32,7 @@ METADATA = "runstash.metadata.MetadataService"
 ARTIFACTS = "runstash.artifacts.ArtifactService"
 REGISTRY = "runstash.registry.ModelRegistryService"
 MODEL_VERSION_FILES = "runstash.registry.ModelVersionArtifactService"
+TRACES = "runstash.traces.TraceService"
 
 
 def basic(username: str, password: str) -> str:
@@ -41,9 +44,11 @@ class AuthStack:
     app: Any
     servicers: dict[str, Any]
     metadata: MetadataServicer
+    traces: Any = None  # the trace servicer, unguarded: it (re)creates the sweep's trace
     experiment_id: str = ""
     run_id: str = ""
     model_id: str = ""
+    trace_id: str = ""
     default_permission: str = "NO_PERMISSIONS"
     role_id: int = 0  # a role in the default workspace, and one of its permissions
     role_permission_id: int = 0
@@ -60,6 +65,16 @@ class AuthStack:
         content: bytes | None = None,
     ) -> httpx.Response:
         return asyncio.run(self.arequest(role, method, url, params=params, json=json, content=content))
+
+    def ensure_trace(self) -> None:
+        """The trace the sweep's TRACE requests name exists in the sweep's experiment: an earlier
+        DeleteTraces may have removed it, and an unknown trace names no experiment to check."""
+        with self.metadata.db.reader() as conn:
+            known = trace_experiments(conn, [self.trace_id]) if self.trace_id else {}
+        if self.trace_id in known:
+            return
+        made = self.traces.StartTrace(traces_pb2.StartTrace(experiment_id=self.experiment_id), None)
+        self.trace_id = made.trace_info.request_id
 
     def ensure_registered_model(self) -> None:
         """The registered model the sweep's requests name exists, so no sweep caller creates it
@@ -90,11 +105,17 @@ class AuthStack:
         params: Any = None,
         json: Any = None,
         content: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:5000") as client:
             return await client.request(
-                method, url, params=params, json=json, content=content, headers=self.headers.get(role, {})
+                method,
+                url,
+                params=params,
+                json=json,
+                content=content,
+                headers={**self.headers.get(role, {}), **(headers or {})},
             )
 
 
@@ -133,6 +154,7 @@ def _make_resources(stack: AuthStack) -> None:
     made = stack.request("admin", "POST", "/api/2.0/mlflow/experiments/create", json={"name": MODEL_NAME})
     assert made.status_code == 200, made.text
     stack.ensure_registered_model()
+    stack.ensure_trace()
 
 
 @contextlib.contextmanager
@@ -145,6 +167,7 @@ def auth_stack(
     from runstash_artifacts.settings import ArtifactSettings
     from runstash_gateway import GatewayBackends, GatewayConfig, build_app
     from runstash_metadata.registry.wiring import build_registry_servicer
+    from runstash_metadata.tracing.wiring import build_trace_servicer
 
     config = AuthConfig(True, default_permission, ADMIN[0], ADMIN[1])
     with pytest.MonkeyPatch.context() as patch:
@@ -157,15 +180,17 @@ def auth_stack(
             str(artifacts), MetadataResolver.for_servicer(metadata), ArtifactSettings()
         )
         registry = build_registry_servicer(metadata)
-        plain = {
+        traces = build_trace_servicer(metadata)
+        plain: dict[str, object] = {
             METADATA: metadata,
             ARTIFACTS: artifact_servicer,
             REGISTRY: registry,
             MODEL_VERSION_FILES: in_process_model_version_files(artifact_servicer, registry),
+            TRACES: traces,
         }
         servicers = secure_servicers(plain, metadata.db, config)
         app = build_app(GatewayBackends.in_process(servicers), GatewayConfig())
-        stack = AuthStack(app, servicers, metadata, default_permission=default_permission)
+        stack = AuthStack(app, servicers, metadata, traces, default_permission=default_permission)
         stack.headers = {"anonymous": {}, "admin": {"authorization": basic(*ADMIN)}}
         try:
             _make_resources(stack)
@@ -173,4 +198,5 @@ def auth_stack(
             yield stack
         finally:
             asyncio.run(app.close())
+            traces.close()
             metadata.close()

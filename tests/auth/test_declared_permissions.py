@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool
-from runstash_protos import artifacts_pb2, authz, metadata_pb2
+from google.protobuf.descriptor import Descriptor
+from runstash_protos import artifacts_pb2, authz, metadata_pb2, traces_pb2
 from runstash_protos.options_pb2 import Access, Resource
 
 SERVICES = [
     metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"],
     artifacts_pb2.DESCRIPTOR.services_by_name["ArtifactService"],
+    traces_pb2.DESCRIPTOR.services_by_name["TraceService"],
 ]
 
 
@@ -23,11 +25,27 @@ def test_resource_fields_exist_on_their_requests() -> None:
         for method in service.methods:
             requirement = authz.Requirement.of(method)
             assert requirement is not None
-            names = set(method.input_type.fields_by_name)
-            assert set(requirement.fields) <= names, method.full_name
-            assert set(requirement.fallback_fields) <= names, method.full_name
+            for path in (*requirement.fields, *requirement.fallback_fields):
+                assert _has_path(method.input_type, path), (method.full_name, path)
             if requirement.access in (Access.READ, Access.USE, Access.EDIT, Access.MANAGE):
                 assert requirement.resource != Resource.RESOURCE_UNSPECIFIED, method.full_name
+
+
+def _has_path(request: Descriptor, path: str) -> bool:
+    """A declared field, nested ones too (``trace.trace_info.trace_location...``), is on the request."""
+    message: Descriptor | None = request
+    for name in path.split("."):
+        if message is None or name not in message.fields_by_name:
+            return False
+        message = message.fields_by_name[name].message_type
+    return True
+
+
+def test_a_misspelt_nested_field_is_caught() -> None:
+    create = traces_pb2.DESCRIPTOR.message_types_by_name["CreateAssessment"]
+    assert _has_path(create, "assessment.trace_id")
+    assert not _has_path(create, "assessment.trace")
+    assert not _has_path(create, "assessment.trace_id.more")
 
 
 def _service_without_option() -> descriptor_pool.DescriptorPool:

@@ -2,7 +2,8 @@
 exactly as its declared permission (``runstash.options.permission``) says.
 
 Callers: anonymous, a user with no grant (default permission NO_PERMISSIONS), users holding READ,
-USE, EDIT and MANAGE on the experiment every request names, and an administrator. "Allowed" means
+USE, EDIT and MANAGE on the experiment every request names (or that its trace belongs to), and an
+administrator. "Allowed" means
 the guard let the call through: the answer is anything but 401/403 (the filler requests are not
 all valid, so 400/404 from the servicer count as allowed). Adding an RPC without a declared
 permission fails here (and the server refuses to start).
@@ -19,7 +20,7 @@ import grpc
 import pytest
 from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped]
 from google.protobuf.descriptor import MethodDescriptor
-from runstash_protos import artifacts_pb2, auth_pb2, authz, metadata_pb2, registry_pb2
+from runstash_protos import artifacts_pb2, auth_pb2, authz, metadata_pb2, registry_pb2, traces_pb2
 from runstash_protos.errors import RunstashError
 from runstash_protos.options_pb2 import Access, Resource
 
@@ -31,6 +32,7 @@ SERVICES = [
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
     registry_pb2.DESCRIPTOR.services_by_name["ModelRegistryService"],
     registry_pb2.DESCRIPTOR.services_by_name["ModelVersionArtifactService"],
+    traces_pb2.DESCRIPTOR.services_by_name["TraceService"],
 ]
 FILTERED = (Resource.EXPERIMENTS_FILTERED, Resource.REGISTERED_MODELS_FILTERED)
 RANKS = {"READ": 1, "USE": 2, "EDIT": 3, "MANAGE": 4}
@@ -41,6 +43,7 @@ CALLERS = (*ROLES, "workspace-manager")
 # Hold a grant of their own or a role in the default workspace: MLflow's workspace members.
 MEMBERS = ("READ", "USE", "EDIT", "MANAGE", "workspace-manager")
 SELF_NAMED = (Resource.SELF_OR_ADMIN, Resource.USER_OR_MANAGER)
+OTLP_PATH = "/v1/traces"
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +84,8 @@ def expected(requirement: authz.Requirement, role: str) -> int:
 
 
 def filler(stack: AuthStack, method: MethodDescriptor, requirement: authz.Requirement) -> dict[str, Any]:
-    """Request fields naming the sweep's experiment, run, logged model or user."""
-    e, r, m = stack.experiment_id, stack.run_id, stack.model_id
+    """Request fields naming the sweep's experiment, run, logged model, trace or user."""
+    e, r, m, t = stack.experiment_id, stack.run_id, stack.model_id, stack.trace_id
     artifact_path = f"{e}/sweep/a.txt"
     values: dict[str, Any] = {
         "experiment_id": e,
@@ -92,6 +95,11 @@ def filler(stack: AuthStack, method: MethodDescriptor, requirement: authz.Requir
         "run_uuid": r,
         "run_ids": [r],
         "model_id": m,
+        "trace_id": t,
+        "request_id": t,
+        "trace_ids": [t],
+        "request_ids": [t],
+        "assessment_id": "a-sweep",
         "path": "a.txt",
         "artifact_path": artifact_path,
         "key": "k",
@@ -123,7 +131,23 @@ def filler(stack: AuthStack, method: MethodDescriptor, requirement: authz.Requir
                 continue
             plain = field.type in (field.TYPE_STRING, field.TYPE_INT64) or isinstance(value, list)
             request[name] = value if plain else None
-    return {k: v for k, v in request.items() if v is not None}
+    request = {k: v for k, v in request.items() if v is not None}
+    for path in requirement.fields:
+        if "." in path:
+            _nest(request, method.input_type, path.split("."), values[path.rsplit(".", 1)[1]])
+    return request
+
+
+def _nest(request: dict[str, Any], message: Any, names: list[str], value: Any) -> None:
+    """Put ``value`` at a nested declared field (``assessment.trace_id``), through repeated
+    messages (``locations.mlflow_experiment.experiment_id``): the guard reads it there."""
+    field = message.fields_by_name[names[0]]
+    if len(names) == 1:
+        request[names[0]] = value
+        return
+    inner: dict[str, Any] = {}
+    _nest(inner, field.message_type, names[1:], value)
+    request[names[0]] = [inner] if field.is_repeated else inner
 
 
 @dataclass(frozen=True)
@@ -162,20 +186,33 @@ def _url(template: str, request: dict[str, Any]) -> tuple[str, set[str]]:
         if segment.startswith("{"):
             name = segment.strip("{}").split("=")[0]
             used.add(name)
-            parts.append(str(request.get(name, "x")))
+            parts.append(str(_dotted(request, name)))
         else:
             parts.append(segment)
     return "/".join(parts), used
+
+
+def _dotted(request: dict[str, Any], name: str) -> Any:
+    value: Any = request
+    for part in name.split("."):
+        value = value.get(part, "x") if isinstance(value, dict) else "x"
+    return value
 
 
 async def _http(stack: AuthStack, route: Route, role: str) -> int:
     requirement = authz.Requirement.of(route.method)
     assert requirement is not None
     stack.ensure_role()
+    stack.ensure_trace()
     request = filler(stack, route.method, requirement)
     url, used = _url(route.template, request)
     rest = {k: v for k, v in request.items() if k not in used}
-    if route.body == "*":
+    if route.template == OTLP_PATH:
+        # OTLP/HTTP: the experiment comes in MLflow's header, the (empty) batch as protobuf.
+        experiment = request["experiment_id"]
+        headers = {"content-type": "application/x-protobuf", "x-mlflow-experiment-id": experiment}
+        response = await stack.arequest(role, route.http_method, url, content=b"", headers=headers)
+    elif route.body == "*":
         response = await stack.arequest(role, route.http_method, url, json=rest)
     elif route.body:
         response = await stack.arequest(role, route.http_method, url, params=rest, content=b"data")
@@ -252,9 +289,11 @@ def _grpc_call(stack: AuthStack, method: MethodDescriptor, role: str) -> int:
         "runstash.auth.AuthService": auth_pb2,
         "runstash.registry.ModelRegistryService": registry_pb2,
         "runstash.registry.ModelVersionArtifactService": registry_pb2,
+        "runstash.traces.TraceService": traces_pb2,
     }[method.containing_service.full_name]
     message_class = _message_class(request_class, method.input_type.full_name)
     stack.ensure_role()
+    stack.ensure_trace()
     request = message_class(**filler(stack, method, requirement))
     context = _Context(tuple(stack.headers.get(role, {}).items()))
     handler = getattr(servicer, method.name)
