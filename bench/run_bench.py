@@ -30,9 +30,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import grpc_ingest, registry_bench
+from bench import grpc_ingest, registry_bench, scale_bench
 from bench.auth_round import auth_round, auth_table
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
+from bench.optional_benches import optional_benches, optional_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -351,6 +352,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--peers", default=",".join(PEERS))
     p.add_argument("--no-w5", action="store_true")
     p.add_argument("--no-auth", action="store_true", help="skip W1/W2 with auth off and on")
+    p.add_argument("--no-grpc", action="store_true", help="skip W1 over the gRPC ingest stream")
+    p.add_argument("--no-registry", action="store_true", help="skip the registry search line")
+    p.add_argument("--no-traces", action="store_true", help="skip the trace ingest/search line")
+    p.add_argument("--no-import", action="store_true", help="skip the import-from-mlflow line")
+    p.add_argument(
+        "--w7",
+        action="store_true",
+        help="W7 scale: a big generated PostgreSQL database (10k runs / 5M points; minutes)",
+    )
+    p.add_argument("--w7-full", action="store_true", help="W7 at 100k runs / 50M points (tens of minutes)")
+    p.add_argument("--w7-w1-s", type=int, default=20, help="W1 duration on the empty and the full database")
+    p.add_argument("--w7-runs", type=int, default=None, help="W7 runs (overrides the size chosen above)")
+    p.add_argument("--w7-points", type=int, default=None, help="W7 points (with --w7-runs)")
     p.add_argument("--w5-mib", type=int, default=None)
     p.add_argument("--runstash-workers", type=int, default=None, help="default: runstash's own default")
     p.add_argument("--mlflow-workers", type=int, default=4)
@@ -388,8 +402,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for auth in [] if args.no_auth else ([False, True] if rnd % 2 == 0 else [True, False]):
                 log(f"round {rnd + 1}/{args.rounds}: runstash W1/W2 with auth {'on' if auth else 'off'}")
                 results.setdefault("auth", []).append(auth_round(lg, workdir, args, auth))
-        grpc_ingest.run_for(results, workdir, quick=args.quick)
-        results["registry"] = registry_bench.registry_round(lg, workdir, args, started=started, log=log)
+        if not args.no_grpc:
+            grpc_ingest.run_for(results, workdir, quick=args.quick)
+        if not args.no_registry:
+            results["registry"] = registry_bench.registry_round(lg, workdir, args, started=started, log=log)
+        optional_benches(results, workdir, args, log=log)
+        if args.w7 or args.w7_full:
+            results["w7"] = scale_bench.run(lg, workdir, args, started=started, log=log)
         if not args.no_w5:
             (workdir / "seaweedfs").mkdir()
             with seaweedfs(ROOT / ".venv" / "bin" / "weed", workdir / "seaweedfs") as s3:
@@ -400,13 +419,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log("w5: boto3 straight to S3")
                 results["boto3_direct"] = boto3_direct(s3, workdir, args.w5_mib)
     results["meta"]["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results["meta"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.write_text(json.dumps(results, indent=1))
-    print(table(results) + registry_bench.registry_lines(results["registry"]))
+    print(table(results))
+    if results.get("registry"):
+        print(registry_bench.registry_lines(results["registry"]))
+    if results.get("grpc"):
+        print("\n" + grpc_ingest.table(results))
+    for line in optional_lines(results):
+        print(line)
+    if results.get("w7"):
+        print("\n".join(scale_bench.lines(results["w7"])))
     if results.get("auth"):
         print(auth_table(results["auth"], median_of, fmt))
-    print(f"\nresults: {out}")
+    meta = results["meta"]
+    print(f"\nload average (1/5/15 min) at start {meta['loadavg_start']}, at end {meta['loadavg_end']}")
+    print(f"results: {out}")
     return 0
 
 

@@ -13,6 +13,9 @@ import pytest
 from tests.differential.registry_scenario import REGISTRY_KNOWN_DIFFERENCES, REGISTRY_SCENARIO
 from tests.differential.test_differential import Observed, _fill, _observe, _paths_that_differ, _short, _view
 
+# Both servers seal webhook secrets under the same key (runstash refuses a secret without one).
+SECRETS_KEY = {"MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": "0Ue1wSdwZy3a3Ncz4qDDbiy8Rk-XZIXnUUWx3ae5y9Y="}
+
 if TYPE_CHECKING:
     from tests.conftest import DatabaseFactory, ReferenceServerLauncher, RunningServer, ServerLauncher
 
@@ -63,7 +66,7 @@ def registry_reference(
 ) -> list[Observed]:
     db = database_factory.create("sqlite")
     server = reference_server_launcher.launch(
-        db.sqlalchemy_uri, str(tmp_path_factory.mktemp("reg-ref-artifacts")), workers=1
+        db.sqlalchemy_uri, str(tmp_path_factory.mktemp("reg-ref-artifacts")), workers=1, env=SECRETS_KEY
     )
     try:
         return replay(server.url)
@@ -80,7 +83,9 @@ def registry_candidate(
 ) -> Iterator[RunningServer]:
     db = database_factory.create("sqlite")
     artifacts = tmp_path_factory.mktemp(f"reg-{deployment}-artifacts")
-    server = server_launcher.launch(deployment, db.uri, str(artifacts), label=f"reg-{deployment}")
+    server = server_launcher.launch(
+        deployment, db.uri, str(artifacts), env=SECRETS_KEY, label=f"reg-{deployment}"
+    )
     yield server
     server_launcher.stop(server)
 

@@ -205,7 +205,7 @@ class StoreDriver:
         self, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
     ) -> tuple[Sequence[pb.Metric], str | None]:
         with self.db.reader() as conn:
-            return history.get_metric_history(conn, run_id, key, max_results, page_token)
+            return history.get_metric_history(conn, self.db.q, run_id, key, max_results, page_token)
 
     def get_metric_history_bulk_interval(
         self,

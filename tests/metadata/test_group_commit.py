@@ -217,3 +217,35 @@ def test_interrupted_group_releases_its_caller() -> None:
     with pytest.raises(KeyboardInterrupt):
         gc.submit(1)
     assert not gc._writing and gc._queue == []
+
+
+def test_groups_in_flight_are_bounded() -> None:
+    """With two slots, two groups are written at once and the rest wait for a free slot."""
+    started = threading.Semaphore(0)
+    gate = threading.Event()
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def write_group(items: Sequence[int]) -> list[Outcome]:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        started.release()
+        gate.wait(5)
+        with lock:
+            active[0] -= 1
+        return [None] * len(items)
+
+    gc: GroupCommit[int] = GroupCommit(write_group, in_flight=2)
+    threads = [threading.Thread(target=gc.submit, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    assert started.acquire(timeout=5) and started.acquire(timeout=5)  # two leaders writing
+    deadline = time.monotonic() + 5
+    while len(gc._queue) < 8 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert gc._writing == 2 and len(gc._queue) == 8  # the others wait, not written alone
+    gate.set()
+    for t in threads:
+        t.join(5)
+    assert peak[0] == 2 and gc._writing == 0 and gc._queue == []

@@ -102,3 +102,62 @@ def test_a_step_with_two_points_takes_the_scanning_path(store: StoreDriver, expe
         )
     # A range away from the doubled step is still exact.
     assert _got(store, doubled, "d", 9, 0, 1000) == _expected(points, 9, 0, 1000)
+
+
+def _history(store: StoreDriver, run_id: str, key: str, page: int | None) -> list[tuple[int, int, float]]:
+    got, token = store.get_metric_history(run_id, key, page)
+    points = [(p.timestamp, p.step, p.value) for p in got]
+    while token:
+        got, token = store.get_metric_history(run_id, key, page, token)
+        assert page is not None and len(got) <= page
+        points += [(p.timestamp, p.step, p.value) for p in got]
+    return points
+
+
+def _block_by_block(store: StoreDriver, run_id: str, key: str) -> bool:
+    with store.db.reader() as conn:
+        return store.db.q.history_blocks(conn, run_id, key) is not None
+
+
+@pytest.mark.parametrize(
+    ("shape", "block_by_block"),
+    [
+        ("monotone", True),  # timestamps grow with steps, written in shuffled batches
+        ("late point", False),  # an older timestamp than the blocks before its own
+        ("late in its block", True),  # out of order only within its own block
+        ("two per step", True),  # several points per step
+    ],
+)
+def test_history_pages_in_timestamp_order(
+    store: StoreDriver, run_id: str, shape: str, block_by_block: bool
+) -> None:
+    points = [MetricPoint("h", float(s % 5), 10_000 + 2 * s, s) for s in range(2600)]
+    if shape == "late point":
+        points.append(MetricPoint("h", 9.0, 3, 2000))
+    if shape == "late in its block":
+        points.append(MetricPoint("h", 9.0, 10_000 + 2 * 1030, 2047))
+    if shape == "two per step":
+        points += [MetricPoint("h", -1.0, 10_001 + 2 * s, s) for s in range(0, 2600, 3)]
+    _log_shuffled(store, run_id, points, batch=300)
+    if store.db.q.name == "postgresql":
+        assert _block_by_block(store, run_id, "h") is block_by_block
+    expected = sorted((p.timestamp, p.step, p.value) for p in points)
+    assert _history(store, run_id, "h", None) == expected
+    for page in (1000, 777, len(points), len(points) + 1):
+        assert _history(store, run_id, "h", page) == expected
+
+
+def test_page_boundaries_inside_reordered_blocks(store: StoreDriver, run_id: str) -> None:
+    # Within each block the timestamps run backwards: pages must follow timestamps, not steps.
+    points = [
+        MetricPoint("o", float(s % 3), 100 + 2048 * (s >> 10) + (1023 - (s & 1023)), s) for s in range(3000)
+    ]
+    points += [
+        MetricPoint("o", 7.0, 100 + 2048 * (s >> 10) + (1023 - (s & 1023)), s) for s in range(0, 3000, 5)
+    ]
+    _log_shuffled(store, run_id, points, batch=256)
+    if store.db.q.name == "postgresql":
+        assert _block_by_block(store, run_id, "o")
+    expected = sorted((p.timestamp, p.step, p.value) for p in points)
+    for page in (1, 100, 1023, 1024, 1500):
+        assert _history(store, run_id, "o", page) == expected, page

@@ -9,13 +9,16 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from runstash_metadata.registry.webhooks import addresses, transport
 from runstash_metadata.registry.webhooks.delivery import Deliverer, Settings
+from runstash_metadata.registry.webhooks.sealing import KEY_ENV, SecretBox
 from runstash_metadata.store import schema_registry as r
 from runstash_protos import registry_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
@@ -35,7 +38,8 @@ def allow_local(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
+    monkeypatch.setenv(KEY_ENV, Fernet.generate_key().decode())  # secrets are sealed at rest
     for reg in open_registry(tmp_path):
         fast = Deliverer(
             reg.servicer.db, Settings(timeout=5.0, max_retries=3, backoff_factor=0.05, workers=1)
@@ -234,3 +238,63 @@ def test_webhook_validation_messages(registry: Registry) -> None:
         )
     with pytest.raises(RunstashError, match="Missing value for required parameter 'events'"):
         registry.servicer.CreateWebhook(pb.CreateWebhook(name="ok", url="https://8.8.8.8/x"), None)
+
+
+def _stored_secrets(reg: Registry) -> list[str | None]:
+    with reg.servicer.db.reader() as conn:
+        return [row.secret for row in conn.execute(select(r.webhooks.c.secret))]
+
+
+@pytest.mark.usefixtures("allow_local")
+def test_secrets_are_sealed_at_rest_and_opened_to_sign(registry: Registry, hook: Receiver) -> None:
+    created = _webhook(registry, hook.url, MV_CREATED, secret="s3cret-at-rest")
+    (stored,) = _stored_secrets(registry)
+    assert stored is not None and stored.startswith("fernet:") and "s3cret" not in stored
+    key = Fernet(os.environ[KEY_ENV].encode())
+    assert key.decrypt(stored.removeprefix("fernet:").encode()) == b"s3cret-at-rest"
+    registry.servicer.UpdateWebhook(pb.UpdateWebhook(webhook_id=created.webhook_id, secret="rotated"), None)
+    (rotated,) = _stored_secrets(registry)
+    assert rotated is not None and rotated != stored and "rotated" not in rotated
+    _version(registry)
+    (got,) = hook.wait_for(1)
+    signed = f"{got.headers['X-MLflow-Delivery-Id']}.{got.headers['X-MLflow-Timestamp']}.".encode() + got.body
+    expected = base64.b64encode(hmac.new(b"rotated", signed, hashlib.sha256).digest()).decode()
+    assert got.headers["X-MLflow-Signature"] == f"v1,{expected}"
+
+
+def test_without_a_key_a_secret_is_refused_and_nothing_stored(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV)
+    registry.servicer.deliverer = registry.servicer.sink = Deliverer(registry.servicer.db)
+    with pytest.raises(RunstashError, match=KEY_ENV) as refused:
+        _webhook(registry, "https://8.8.8.8/hook", MV_CREATED)
+    assert refused.value.code == ErrorCode.INVALID_PARAMETER_VALUE
+    assert _stored_secrets(registry) == []
+    plain = _webhook(registry, "https://8.8.8.8/hook", MV_CREATED, secret="")  # no secret: fine
+    assert plain.webhook_id and _stored_secrets(registry) == [None]
+
+
+@pytest.mark.usefixtures("allow_local")
+def test_a_secret_sealed_under_another_key_fails_only_its_own_deliveries(
+    registry: Registry, hook: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sealed = _webhook(registry, hook.url, MV_CREATED)
+    monkeypatch.setenv(KEY_ENV, Fernet.generate_key().decode())  # the operator changed the key
+    registry.servicer.deliverer.close()
+    fast = Settings(timeout=5.0, max_retries=0, backoff_factor=0.05, workers=1)
+    registry.servicer.deliverer = registry.servicer.sink = Deliverer(registry.servicer.db, fast)
+    unsigned = _webhook(registry, hook.url, MV_CREATED, secret="")
+    _version(registry)
+    records = {row["webhook_id"]: row for row in _deliveries(registry, 2)}
+    assert records[unsigned.webhook_id]["response_status"] == 200
+    failed = records[sealed.webhook_id]
+    assert failed["response_status"] is None and "sealed with another" in str(failed["error_message"])
+    (got,) = hook.wait_for(1)
+    assert "X-MLflow-Signature" not in got.headers  # only the webhook without a secret was called
+
+
+def test_a_malformed_key_stops_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "not-a-fernet-key")
+    with pytest.raises(SystemExit, match="not a Fernet key"):
+        SecretBox.from_env()

@@ -19,7 +19,7 @@ import grpc
 import pytest
 from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped]
 from google.protobuf.descriptor import MethodDescriptor
-from runstash_protos import artifacts_pb2, auth_pb2, authz, metadata_pb2
+from runstash_protos import artifacts_pb2, auth_pb2, authz, metadata_pb2, registry_pb2
 from runstash_protos.errors import RunstashError
 from runstash_protos.options_pb2 import Access, Resource
 
@@ -29,10 +29,18 @@ SERVICES = [
     metadata_pb2.DESCRIPTOR.services_by_name["MetadataService"],
     artifacts_pb2.DESCRIPTOR.services_by_name["ArtifactService"],
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
+    registry_pb2.DESCRIPTOR.services_by_name["ModelRegistryService"],
+    registry_pb2.DESCRIPTOR.services_by_name["ModelVersionArtifactService"],
 ]
+FILTERED = (Resource.EXPERIMENTS_FILTERED, Resource.REGISTERED_MODELS_FILTERED)
 RANKS = {"READ": 1, "USE": 2, "EDIT": 3, "MANAGE": 4}
 NEEDED: dict[int, int] = {Access.READ: 1, Access.USE: 2, Access.EDIT: 3, Access.MANAGE: 4}
 SELF = "reader"  # the user SELF_OR_ADMIN requests name
+# Besides the stack's callers: MLflow's workspace admin, who holds MANAGE on the whole workspace.
+CALLERS = (*ROLES, "workspace-manager")
+# Hold a grant of their own or a role in the default workspace: MLflow's workspace members.
+MEMBERS = ("READ", "USE", "EDIT", "MANAGE", "workspace-manager")
+SELF_NAMED = (Resource.SELF_OR_ADMIN, Resource.USER_OR_MANAGER)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +62,21 @@ def expected(requirement: authz.Requirement, role: str) -> int:
         return 200
     if requirement.access == Access.ADMIN:
         return 403
-    if requirement.resource == Resource.EXPERIMENTS_FILTERED:
-        return 200
+    if requirement.resource in FILTERED:
+        return 200  # rows are filtered instead (see test_searches_show_only_readable_models)
     if requirement.resource == Resource.SELF_OR_ADMIN:
         return 200 if role == "READ" else 403
+    manager = role == "workspace-manager"
+    if requirement.resource == Resource.USER_OR_MANAGER:
+        return 200 if role == "READ" or manager else 403
+    if requirement.resource == Resource.ANY_WORKSPACE:
+        return 200 if manager else 403
+    if requirement.resource == Resource.WORKSPACES or (
+        requirement.resource == Resource.ROLE_WORKSPACE and requirement.access == Access.READ
+    ):
+        return 200 if role in MEMBERS else 403
+    if requirement.resource == Resource.ROLE_WORKSPACE or manager:
+        return 200 if manager else 403
     return 200 if RANKS.get(role, 0) >= NEEDED[requirement.access] else 403
 
 
@@ -85,7 +104,10 @@ def filler(stack: AuthStack, method: MethodDescriptor, requirement: authz.Requir
         "name": "sweep-model",
         "password": "short",
         "current_password": "short",
-        "username": SELF if requirement.resource == Resource.SELF_OR_ADMIN else "no-such-user",
+        "username": SELF if requirement.resource in SELF_NAMED else "no-such-user",
+        "role_id": stack.role_id,
+        "role_permission_id": stack.role_permission_id,
+        "workspace": "default",
     }
     if requirement.resource == Resource.ARTIFACT_PATH:
         values["path"] = artifact_path
@@ -99,7 +121,8 @@ def filler(stack: AuthStack, method: MethodDescriptor, requirement: authz.Requir
             value = [given] if field.is_repeated and not isinstance(given, list) else given
             if field.type == field.TYPE_MESSAGE:
                 continue
-            request[name] = value if field.type in (field.TYPE_STRING,) or isinstance(value, list) else None
+            plain = field.type in (field.TYPE_STRING, field.TYPE_INT64) or isinstance(value, list)
+            request[name] = value if plain else None
     return {k: v for k, v in request.items() if v is not None}
 
 
@@ -148,6 +171,7 @@ def _url(template: str, request: dict[str, Any]) -> tuple[str, set[str]]:
 async def _http(stack: AuthStack, route: Route, role: str) -> int:
     requirement = authz.Requirement.of(route.method)
     assert requirement is not None
+    stack.ensure_role()
     request = filler(stack, route.method, requirement)
     url, used = _url(route.template, request)
     rest = {k: v for k, v in request.items() if k not in used}
@@ -165,8 +189,9 @@ def _outcome(status: int) -> int:
 
 
 def test_every_http_route_for_every_role(stack: AuthStack) -> None:
+    stack.ensure_registered_model()
     table = routes()
-    assert len(table) > 130  # every binding of every service, /api and /ajax-api
+    assert len(table) > 190  # every binding of every service, /api and /ajax-api
     mismatches = []
 
     async def sweep() -> int:
@@ -174,7 +199,7 @@ def test_every_http_route_for_every_role(stack: AuthStack) -> None:
         for route in table:
             requirement = authz.Requirement.of(route.method)
             assert requirement is not None
-            for role in ROLES:
+            for role in CALLERS:
                 got = _outcome(await _http(stack, route, role))
                 count += 1
                 if got != expected(requirement, role):
@@ -185,7 +210,7 @@ def test_every_http_route_for_every_role(stack: AuthStack) -> None:
 
     count = asyncio.run(sweep())
     assert not mismatches, mismatches
-    assert count == len(table) * len(ROLES)
+    assert count == len(table) * len(CALLERS)
 
 
 class _Context:
@@ -225,8 +250,11 @@ def _grpc_call(stack: AuthStack, method: MethodDescriptor, role: str) -> int:
         "runstash.metadata.MetadataService": metadata_pb2,
         "runstash.artifacts.ArtifactService": artifacts_pb2,
         "runstash.auth.AuthService": auth_pb2,
+        "runstash.registry.ModelRegistryService": registry_pb2,
+        "runstash.registry.ModelVersionArtifactService": registry_pb2,
     }[method.containing_service.full_name]
     message_class = _message_class(request_class, method.input_type.full_name)
+    stack.ensure_role()
     request = message_class(**filler(stack, method, requirement))
     context = _Context(tuple(stack.headers.get(role, {}).items()))
     handler = getattr(servicer, method.name)
@@ -249,19 +277,20 @@ def _message_class(module: Any, full_name: str) -> Any:
 
 
 def test_every_grpc_method_for_every_role(stack: AuthStack) -> None:
+    stack.ensure_registered_model()
     mismatches = []
     count = 0
     for service in SERVICES:
         for method in service.methods:
             requirement = authz.Requirement.of(method)
             assert requirement is not None
-            for role in ROLES:
+            for role in CALLERS:
                 got = _outcome(_grpc_call(stack, method, role))
                 count += 1
                 if got != expected(requirement, role):
                     mismatches.append((method.full_name, role, got, expected(requirement, role)))
     assert not mismatches, mismatches
-    assert count == sum(len(s.methods) for s in SERVICES) * len(ROLES)
+    assert count == sum(len(s.methods) for s in SERVICES) * len(CALLERS)
 
 
 def test_the_table_covers_every_service_this_server_runs(stack: AuthStack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,20 @@ from .scalars import (
 
 if TYPE_CHECKING:
     from .transcoder import CodecRegistry, MessageCodec
+
+_VALUE = "google.protobuf.Value"
+
+
+def _conv_value(value_class: Any, value: Any) -> Any:
+    from google.protobuf import json_format
+
+    return json_format.ParseDict(value, value_class())
+
+
+def _render_value(value: Any) -> Any:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(value)
 
 
 class _Field:
@@ -75,6 +90,11 @@ class _Field:
             assert message_type is not None
             self.map_key = _Field(message_type.fields_by_name["key"], registry)
             self.map_value = _Field(message_type.fields_by_name["value"], registry)
+        elif self.is_message and message_type is not None and message_type.full_name == _VALUE:
+            # google.protobuf.Value (assessment values) is any JSON value, in and out; built as the
+            # backend's own class (split deployments make theirs from reflected descriptors).
+            value_class = registry.codec_for_descriptor(message_type).message_class
+            self.convert, self.render = functools.partial(_conv_value, value_class), _render_value
         elif self.is_message:
             assert message_type is not None
             self.codec = registry.codec_for_descriptor(message_type)

@@ -21,6 +21,7 @@ from .body import BodyChunks, query_pairs, read_body
 from .config import GatewayConfig
 from .descriptors import HttpBinding
 from .fields import _Field
+from .otlp import OTLP_PATH, handle_otlp
 from .quirks import check_content_type, decode_json
 from .transcoder import MessageCodec
 
@@ -206,6 +207,8 @@ def choose_handler(
 ) -> Handler:
     """The handler for one route, from the RPC's streaming shape; ValueError if the rule cannot be
     served (a byte stream must name the one bytes field it carries)."""
+    if binding.template == OTLP_PATH:
+        return handle_otlp
     if rpc.client_streaming:
         field = request.field(binding.body) if binding.body not in ("", "*") else None
         if field is None or field.is_message or field.is_repeated or field.convert is None:

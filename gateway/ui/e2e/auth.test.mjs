@@ -179,7 +179,11 @@ test('a READ user sees runs, charts and artifacts, with no edit or delete contro
   const hidden = await api('POST', 'api/2.0/mlflow/experiments/create', basic(ADMIN), { name: 'not-granted' });
   assert.equal(hidden.status, 200, hidden.text);
   await at('#/experiments');
+  // The reader's grants load once per session; every page after this reads them from memory, so
+  // a control still absent once the page's data is on screen is absent for good.
+  const grantsLoaded = page.waitForResponse((r) => r.url().includes('users/current/permissions') && r.status() === 200);
   await signIn(READER);
+  await grantsLoaded;
   const row = page.locator('[data-testid=experiment-row]', { hasText: 'ui-e2e-' });
   await row.waitFor();
   assert.equal(await page.locator('[data-testid=experiment-row]', { hasText: 'not-granted' }).count(), 0, 'ungranted experiment not listed');
@@ -215,6 +219,26 @@ test('a READ user sees runs, charts and artifacts, with no edit or delete contro
   await page.waitForFunction(() => document.querySelector('[data-testid=image-preview]')?.naturalWidth === 16);
   assert.match(await page.getByTestId('image-preview').getAttribute('src'), /^blob:/);
   await shot('auth-reader-artifacts');
+});
+
+test('a READ user on a registered model sees it without edit, alias, tag or delete controls', async () => {
+  const made = await api('POST', 'api/2.0/mlflow/registered-models/create', basic(ADMIN), { name: 'auth-model', description: 'shared' });
+  assert.equal(made.status, 200, made.text);
+  const granted = await api('POST', 'api/3.0/mlflow/users/permissions/grant', basic(ADMIN), {
+    username: READER[0],
+    resource_type: 'registered_model',
+    resource_id: 'auth-model',
+    permission: 'READ',
+  });
+  assert.equal(granted.status, 200, granted.text);
+  await at('#/models/auth-model');
+  await page.getByTestId('model-description').getByText('shared').waitFor();
+  await page.getByTestId('model-aliases').waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Edit / }).count(), 0, 'no edit buttons');
+  assert.equal(await page.getByTestId('delete-model').count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Set alias' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Add tag' }).count(), 0);
+  await shot('auth-reader-model');
 });
 
 test('a denied action is refused: the READ user cannot delete a run or create a user', async () => {
@@ -253,4 +277,16 @@ test('the READ user signs in again with an access token of their own', async () 
   // A pasted token is the user's own: signing out forgets it but does not revoke it.
   await signOut();
   assert.equal((await api('GET', 'api/2.0/mlflow/users/current', `Bearer ${secret}`)).status, 200);
+});
+
+test('a session token revoked elsewhere brings back the sign-in page with a notice', async () => {
+  await signIn(READER);
+  const { secret, tokenId } = await page.evaluate(() => JSON.parse(sessionStorage.getItem('runstash.session')));
+  const revoked = await api('POST', 'api/2.0/mlflow/users/tokens/revoke', `Bearer ${secret}`, { id: tokenId });
+  assert.equal(revoked.status, 200, revoked.text);
+  await at(`#/experiments/${seeded.experiment_id}`);
+  await page.getByTestId('signin-notice').getByText('Your session ended').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('runstash.session')), null);
+  await signIn(READER);
+  await page.locator('[data-testid=run-row]').first().waitFor();
 });

@@ -4,12 +4,15 @@ import { AdminPage } from './pages/admin/AdminPage';
 import { ComparePage } from './pages/compare/ComparePage';
 import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
 import { LoggedModelPage } from './pages/models/LoggedModelPage';
+import { ModelVersionPage } from './pages/models/ModelVersionPage';
 import { RegisteredModelPage } from './pages/models/RegisteredModelPage';
+import { RegisteredModelsPage } from './pages/models/RegisteredModelsPage';
 import { RunPage } from './pages/run/RunPage';
 import { RunsPage } from './pages/runs/RunsPage';
 import { probe, useSession } from './pages/signin/session';
 import { SignInPage } from './pages/signin/SignInPage';
 import { UserMenu } from './pages/signin/UserMenu';
+import { TraceView } from './pages/traces/TraceView';
 import { hrefOf, paths, routeOf, type Route } from './routing/route';
 import { useLocation } from './routing/useLocation';
 
@@ -44,15 +47,21 @@ function Page({ route }: { route: Route }): ReactNode {
     case 'logged-model':
       return <LoggedModelPage key={route.modelId} experimentId={route.experimentId} modelId={route.modelId} />;
     case 'registered-model':
-      return <RegisteredModelPage key={route.name} name={route.name} version={route.version} />;
+      return route.version ? (
+        <ModelVersionPage key={`${route.name}/${route.version}`} name={route.name} version={route.version} />
+      ) : (
+        <RegisteredModelPage key={route.name} name={route.name} />
+      );
     case 'registered-models':
-      return <NotFound path="/models" />;
+      return <RegisteredModelsPage />;
     case 'admin':
       return <AdminPage />;
     case 'account':
       return <AccountPage />;
     case 'compare':
       return <ComparePage runIds={route.runIds} />;
+    case 'trace':
+      return <TraceView key={route.traceId} experimentId={route.experimentId} traceId={route.traceId} />;
     case 'not-found':
       return <NotFound path={route.path} />;
   }

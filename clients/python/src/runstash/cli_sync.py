@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from runstash.connection import Endpoint
-from runstash.ingest import AsyncLogger
-from runstash.spool import read_spool, spool_files
+if TYPE_CHECKING:  # imported when a sync runs: gRPC and the stubs cost a server's start-up
+    from runstash.connection import Endpoint
 
 
 def replay(folder: Path, endpoint: Endpoint) -> tuple[int, int]:
     """Replay every spool file in ``folder``; returns (files replayed, batches sent)."""
+    from runstash.ingest import AsyncLogger
+    from runstash.spool import read_spool, spool_files
+
     files = batches = 0
     for path in spool_files(folder):
         logger = AsyncLogger(endpoint, spool_dir=folder, offline_after=float("inf"))
@@ -46,5 +49,7 @@ def sync(folder: Path, tracking_uri: str) -> None:
     """Replay the offline spool in FOLDER (written while the server was unreachable)."""
     if not tracking_uri:
         raise click.UsageError("give --tracking-uri runstash://host:port (or set MLFLOW_TRACKING_URI)")
+    from runstash.connection import Endpoint
+
     files, batches = replay(folder, Endpoint.from_uri(tracking_uri))
     click.echo(f"replayed {batches} batches from {files} spool files")

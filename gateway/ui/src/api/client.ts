@@ -65,7 +65,7 @@ export function authorizedFetch(url: string, init: RequestInit = {}): Promise<Re
   });
 }
 
-async function send<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
+export async function send<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
   const response = await authorizedFetch(url, { ...init, signal });
   if (!response.ok) throw await errorFrom(response);
   const text = await response.text();

@@ -10,12 +10,13 @@ interface Props {
   renderRow: (index: number) => ReactNode;
   /** Called with the last rendered index, e.g. to fetch the next page near the end. */
   onRangeEnd?: (end: number) => void;
+  testId?: string;
 }
 
 const OVERSCAN = 6;
 
 /** A scroll box that mounts only the rows in view, so 10,000 rows scroll like 50. */
-export function VirtualRows({ count, rowHeight, width, header, renderRow, onRangeEnd }: Props): ReactNode {
+export function VirtualRows({ count, rowHeight, width, header, renderRow, onRangeEnd, testId = 'runs-scroll' }: Props): ReactNode {
   const box = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 600 });
 
@@ -51,7 +52,7 @@ export function VirtualRows({ count, rowHeight, width, header, renderRow, onRang
     );
   }
   return (
-    <div className="vbox" ref={box} data-testid="runs-scroll">
+    <div className="vbox" ref={box} data-testid={testId}>
       <div className="vheader" style={{ width }}>
         {header}
       </div>

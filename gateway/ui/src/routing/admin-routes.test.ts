@@ -11,6 +11,11 @@ describe('registry and account routes', () => {
     expect(route('#/account')).toEqual({ page: 'account' });
   });
 
+  it("opens a run by its id alone (a model version's source run)", () => {
+    expect(route(hrefOf(paths.runById('abc123')))).toEqual({ page: 'run', experimentId: '', runId: 'abc123' });
+    expect(route('#/runs?experiments=1')).toEqual({ page: 'runs', experimentIds: ['1'] });
+  });
+
   it('round-trips model and version names that need escaping', () => {
     const name = 'team/model #1';
     expect(route(hrefOf(paths.registeredModel(name)))).toEqual({ page: 'registered-model', name, version: undefined });

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'admin' }
   | { page: 'account' }
   | { page: 'compare'; runIds: string[] }
+  | { page: 'trace'; experimentId: string; traceId: string }
   | { page: 'not-found'; path: string };
 
 export interface Location {
@@ -53,6 +54,9 @@ export function routeOf(location: Location): Route {
     const artifactPath = parts[4] === 'artifacts' && parts.length > 5 ? parts.slice(5).join('/') : undefined;
     return { page: 'run', experimentId: parts[1], runId: parts[3], tab, artifactPath };
   }
+  if (parts[0] === 'experiments' && parts.length === 4 && parts[2] === 'traces' && parts[1] && parts[3]) {
+    return { page: 'trace', experimentId: parts[1], traceId: parts[3] };
+  }
   if (parts[0] === 'experiments' && parts.length >= 4 && parts[2] === 'models' && parts[1] && parts[3]) {
     return { page: 'logged-model', experimentId: parts[1], modelId: parts[3] };
   }
@@ -61,6 +65,10 @@ export function routeOf(location: Location): Route {
   if (parts.length === 1 && parts[0] === 'account') return { page: 'account' };
   if (parts[0] === 'models' && parts[1]) {
     return { page: 'registered-model', name: parts[1], version: parts[2] === 'versions' ? parts[3] : undefined };
+  }
+  // A run by id alone (the registry knows a version's run, not its experiment).
+  if (parts.length === 2 && parts[0] === 'runs' && parts[1]) {
+    return { page: 'run', experimentId: '', runId: parts[1] };
   }
   if (parts.length === 1 && parts[0] === 'runs') {
     return { page: 'runs', experimentIds: listParam(location.query, 'experiments') };
@@ -77,6 +85,7 @@ export const paths = {
   run: (experimentId: string, runId: string): string =>
     `/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`,
   runs: (): string => '/runs',
+  runById: (runId: string): string => `/runs/${encodeURIComponent(runId)}`,
   loggedModel: (experimentId: string, modelId: string): string =>
     `/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}`,
   registeredModel: (name: string): string => `/models/${encodeURIComponent(name)}`,
@@ -86,6 +95,8 @@ export const paths = {
   admin: (): string => '/admin',
   account: (): string => '/account',
   compare: (): string => '/compare',
+  trace: (experimentId: string, traceId: string): string =>
+    `/experiments/${encodeURIComponent(experimentId)}/traces/${encodeURIComponent(traceId)}`,
 };
 
 /** Returns `query` with `changes` applied; empty strings and undefined remove a key. */

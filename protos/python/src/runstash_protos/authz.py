@@ -31,6 +31,18 @@ PUBLIC, AUTHENTICATED, ADMIN = int(Access.PUBLIC), int(Access.AUTHENTICATED), in
 EXPERIMENT, REGISTERED_MODEL = int(Resource.EXPERIMENT), int(Resource.REGISTERED_MODEL)
 EXPERIMENTS_FILTERED, SELF_OR_ADMIN = int(Resource.EXPERIMENTS_FILTERED), int(Resource.SELF_OR_ADMIN)
 GRANT_TARGET, UNSPECIFIED = int(Resource.GRANT_TARGET), int(Resource.RESOURCE_UNSPECIFIED)
+REGISTERED_MODELS_FILTERED = int(Resource.REGISTERED_MODELS_FILTERED)
+ROLE_WORKSPACE, USER_OR_MANAGER = int(Resource.ROLE_WORKSPACE), int(Resource.USER_OR_MANAGER)
+# Searches: any signed-in caller may search; the rows are reduced to what they may read, in SQL.
+FILTERED = frozenset((EXPERIMENTS_FILTERED, REGISTERED_MODELS_FILTERED))
+# The call metadata that says who the caller is; a service calling another on the caller's behalf
+# forwards exactly these (see :func:`forwarded_identity`), nothing else of the incoming call.
+IDENTITY_KEYS = (
+    "authorization",
+    "x-runstash-user",
+    "x-runstash-service-credential",
+    "x-runstash-client-address",
+)
 
 UNAUTHENTICATED_MESSAGE = (
     "You are not authenticated. Please see "
@@ -70,7 +82,10 @@ class Requirement:
         )
 
     def target(self, request: Message) -> tuple[int, tuple[str, ...]]:
-        """The resource kind and the ids the request names (no ids: the request names none)."""
+        """The resource kind and the ids the request names (no ids: the request names none).
+
+        For ROLE_WORKSPACE the id says which field named it (``role_id=5``): a role, a role
+        permission and a workspace are found differently."""
         if self.resource == GRANT_TARGET:
             kind = _GRANT_TARGETS.get(getattr(request, self.fields[0]), UNSPECIFIED)
             return kind, (getattr(request, self.fields[1]),)
@@ -79,13 +94,33 @@ class Requirement:
             (self.fallback_resource, self.fallback_fields),
         ):
             for name in fields:
-                value = getattr(request, name, None)
-                if isinstance(value, str):
+                value = _dotted(request, name) if "." in name else getattr(request, name, None)
+                if isinstance(value, (str, int)):
                     if value:
-                        return resource, (value,)
+                        return resource, (f"{name}={value}" if resource == ROLE_WORKSPACE else str(value),)
                 elif value:
                     return resource, tuple(str(v) for v in value)
         return self.resource, ()
+
+
+def _dotted(message: Message, path: str) -> Any:
+    """A nested field's value (``trace.trace_info.trace_location...``); through a repeated
+    message field, the list of what each item holds (``locations.mlflow_experiment.experiment_id``)."""
+    values: list[Any] = [message]
+    repeated = False
+    for part in path.split("."):
+        found: list[Any] = []
+        for value in values:
+            inner = getattr(value, part, None)
+            if inner is None or isinstance(inner, (str, bytes, int, float)) or hasattr(inner, "ListFields"):
+                found.append(inner)
+            else:
+                repeated = True
+                found.extend(inner)
+        values = found
+    if repeated:
+        return [v for v in values if isinstance(v, str) and v]
+    return values[0] if values else None
 
 
 _GRANT_TARGETS = {"experiment": EXPERIMENT, "registered_model": REGISTERED_MODEL}
@@ -163,6 +198,23 @@ current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
     "runstash_caller", default=None
 )
 current_scope: contextvars.ContextVar[object] = contextvars.ContextVar("runstash_scope", default=None)
+# The identity metadata of the RPC running in this thread, for calls made on the caller's behalf.
+current_identity: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
+    "runstash_identity", default=()
+)
+
+
+def identity_of(metadata: Metadata) -> tuple[tuple[str, str], ...]:
+    """The identity part of ``metadata`` (str values), in its order."""
+    return tuple(
+        (k, v if isinstance(v, str) else v.decode("latin-1")) for k, v in metadata if k in IDENTITY_KEYS
+    )
+
+
+def forwarded_identity() -> tuple[tuple[str, str], ...]:
+    """The call metadata to send when calling another service for the current caller (empty
+    outside a guarded RPC, e.g. with auth off)."""
+    return current_identity.get()
 
 
 def unauthenticated() -> RunstashError:
@@ -186,7 +238,7 @@ def decide(
         return caller
     if requirement.access == ADMIN:
         raise denied()
-    if requirement.resource == EXPERIMENTS_FILTERED:
+    if requirement.resource in FILTERED:
         # As MLflow: a search is reduced to what the caller may read, in SQL (see current_scope).
         return caller
     if request is None:
@@ -195,6 +247,8 @@ def decide(
     if resource == SELF_OR_ADMIN:
         if ids != (caller.username,):
             raise denied()
+        return caller
+    if resource == USER_OR_MANAGER and ids == (caller.username,):
         return caller
     if resource == UNSPECIFIED or not authority.allowed(caller, requirement.access, resource, ids):
         raise denied()
@@ -206,6 +260,36 @@ def _created_id(response: Message, path: str) -> str:
     for name in path.split("."):
         value = getattr(value, name)
     return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """What the servicer may ask about the call it is serving (caller, search scope, identity)."""
+
+    caller: Caller | None
+    scope: object
+    identity: tuple[tuple[str, str], ...]
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        tokens = (current_caller.set(self.caller), current_scope.set(self.scope))
+        identity = current_identity.set(self.identity)
+        try:
+            return fn(*args)
+        finally:
+            current_identity.reset(identity)
+            current_scope.reset(tokens[1])
+            current_caller.reset(tokens[0])
+
+    def iterate(self, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+        """A server stream's body runs as gRPC pulls each message, after the guard returned:
+        the caller is bound around every step, never left set between them."""
+        iterator = self.run(start)
+        while True:
+            try:
+                item = self.run(next, iterator)
+            except StopIteration:
+                return
+            yield item
 
 
 class _GuardedServicer:
@@ -221,27 +305,25 @@ class _GuardedServicer:
             if inner is None:
                 continue
             requirement = table[f"/{service.full_name}/{method.name}"]
-            wrap = self._streaming if method.client_streaming else self._unary
-            setattr(self, method.name, wrap(inner, requirement))
+            if method.client_streaming:
+                setattr(self, method.name, self._streaming(inner, requirement))
+            else:
+                setattr(self, method.name, self._unary(inner, requirement, method.server_streaming))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._servicer, name)  # anything but an RPC: the servicer's own
 
-    def _unary(self, inner: Callable[..., Any], requirement: Requirement) -> Callable[..., Any]:
+    def _unary(self, inner: Callable[..., Any], requirement: Requirement, stream: bool) -> Callable[..., Any]:
         authority = self._authority
 
         def call(request: Message, context: grpc.ServicerContext) -> Any:
-            caller = decide(requirement, authority, context.invocation_metadata(), context.peer(), request)
-            scoped = (
-                caller is not None and not caller.is_admin and requirement.resource == EXPERIMENTS_FILTERED
-            )
-            token = current_caller.set(caller)
-            scope_token = current_scope.set(authority.search_scope(caller) if scoped else None)  # type: ignore[arg-type]
-            try:
-                response = inner(request, context)
-            finally:
-                current_scope.reset(scope_token)
-                current_caller.reset(token)
+            metadata = context.invocation_metadata()
+            caller = decide(requirement, authority, metadata, context.peer(), request)
+            scoped = caller is not None and not caller.is_admin and requirement.resource in FILTERED
+            bound = _Bound(caller, authority.search_scope(caller) if scoped else None, identity_of(metadata))  # type: ignore[arg-type]
+            if stream:
+                return bound.iterate(lambda: inner(request, context))
+            response = bound.run(inner, request, context)
             if requirement.creator_manages and caller is not None:
                 resource_type = _RESOURCE_TYPES[requirement.resource]
                 authority.creator_manages(
@@ -256,13 +338,10 @@ class _GuardedServicer:
 
         def call(requests: Iterator[Message], context: grpc.ServicerContext) -> Any:
             first = next(requests, None)  # the resource is named by the first message
-            caller = decide(requirement, authority, context.invocation_metadata(), context.peer(), first)
-            token = current_caller.set(caller)
-            try:
-                chained = requests if first is None else itertools.chain((first,), requests)
-                return inner(chained, context)
-            finally:
-                current_caller.reset(token)
+            metadata = context.invocation_metadata()
+            caller = decide(requirement, authority, metadata, context.peer(), first)
+            chained = requests if first is None else itertools.chain((first,), requests)
+            return _Bound(caller, None, identity_of(metadata)).run(inner, chained, context)
 
         return call
 

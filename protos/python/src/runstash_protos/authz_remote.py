@@ -16,10 +16,8 @@ import grpc
 
 from runstash_protos import auth_pb2
 from runstash_protos.auth_pb2_grpc import AuthServiceStub
-from runstash_protos.authz import Caller, Metadata, unauthenticated
+from runstash_protos.authz import Caller, Metadata, identity_of, unauthenticated
 
-# What identifies a caller; nothing else of the incoming call is forwarded.
-FORWARDED = ("authorization", "x-runstash-user", "x-runstash-service-credential", "x-runstash-client-address")
 IDENTITY_TTL_S = 30.0
 
 
@@ -34,9 +32,7 @@ class RemoteAuthority:
         self._local = threading.local()  # the forwarded metadata of the call in this thread
 
     def authenticate(self, metadata: Metadata, peer: str) -> Caller | None:
-        forwarded = tuple(
-            (k, v if isinstance(v, str) else v.decode("latin-1")) for k, v in metadata if k in FORWARDED
-        )
+        forwarded = identity_of(metadata)  # nothing else of the incoming call is forwarded
         self._local.forwarded = forwarded
         if not any(k in ("authorization", "x-runstash-user") for k, _ in forwarded):
             return None

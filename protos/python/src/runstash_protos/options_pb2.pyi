@@ -85,6 +85,24 @@ class _ResourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Resource.Val
     """a user record: the named user themself, or an administrator"""
     GRANT_TARGET: _Resource.ValueType  # 9
     """fields (resource_type, resource_id): "experiment" or "registered_model" """
+    REGISTERED_MODELS_FILTERED: _Resource.ValueType  # 10
+    """a registry search: rows are filtered to readable models"""
+    ROLE_WORKSPACE: _Resource.ValueType  # 11
+    """MLflow's workspace roles (everything lives in workspace "default" here). A workspace manager
+    holds (workspace or *, *, MANAGE) through a role there; a member holds any role there (or,
+    for "default", any grant of their own).
+    the workspace of the role named by the first field set (role_id,
+    """
+    WORKSPACES: _Resource.ValueType  # 12
+    """role_permission_id or workspace): MANAGE = its manager, READ = a member
+    the workspaces a repeated field names: READ = a member of each (none: admin)
+    """
+    ANY_WORKSPACE: _Resource.ValueType  # 13
+    """MANAGE = a manager of some workspace (creating users)"""
+    USER_OR_MANAGER: _Resource.ValueType  # 14
+    """a user record: the user themself, or a manager of a workspace they belong to"""
+    TRACE: _Resource.ValueType  # 15
+    """by trace id (tr-...): the check is made on its experiment"""
 
 class Resource(_Resource, metaclass=_ResourceEnumTypeWrapper):
     """The kind of resource a READ/USE/EDIT/MANAGE check is made on."""
@@ -108,6 +126,24 @@ SELF_OR_ADMIN: Resource.ValueType  # 8
 """a user record: the named user themself, or an administrator"""
 GRANT_TARGET: Resource.ValueType  # 9
 """fields (resource_type, resource_id): "experiment" or "registered_model" """
+REGISTERED_MODELS_FILTERED: Resource.ValueType  # 10
+"""a registry search: rows are filtered to readable models"""
+ROLE_WORKSPACE: Resource.ValueType  # 11
+"""MLflow's workspace roles (everything lives in workspace "default" here). A workspace manager
+holds (workspace or *, *, MANAGE) through a role there; a member holds any role there (or,
+for "default", any grant of their own).
+the workspace of the role named by the first field set (role_id,
+"""
+WORKSPACES: Resource.ValueType  # 12
+"""role_permission_id or workspace): MANAGE = its manager, READ = a member
+the workspaces a repeated field names: READ = a member of each (none: admin)
+"""
+ANY_WORKSPACE: Resource.ValueType  # 13
+"""MANAGE = a manager of some workspace (creating users)"""
+USER_OR_MANAGER: Resource.ValueType  # 14
+"""a user record: the user themself, or a manager of a workspace they belong to"""
+TRACE: Resource.ValueType  # 15
+"""by trace id (tr-...): the check is made on its experiment"""
 Global___Resource: _TypeAlias = Resource  # noqa: Y015
 
 @_typing.final

@@ -52,6 +52,7 @@ class ModelVersionArtifactServicer(registry_pb2_grpc.ModelVersionArtifactService
 
 def registry_download_uri(registry: Any, *, in_process: bool, timeout: float = 30.0) -> DownloadUri:
     """A download-URI lookup on the registry servicer (in process) or a stub over a channel."""
+    from runstash_protos.authz import forwarded_identity
     from runstash_protos.errors import from_rpc_error
 
     def lookup(name: str, version: str) -> str:
@@ -61,7 +62,11 @@ def registry_download_uri(registry: Any, *, in_process: bool, timeout: float = 3
         import grpc
 
         try:
-            return str(registry.GetModelVersionDownloadUri(request, timeout=timeout).artifact_uri)
+            # On the caller's behalf: with auth on, the registry decides on their identity (and the
+            # gateway's service credential vouching for it), as it did for this service's guard.
+            metadata = forwarded_identity()
+            call = registry.GetModelVersionDownloadUri
+            return str(call(request, timeout=timeout, metadata=metadata).artifact_uri)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from error
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import grpc
 from runstash_protos import metadata_pb2
+from runstash_protos.authz import forwarded_identity
 from runstash_protos.errors import ErrorCode, RunstashError, from_rpc_error
 
 
@@ -87,7 +88,8 @@ class MetadataResolver:
         if self._in_process:
             return rpc(request, _NoContext())
         try:
-            return rpc(request, timeout=self._timeout)
+            # On the caller's behalf (empty with auth off): the metadata service checks them again.
+            return rpc(request, timeout=self._timeout, metadata=forwarded_identity())
         except grpc.RpcError as error:
             raise from_rpc_error(error) from error
 

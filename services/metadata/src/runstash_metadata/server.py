@@ -15,6 +15,7 @@ from runstash_metadata.ingest_servicer import IngestServicer, add_to_server
 from runstash_metadata.registry.wiring import REGISTRY_SERVICE, build_registry_servicer
 from runstash_metadata.servicer import MetadataServicer
 from runstash_metadata.settings import MetadataSettings
+from runstash_metadata.tracing.wiring import TRACE_SERVICE, add_trace_service, build_trace_servicer
 
 log = logging.getLogger("runstash.metadata")
 
@@ -31,12 +32,18 @@ def build_server(
     from runstash_metadata.identity.wiring import AUTH_SERVICE, secure_servicers
 
     servicers = secure_servicers(
-        {SERVICE_NAME: servicer, REGISTRY_SERVICE: build_registry_servicer(servicer)}, servicer.db
+        {
+            SERVICE_NAME: servicer,
+            REGISTRY_SERVICE: build_registry_servicer(servicer),
+            TRACE_SERVICE: build_trace_servicer(servicer),
+        },
+        servicer.db,
     )
     adders: dict[str, Callable[[Any, grpc.Server], None]] = {
         SERVICE_NAME: metadata_pb2_grpc.add_MetadataServiceServicer_to_server,
         AUTH_SERVICE: auth_pb2_grpc.add_AuthServiceServicer_to_server,
         REGISTRY_SERVICE: registry_pb2_grpc.add_ModelRegistryServiceServicer_to_server,
+        TRACE_SERVICE: add_trace_service,
     }
     return service_server(
         [

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { createToken, listTokens, revokeToken, updatePassword } from '../../api/auth';
+import { createToken, listTokens, revokeToken, updatePassword, type AccessToken } from '../../api/auth';
 import { ErrorBox } from '../../components/ErrorBox';
 import { formatTime } from '../../util/format';
 import { useAsync } from '../../util/useAsync';
@@ -69,6 +69,50 @@ function ChangePassword({ username }: { username: string }): ReactNode {
   );
 }
 
+interface TokensProps {
+  tokens: readonly AccessToken[];
+  now: number;
+  /** This tab's own session token: listed, but revoked by signing out. */
+  sessionTokenId?: number;
+  onRevoke: (id: number) => void;
+}
+
+function TokensTable({ tokens, now, sessionTokenId, onRevoke }: TokensProps): ReactNode {
+  return (
+    <table className="grid" data-testid="tokens">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Created</th>
+          <th>Expires</th>
+          <th>State</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((t) => (
+          <tr key={t.id} data-testid="token-row" data-name={t.name} className={t.revoked ? 'deleted' : undefined}>
+            <td>
+              {t.name}
+              {t.id === sessionTokenId && <span className="badge">this session</span>}
+            </td>
+            <td>{formatTime(t.created_ms)}</td>
+            <td>{t.expires_ms ? formatTime(t.expires_ms) : 'never'}</td>
+            <td>{t.revoked ? 'revoked' : t.expires_ms && t.expires_ms < now ? 'expired' : 'active'}</td>
+            <td>
+              {!t.revoked && t.id !== sessionTokenId && (
+                <button type="button" onClick={() => onRevoke(t.id)}>
+                  Revoke
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** The signed-in user's access tokens (for jobs and CI) and password. */
 export function AccountPage(): ReactNode {
   const session = useSession();
@@ -107,37 +151,7 @@ export function AccountPage(): ReactNode {
       )}
       {error && <ErrorBox error={error} />}
       {actionError && <ErrorBox error={actionError} />}
-      <table className="grid" data-testid="tokens">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Created</th>
-            <th>Expires</th>
-            <th>State</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {data?.tokens.map((t) => (
-            <tr key={t.id} data-testid="token-row" data-name={t.name} className={t.revoked ? 'deleted' : undefined}>
-              <td>
-                {t.name}
-                {t.id === sessionTokenId && <span className="badge">this session</span>}
-              </td>
-              <td>{formatTime(t.created_ms)}</td>
-              <td>{t.expires_ms ? formatTime(t.expires_ms) : 'never'}</td>
-              <td>{t.revoked ? 'revoked' : t.expires_ms && t.expires_ms < data.now ? 'expired' : 'active'}</td>
-              <td>
-                {!t.revoked && t.id !== sessionTokenId && (
-                  <button type="button" onClick={() => revokeToken(t.id).then(reload, (e: unknown) => setActionError(toError(e)))}>
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {data && <TokensTable tokens={data.tokens} now={data.now} sessionTokenId={sessionTokenId} onRevoke={(id) => revokeToken(id).then(reload, (e: unknown) => setActionError(toError(e)))} />}
       {session.via === 'password' && (
         <>
           <h2>Password</h2>

@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { changeGrant, grant, LEVELS, listGrants, revoke, type Grant, type Level, type ResourceType, type User } from '../../api/auth';
 import { searchExperiments } from '../../api/endpoints';
+import { searchRegisteredModels } from '../../api/registry';
 import { ErrorBox } from '../../components/ErrorBox';
 import { hrefOf, paths } from '../../routing/route';
 import { useAsync } from '../../util/useAsync';
@@ -34,6 +35,9 @@ function GrantForm({ username, onGranted }: { username: string; onGranted: (erro
   const [resource, setResource] = useState('');
   const [level, setLevel] = useState<Level>('READ');
   const { data: experiments } = useAsync('grant-experiments', (signal) => searchExperiments({ viewType: 'ACTIVE_ONLY' }, signal));
+  const { data: models } = useAsync(`grant-models:${type}`, (signal) =>
+    type === 'registered_model' ? searchRegisteredModels({ filter: '', orderBy: ['name ASC'], pageSize: 1000 }, signal) : Promise.resolve(undefined),
+  );
   return (
     <form
       className="toolbar"
@@ -61,13 +65,18 @@ function GrantForm({ username, onGranted }: { username: string; onGranted: (erro
         onChange={(e) => setResource(e.target.value)}
         placeholder={type === 'experiment' ? 'experiment id' : 'model name'}
         aria-label="Resource"
-        list={type === 'experiment' ? 'grant-experiment-ids' : undefined}
+        list={type === 'experiment' ? 'grant-experiment-ids' : 'grant-model-names'}
       />
       <datalist id="grant-experiment-ids">
         {experiments?.experiments.map((x) => (
           <option key={x.experiment_id} value={x.experiment_id}>
             {x.name}
           </option>
+        ))}
+      </datalist>
+      <datalist id="grant-model-names">
+        {models?.models.map((m) => (
+          <option key={m.name} value={m.name} />
         ))}
       </datalist>
       <LevelSelect value={level} onChange={setLevel} label="Permission to grant" />

@@ -55,6 +55,60 @@ function ResetPassword({ username, onDone }: { username: string; onDone: (error?
   );
 }
 
+interface RowProps {
+  user: User;
+  isMe: boolean;
+  selected: boolean;
+  resetting: boolean;
+  onSelect: () => void;
+  onReset: () => void;
+  onResetDone: (error?: Error) => void;
+  act: (action: Promise<void>) => void;
+}
+
+/** One user: select (their grants), admin flag, reset password, delete (not oneself). */
+function UserRow({ user, isMe, selected, resetting, onSelect, onReset, onResetDone, act }: RowProps): ReactNode {
+  return (
+    <tr data-testid="user-row" data-username={user.username} className={selected ? 'differs' : undefined}>
+      <td>
+        <button type="button" className="link" onClick={onSelect}>
+          {user.username}
+        </button>
+      </td>
+      <td>
+        <input
+          type="checkbox"
+          checked={Boolean(user.is_admin)}
+          disabled={isMe}
+          aria-label={`${user.username} is an administrator`}
+          onChange={(e) => act(setAdmin(user.username, e.target.checked))}
+        />
+      </td>
+      <td>
+        {resetting ? (
+          <ResetPassword username={user.username} onDone={onResetDone} />
+        ) : (
+          <span className="toolbar">
+            <button type="button" onClick={onReset}>
+              Reset password
+            </button>
+            {!isMe && (
+              <button
+                type="button"
+                onClick={() => {
+                  if (window.confirm(`Delete user ${user.username}?`)) act(deleteUser(user.username));
+                }}
+              >
+                Delete
+              </button>
+            )}
+          </span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
 interface Props {
   users: readonly User[];
   me: string;
@@ -86,50 +140,21 @@ export function UsersTable({ users, me, selected, onSelect, onChanged }: Props):
         </thead>
         <tbody>
           {users.map((user) => (
-            <tr key={user.username} data-testid="user-row" data-username={user.username} className={user.username === selected ? 'differs' : undefined}>
-              <td>
-                <button type="button" className="link" onClick={() => onSelect(user.username)}>
-                  {user.username}
-                </button>
-              </td>
-              <td>
-                <input
-                  type="checkbox"
-                  checked={Boolean(user.is_admin)}
-                  disabled={user.username === me}
-                  aria-label={`${user.username} is an administrator`}
-                  onChange={(e) => act(setAdmin(user.username, e.target.checked))}
-                />
-              </td>
-              <td>
-                {resetting === user.username ? (
-                  <ResetPassword
-                    username={user.username}
-                    onDone={(err) => {
-                      setResetting(undefined);
-                      setError(err);
-                      if (!err) setNotice(`Password of ${user.username} changed.`);
-                    }}
-                  />
-                ) : (
-                  <span className="toolbar">
-                    <button type="button" onClick={() => setResetting(user.username)}>
-                      Reset password
-                    </button>
-                    {user.username !== me && (
-                      <button
-                        type="button"
-                        onClick={() => {
-                          if (window.confirm(`Delete user ${user.username}?`)) act(deleteUser(user.username));
-                        }}
-                      >
-                        Delete
-                      </button>
-                    )}
-                  </span>
-                )}
-              </td>
-            </tr>
+            <UserRow
+              key={user.username}
+              user={user}
+              isMe={user.username === me}
+              selected={user.username === selected}
+              resetting={resetting === user.username}
+              onSelect={() => onSelect(user.username)}
+              onReset={() => setResetting(user.username)}
+              onResetDone={(err) => {
+                setResetting(undefined);
+                setError(err);
+                if (!err) setNotice(`Password of ${user.username} changed.`);
+              }}
+              act={act}
+            />
           ))}
         </tbody>
       </table>

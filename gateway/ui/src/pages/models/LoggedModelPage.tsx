@@ -10,6 +10,7 @@ import { ArtifactPreview } from '../run/artifacts/ArtifactPreview';
 import { ArtifactTree } from '../run/artifacts/ArtifactTree';
 import { modelSource } from '../run/artifacts/source';
 import { latestMetrics, statusOf } from './ModelTable';
+import { RegisterModel } from './RegisterModel';
 
 /** A logged model (MLflow 3): its type, source run, metrics, params, tags and artifacts. */
 export function LoggedModelPage({ experimentId, modelId }: { experimentId: string; modelId: string }): ReactNode {
@@ -32,6 +33,9 @@ export function LoggedModelPage({ experimentId, modelId }: { experimentId: strin
       <h1 data-testid="model-name">
         {info.name} <span className="badge">{statusOf(model)}</span>
       </h1>
+      <div className="toolbar">
+        <RegisterModel source={`models:/${info.model_id}`} modelId={info.model_id} runId={info.source_run_id} suggestion={info.name} />
+      </div>
       <KeyValueTable
         testId="model-details"
         empty=""

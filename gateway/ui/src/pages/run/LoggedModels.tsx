@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import type { Run } from '../../api/types';
 import { hrefOf, paths } from '../../routing/route';
 import { formatTime } from '../../util/format';
+import { RegisterModel } from '../models/RegisterModel';
 import { useRunModels } from './useRunModels';
 
 /** Models this run logged (source_run_id) plus any recorded as its inputs or outputs. */
@@ -24,6 +25,7 @@ export function LoggedModels({ run }: { run: Run }): ReactNode {
           <th>Type</th>
           <th>Status</th>
           <th>Created</th>
+          <th>Registry</th>
         </tr>
       </thead>
       <tbody>
@@ -36,6 +38,9 @@ export function LoggedModels({ run }: { run: Run }): ReactNode {
             <td>{info.model_type || <span className="muted">not set</span>}</td>
             <td>{info.status?.replace('LOGGED_MODEL_', '')}</td>
             <td>{formatTime(info.creation_timestamp_ms)}</td>
+            <td>
+              <RegisterModel source={`models:/${info.model_id}`} modelId={info.model_id} runId={run.info.run_id} suggestion={info.name} testId={`register-${info.name}`} />
+            </td>
           </tr>
         ))}
         {linked.map((m) => (
@@ -44,7 +49,7 @@ export function LoggedModels({ run }: { run: Run }): ReactNode {
             <td className="mono">
               <a href={hrefOf(paths.loggedModel(run.info.experiment_id, m.id))}>{m.id}</a>
             </td>
-            <td colSpan={3}>{m.role}</td>
+            <td colSpan={4}>{m.role}</td>
           </tr>
         ))}
       </tbody>

@@ -19,6 +19,8 @@ import { availableKeys, defaultColumns, runName } from './columns';
 import { ExperimentAbout } from './ExperimentAbout';
 import { ExperimentDatasets } from './ExperimentDatasets';
 import { ExperimentModels } from './ExperimentModels';
+import { SessionsTab } from '../traces/SessionsTab';
+import { TracesTab } from '../traces/TracesTab';
 import { GroupPicker } from './GroupPicker';
 import { ImageGallery } from './ImageGallery';
 import { decodeGroupKeys, encodeGroupKeys, groupableKeys, groupRuns, tableItems } from './grouping';
@@ -33,13 +35,15 @@ const PAGE_SIZE = 1000;
 /** The server's bulk-interval route takes 100 runs; more would need several calls per chart. */
 export const MAX_CHART_RUNS = 100;
 
-type Tab = 'table' | 'charts' | 'images' | 'models' | 'datasets';
+type Tab = 'table' | 'charts' | 'images' | 'models' | 'datasets' | 'traces' | 'sessions';
 const TABS: readonly { id: Tab; title: string }[] = [
   { id: 'table', title: 'Runs' },
   { id: 'charts', title: 'Charts' },
   { id: 'images', title: 'Images' },
   { id: 'models', title: 'Logged models' },
   { id: 'datasets', title: 'Datasets' },
+  { id: 'traces', title: 'Traces' },
+  { id: 'sessions', title: 'Sessions' },
 ];
 const NO_EXPERIMENTS: Experiment[] = [];
 
@@ -223,6 +227,8 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }): ReactN
       {tab === 'images' && <ImageGallery runs={galleryRuns} />}
       {tab === 'models' && <ExperimentModels experimentIds={experimentIds} />}
       {tab === 'datasets' && <ExperimentDatasets runs={pages.runs} />}
+      {tab === 'traces' && <TracesTab experimentIds={experimentIds} />}
+      {tab === 'sessions' && <SessionsTab experimentIds={experimentIds} />}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 // What the signed-in user may do to an experiment or registered model, so the UI hides the controls
 // the server would refuse. The server still decides; this only keeps dead buttons off the page.
-// One request for the user's grants, one per resource type for the default permission (asked for
-// an ungranted resource), whatever the number of rows on screen.
+// One request for the user's grants (kept 30 s), one for an ungranted resource's level (the
+// server's default), whatever the number of rows on screen.
 import { currentGrants, effectiveLevel, rankOf, type Grant, type Level, type ResourceType } from '../../api/auth';
 import { useAsync } from '../../util/useAsync';
 import { useSession, type Session } from './session';
@@ -31,14 +31,19 @@ export function lowest(levels: readonly Level[]): Level {
 
 interface Cache {
   username: string;
+  at: number;
   grants?: Promise<Grants>;
-  defaults: Map<ResourceType, Promise<Level>>;
+  /** Levels the server stated for single resources (users/permissions/get). */
+  exact: Map<string, Promise<Level>>;
 }
 
+/** Grants changed by an administrator elsewhere show up within this time. */
+const MAX_AGE_MS = 30_000;
 let cache: Cache | undefined;
 
 function cacheFor(username: string): Cache {
-  if (cache?.username !== username) cache = { username, defaults: new Map() };
+  const now = Date.now();
+  if (cache?.username !== username || now - cache.at > MAX_AGE_MS) cache = { username, at: now, exact: new Map() };
   return cache;
 }
 
@@ -47,6 +52,20 @@ export function forgetAccess(): void {
   cache = undefined;
 }
 
+function exactLevel(entry: Cache, type: ResourceType, id: string): Promise<Level> {
+  const key = grantKey(type, id);
+  let level = entry.exact.get(key);
+  if (!level) {
+    level = effectiveLevel(entry.username, type, id);
+    entry.exact.set(key, level);
+  }
+  return level;
+}
+
+/**
+ * Granted resources take their grant; every ungranted one has the server's default permission,
+ * so one of them is asked for (exact for a single resource, whatever the number of rows).
+ */
 async function resolve(username: string, type: ResourceType, ids: readonly string[]): Promise<Level[]> {
   const entry = cacheFor(username);
   entry.grants ??= currentGrants().then(({ isAdmin, grants }) => indexGrants(isAdmin, grants));
@@ -54,13 +73,8 @@ async function resolve(username: string, type: ResourceType, ids: readonly strin
   const known = levelsOf(grants, type, ids, undefined);
   const ungranted = ids[known.indexOf(undefined)];
   if (ungranted === undefined) return known as Level[];
-  let fallback = entry.defaults.get(type);
-  if (!fallback) {
-    fallback = effectiveLevel(username, type, ungranted);
-    entry.defaults.set(type, fallback);
-  }
-  const level = await fallback;
-  return levelsOf(grants, type, ids, level) as Level[];
+  const fallback = await exactLevel(entry, type, ungranted);
+  return levelsOf(grants, type, ids, fallback) as Level[];
 }
 
 function everything(session: Session): boolean {

@@ -1,7 +1,8 @@
 """The metadata service's answer to "who is calling, and may they?" (``runstash_protos.authz``).
 
 Cheap per request, as the bench requires: a verified credential is cached for a short time under
-the SHA-256 of its header value (scrypt runs once per credential, not per request); a user's
+the SHA-256 of its header value (``credential_cache.py``: scrypt runs once per credential, not
+per request, nor once per concurrent request); a user's
 grants are one query, cached briefly and dropped on every grant change made here; a run's or
 logged model's experiment never changes, so that mapping is cached without expiry.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import threading
 import time
@@ -24,24 +24,27 @@ from runstash_protos.errors import RunstashError
 from runstash_protos.options_pb2 import Resource
 from sqlalchemy import Column, select
 
-from runstash_metadata.identity import roles, store
-from runstash_metadata.identity.levels import NEEDED, RANK
-from runstash_metadata.identity.readable import ReadableExperiments
+from runstash_metadata.identity import roles, store, workspaces
+from runstash_metadata.identity.credential_cache import CredentialCache
+from runstash_metadata.identity.levels import NEEDED, RANK, manages_everything
+from runstash_metadata.identity.readable import SearchScope
 from runstash_metadata.identity.secrets import TOKEN_PREFIX, verify_password
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.values import now_ms
+from runstash_metadata.tracing.schema import trace_info
 
 V = TypeVar("V")
 _EXPERIMENT, _NAME, _RUN = int(Resource.EXPERIMENT), int(Resource.EXPERIMENT_NAME), int(Resource.RUN)
 _MODEL, _PATH = int(Resource.LOGGED_MODEL), int(Resource.ARTIFACT_PATH)
 _REGISTERED_MODEL = int(Resource.REGISTERED_MODEL)
+_TRACE = int(Resource.TRACE)
 # (key column, experiment column) of the resources that belong to one experiment for good.
 _OWNED_BY = {
     _RUN: (s.runs.c.run_uuid, s.runs.c.experiment_id),
     _MODEL: (s.logged_models.c.model_id, s.logged_models.c.experiment_id),
+    _TRACE: (trace_info.c.trace_id, trace_info.c.experiment_id),
 }
-CREDENTIAL_TTL_S = 30.0
 GRANTS_TTL_S = 2.0
 USER_KEY = "x-runstash-user"
 SERVICE_KEY = "x-runstash-service-credential"
@@ -78,7 +81,7 @@ class LocalAuthority:
         self.db = db
         self._default = RANK[settings.default_permission]
         self._lock = threading.Lock()
-        self._credentials: _Lru[tuple[Caller, float]] = _Lru(10_000)
+        self._credentials = CredentialCache()
         self._grants: dict[int, tuple[float, dict[tuple[str, str], str]]] = {}
         self._owners: _Lru[int] = _Lru(100_000)
         self.throttle = LoginThrottle()
@@ -87,8 +90,7 @@ class LocalAuthority:
 
     def forget_credentials(self) -> None:
         """Passwords, admin flags or users changed: verify every credential again."""
-        with self._lock:
-            self._credentials.clear()
+        self._credentials.clear()
 
     def forget_grants(self, user_id: int | None = None) -> None:
         with self._lock:
@@ -106,23 +108,14 @@ class LocalAuthority:
         values = {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in metadata}
         vouched = self._vouched(values)
         if vouched and USER_KEY in values:
-            return self._trusted_user(values[USER_KEY])
+            name = values[USER_KEY]
+            # Its own key space: no Authorization value can ever name this entry.
+            return self._credentials.get(f"trusted-user:{name}", lambda: self._trusted_user(name))
         header = values.get("authorization")
         if not header:
             return None
-        key = hashlib.sha256(header.encode()).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._credentials.get(key)
-        if hit is not None:
-            cached, expires = hit
-            if now < expires:
-                return cached
         address = values.get(ADDRESS_KEY, peer) if vouched else peer
-        caller = self._verify(header, address)
-        with self._lock:
-            self._credentials.put(key, (caller, now + CREDENTIAL_TTL_S))
-        return caller
+        return self._credentials.get(f"authorization:{header}", lambda: self._verify(header, address))
 
     def _trusted_user(self, username: str) -> Caller:
         with self.db.reader() as conn:
@@ -178,10 +171,17 @@ class LocalAuthority:
     def rank(self, caller: Caller, resource_type: str, resource_id: str) -> int:
         """The grant on this resource, else on every resource of its type ("*"), else the default."""
         grants = self.grants_of(caller.user_id)
+        if manages_everything(grants):
+            return RANK["MANAGE"]
         permission = grants.get((resource_type, resource_id)) or grants.get((resource_type, "*"))
         return self._default if permission is None else RANK[permission]
 
     def allowed(self, caller: Caller, access: int, resource: int, ids: tuple[str, ...]) -> bool:
+        if resource in workspaces.KINDS or "*" in ids:
+            with self.db.reader() as conn:
+                if resource in workspaces.KINDS:
+                    return workspaces.allowed(conn, caller.user_id, access, resource, ids)
+                return workspaces.manages_default(conn, caller.user_id)  # a grant on every resource
         needed = NEEDED.get(access)
         if needed is None:
             return False
@@ -210,8 +210,8 @@ class LocalAuthority:
             pass  # a grant on this id exists already (an id reused after a restore): keep it
         self.forget_grants(caller.user_id)
 
-    def search_scope(self, caller: Caller) -> ReadableExperiments:
-        return ReadableExperiments.of(self.grants_of(caller.user_id), self._default)
+    def search_scope(self, caller: Caller) -> SearchScope:
+        return SearchScope.of(self.grants_of(caller.user_id), self._default)
 
     def _experiments_of(self, resource: int, ids: tuple[str, ...]) -> Iterable[int] | None:
         """The experiments the named resources belong to (unknown ones are skipped: the servicer

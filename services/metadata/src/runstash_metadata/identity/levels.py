@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from runstash_protos.errors import invalid_parameter
 from runstash_protos.options_pb2 import Access
 
@@ -15,6 +17,12 @@ READ_RANK = RANK["READ"]
 NEEDED: dict[int, int] = {Access.READ: 1, Access.USE: 2, Access.EDIT: 3, Access.MANAGE: 4}
 
 GRANTABLE_TYPES = ("experiment", "registered_model")
+
+
+def manages_everything(grants: Mapping[tuple[str, str], str]) -> bool:
+    """MLflow: a workspace-wide MANAGE grant (type "workspace", or "*" as its migration writes it)
+    is MANAGE on every resource of the workspace."""
+    return "MANAGE" in (grants.get(("workspace", "*")), grants.get(("*", "*")))
 
 
 def rank_of(permission: str) -> int:

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from runstash_metadata.identity.store import User, new_id
 from runstash_metadata.store import schema_identity as t
 
+DEFAULT_WORKSPACE = "default"
+
 
 @dataclass(frozen=True, slots=True)
 class RolePermission:
@@ -81,10 +83,13 @@ def roles_of_user(conn: Connection, user: User) -> list[Role]:
 
 
 def update_role(conn: Connection, role_id: int, name: str | None, description: str | None) -> Role:
-    get_role(conn, role_id)
+    workspace = get_role(conn, role_id).workspace
     values = {k: v for k, v in (("name", name), ("description", description)) if v}
     if values:
-        conn.execute(update(t.roles).where(t.roles.c.id == role_id).values(**values))
+        try:
+            conn.execute(update(t.roles).where(t.roles.c.id == role_id).values(**values))
+        except IntegrityError:
+            raise already_exists(f"Role (name={name}, workspace={workspace}) already exists.") from None
     return get_role(conn, role_id)
 
 
@@ -165,3 +170,39 @@ def role_grants(conn: Connection, user_id: int) -> list[tuple[str, str, str]]:
         .where(a.user_id == user_id)
     )
     return [(r.resource_type, r.resource_pattern, r.permission) for r in rows]
+
+
+def standing(conn: Connection, user_id: int) -> tuple[set[str], set[str]]:
+    """``(managed, present)``: the workspaces where the user is a manager (a role holding
+    (workspace or *, *, MANAGE), as MLflow's workspace admins) and where they hold any role at all
+    (one query). MLflow keeps a user's own grants on a hidden role in the default workspace, so
+    any grant of theirs makes them present there too (two queries)."""
+    a, p, r, g = t.user_roles.c, t.role_permissions.c, t.roles.c, t.grants.c
+    rows = conn.execute(
+        select(r.workspace, p.resource_type, p.resource_pattern, p.permission)
+        .join_from(t.user_roles, t.roles, r.id == a.role_id)
+        .outerjoin(t.role_permissions, p.role_id == r.id)
+        .where(a.user_id == user_id)
+    )
+    managed: set[str] = set()
+    present: set[str] = set()
+    if conn.execute(select(g.id).where(g.user_id == user_id).limit(1)).first() is not None:
+        present.add(DEFAULT_WORKSPACE)
+    for workspace, kind, pattern, permission in rows:
+        present.add(workspace)
+        if kind in ("workspace", "*") and pattern == "*" and permission == "MANAGE":
+            managed.add(workspace)
+    return managed, present
+
+
+def workspace_of(conn: Connection, role_id: int | None, role_permission_id: int | None) -> str | None:
+    """The workspace of a role, or of a role permission's role; None when there is no such row."""
+    r, p = t.roles.c, t.role_permissions.c
+    query = select(r.workspace)
+    if role_id is not None:
+        query = query.where(r.id == role_id)
+    else:
+        query = query.join_from(t.roles, t.role_permissions, p.role_id == r.id).where(
+            p.id == role_permission_id
+        )
+    return conn.execute(query).scalar_one_or_none()

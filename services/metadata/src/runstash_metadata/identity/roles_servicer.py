@@ -12,8 +12,7 @@ from sqlalchemy import Connection
 from runstash_metadata.identity import roles, store
 from runstash_metadata.identity.authority import LocalAuthority
 from runstash_metadata.identity.levels import rank_of
-
-DEFAULT_WORKSPACE = "default"
+from runstash_metadata.identity.roles import DEFAULT_WORKSPACE
 
 
 def _permission(p: roles.RolePermission) -> pb.RolePermission:

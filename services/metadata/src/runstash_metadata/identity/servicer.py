@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from runstash_metadata.identity import store
 from runstash_metadata.identity.authority import LocalAuthority
-from runstash_metadata.identity.levels import RANK, check_resource_type, rank_of
+from runstash_metadata.identity.levels import NAMES, RANK, check_resource_type, rank_of
 from runstash_metadata.identity.roles_servicer import RolesMixin
 from runstash_metadata.identity.secrets import verify_password
 from runstash_metadata.store.values import now_ms
@@ -143,8 +143,9 @@ class AuthServicer(RolesMixin):
             user = store.get_user(conn, username)
         if user.is_admin:
             return "MANAGE"
-        granted = self.authority.grants_of(user.id).get((resource_type, resource_id))
-        return granted or self.authority.settings.default_permission
+        # Resolved as every request is (the grant on the resource, on "*", the workspace, the default).
+        caller = Caller(user.username, user.id, user.is_admin)
+        return NAMES[self.authority.rank(caller, resource_type, resource_id)]
 
     def GrantPermission(self, request: pb.GrantPermission, context: object) -> pb.Empty:
         self._grant(request.username, request.resource_type, request.resource_id, request.permission)

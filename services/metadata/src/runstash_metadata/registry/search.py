@@ -9,6 +9,7 @@ from runstash_protos import registry_pb2 as pb
 from sqlalchemy import Connection, Select, Table, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from runstash_metadata.identity.readable import readable_models
 from runstash_metadata.registry.rows import load_models, load_versions
 from runstash_metadata.registry.search_rules import (
     Kind,
@@ -48,6 +49,7 @@ def search_models(
     orders = parse_registry_order_by(Kind.MODELS, order_by)
     offset = decode_offset(page_token)
     where = [_condition(_m, _mt, f, _model_tag_match) for f in filters]
+    where += readable_models(_m.c.name)  # with auth on: only the models the caller may read
     if not wants_prompts(filters):
         where.append(~_tag_exists(_mt, _model_tag_match, PROMPT_TAG, "true"))
     query = select(_m.c.name).where(*where).order_by(*_order_keys(_m, orders))
@@ -68,6 +70,7 @@ def search_versions(
     offset = decode_offset(page_token)
     where: list[ColumnElement[bool]] = [_v.c.current_stage != DELETED_STAGE]
     where.extend(_condition(_v, _vt, f, _version_tag_match) for f in filters)
+    where += readable_models(_v.c.name)
     if not wants_prompts(filters):
         where.append(~_tag_exists(_vt, _version_tag_match, PROMPT_TAG, "true"))
     query: Select[Any] = select(_v.c.name, _v.c.version).where(*where).order_by(*_order_keys(_v, orders))

@@ -40,7 +40,7 @@ class WebhookRpcs:
             description=request.description if request.HasField("description") else None,
             url=request.url,
             events=rules.event_names(request.events),
-            secret=request.secret or None,
+            secret=self.deliverer.secrets.seal(request.secret) if request.secret else None,
             status=_status(request),
         )
         with self._webhook_db.transaction() as conn:
@@ -53,6 +53,9 @@ class WebhookRpcs:
         with self._webhook_db.reader() as conn:
             found, token = store.list_webhooks(conn, max_results, request.page_token or None)
         return pb.ListWebhooks.Response(webhooks=found, next_page_token=token)
+
+    def _sealed(self, secret: str) -> str:
+        return self.deliverer.secrets.seal(secret) if secret else ""  # "" removes the secret
 
     def GetWebhook(self, request: pb.GetWebhook, context: Any) -> pb.GetWebhook.Response:
         require_fields(request, "webhook_id")
@@ -70,7 +73,7 @@ class WebhookRpcs:
             description=request.description if request.HasField("description") else None,
             url=request.url if request.HasField("url") else None,
             events=rules.event_names(request.events) if request.events else None,
-            secret=request.secret if request.HasField("secret") else None,
+            secret=self._sealed(request.secret) if request.HasField("secret") else None,
             status=_status(request),
         )
         with self._webhook_db.transaction() as conn:

@@ -1,11 +1,13 @@
 """Group commit: concurrent small writes share one transaction and one commit.
 
 A single log-metric is a few microseconds of SQL and a whole commit (a WAL flush) of waiting.
-Callers of :meth:`GroupCommit.submit` queue their item; the first caller that finds no group in
-flight becomes the leader, takes everything queued (its own item included), writes it with
-``write_group`` in one transaction, and wakes the followers with their own outcome. Items that
-arrive while a group is being written wait for the next one, whose leader is the first of them to
-wake up. A caller returns only after the transaction holding its item has committed.
+Callers of :meth:`GroupCommit.submit` queue their item; a caller that finds fewer than
+``in_flight`` groups being written becomes a leader, takes everything queued (its own item
+included), writes it with ``write_group`` in one transaction, and wakes the followers with their
+own outcome. Items that arrive while every slot is busy wait for the next group, whose leader is
+the first of them to wake up. A few groups in flight keep the database busy while one of them
+waits for its commit (the database merges concurrent WAL flushes itself). A caller returns only
+after the transaction holding its item has committed.
 
 ``write_group`` reports per-item failures (unknown run, bad state) as return values, so one bad
 item never fails the others. If the group transaction fails as a whole (deadlock, lost
@@ -19,6 +21,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from runstash_protos.metrics import observe_group_commit
+
 T = TypeVar("T")
 
 # The outcome of one item: None (committed) or the exception its caller must see.
@@ -30,41 +34,45 @@ MAX_GROUP = 2000
 
 
 class _Ticket(Generic[T]):
-    __slots__ = ("done", "error", "item")
+    __slots__ = ("done", "error", "item", "taken")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.done = False
+        self.taken = False  # in a group being written
         self.error: Outcome = None
 
 
 class GroupCommit(Generic[T]):
     """Leader/follower batching of ``write_group`` calls (thread-safe, no background thread)."""
 
-    def __init__(self, write_group: WriteGroup[T], max_group: int = MAX_GROUP) -> None:
+    def __init__(self, write_group: WriteGroup[T], max_group: int = MAX_GROUP, in_flight: int = 1) -> None:
         self._write_group = write_group
         self._max_group = max_group
+        self._in_flight = in_flight
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[_Ticket[T]] = []
-        self._writing = False
+        self._writing = 0  # groups being written
 
     def submit(self, item: T) -> None:
         """Write ``item``; return once it is committed, or raise its own error."""
         ticket = _Ticket(item)
         with self._cond:
             self._queue.append(ticket)
-            while not ticket.done and self._writing:
+            while not ticket.done and (ticket.taken or self._writing >= self._in_flight):
                 self._cond.wait()
             if ticket.done:
                 if ticket.error is not None:
                     raise ticket.error
                 return
-            # No group in flight and ours not written yet: lead the next one (ours first, then
-            # the oldest waiting items).
-            self._writing = True
+            # A free slot and ours not taken yet: lead the next group (ours first, then the
+            # oldest waiting items).
+            self._writing += 1
             self._queue.remove(ticket)
             group = [ticket, *self._queue[: self._max_group - 1]]
             del self._queue[: self._max_group - 1]
+            for t in group:
+                t.taken = True
         try:
             self._write(group)
         finally:
@@ -72,12 +80,13 @@ class GroupCommit(Generic[T]):
                 for t in group:
                     if not t.done:  # interrupted (BaseException): its callers must not hang
                         t.error, t.done = RuntimeError("group commit interrupted"), True
-                self._writing = False
+                self._writing -= 1
                 self._cond.notify_all()
         if ticket.error is not None:
             raise ticket.error
 
     def _write(self, group: list[_Ticket[T]]) -> None:
+        observe_group_commit(len(group))
         try:
             outcomes = self._write_group([t.item for t in group])
         except Exception as exc:

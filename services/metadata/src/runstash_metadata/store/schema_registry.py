@@ -4,8 +4,9 @@
   (registry/models.py), which a cascading key would do differently on each database.
 * A deleted model version stays as a row in stage ``Deleted_Internal`` with its source redacted,
   so version numbers are never reused; every read path filters it out.
-* A webhook's HMAC secret is stored as given (it must be readable to sign deliveries) and never
-  returned by the API; deliveries are kept so an operator can see what was sent and how the
+* A webhook's HMAC secret is stored sealed (Fernet under MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY,
+  ``registry/webhooks/sealing.py``: ``fernet:<token>``, opened only to sign) and never returned
+  by the API; deliveries are kept so an operator can see what was sent and how the
   receiver answered.
 """
 

@@ -3,6 +3,7 @@ import type { Run } from '../../../api/types';
 import { useRunModels } from '../useRunModels';
 import { ArtifactPreview } from './ArtifactPreview';
 import { ArtifactTree } from './ArtifactTree';
+import { RegisterModel } from '../../models/RegisterModel';
 import { modelSource, runSource } from './source';
 
 interface Props {
@@ -12,6 +13,23 @@ interface Props {
   selected: string;
   onSelect: (path: string) => void;
   onModel: (modelId: string) => void;
+}
+
+function isModelFile(path: string): boolean {
+  return path === 'MLmodel' || path.endsWith('/MLmodel');
+}
+
+/** An MLflow model folder in the run's artifacts (it holds an MLmodel file) may be registered. */
+function RegisterFolder({ runId, file }: { runId: string; file: string }): ReactNode {
+  const folder = file.slice(0, Math.max(file.lastIndexOf('/'), 0));
+  return (
+    <div className="toolbar" data-testid="register-folder">
+      <span>
+        Model folder <code>{folder || '/'}</code>
+      </span>
+      <RegisterModel source={`runs:/${runId}${folder ? `/${folder}` : ''}`} runId={runId} suggestion={folder.split('/').pop() || 'model'} testId="register-folder-model" />
+    </div>
+  );
 }
 
 /** A folder tree and a preview pane, over the run's artifacts or one of its logged models. */
@@ -41,6 +59,7 @@ export function ArtifactBrowser({ run, modelId, selected, onSelect, onModel }: P
           <ArtifactTree key={source.id} source={source} path="" selected={selected} onSelect={onSelect} />
         </div>
         <div className="artifact-pane">
+          {!modelId && isModelFile(selected) && <RegisterFolder key={selected} runId={runId} file={selected} />}
           {selected ? <ArtifactPreview source={source} path={selected} /> : <p className="muted">Select a file to preview it.</p>}
         </div>
       </div>

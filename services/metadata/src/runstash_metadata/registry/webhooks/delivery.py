@@ -27,6 +27,7 @@ from typing import Any
 
 from runstash_metadata.registry.events import RegistryEvent
 from runstash_metadata.registry.webhooks import store
+from runstash_metadata.registry.webhooks.sealing import SecretBox, UnreadableSecret
 from runstash_metadata.registry.webhooks.transport import RefusedDestination, Response, post
 from runstash_metadata.store.database import Database
 
@@ -87,9 +88,12 @@ def signed_headers(body: bytes, secret: str | None) -> dict[str, str]:
 class Deliverer:
     """The event sink of the registry servicer when webhooks are on."""
 
-    def __init__(self, db: Database, settings: Settings | None = None) -> None:
+    def __init__(
+        self, db: Database, settings: Settings | None = None, secrets: SecretBox | None = None
+    ) -> None:
         self._db = db
         self.settings = settings or Settings.from_env()
+        self.secrets = secrets or SecretBox.from_env()
         self._queue: queue.Queue[RegistryEvent | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -142,8 +146,13 @@ class Deliverer:
 
     def deliver(self, target: store.Target, event: RegistryEvent, *, record: bool = True) -> Outcome:
         body = payload(event)
-        headers = signed_headers(body, target.secret)
-        outcome = self._send(target.url, body, headers)
+        try:
+            headers = signed_headers(body, self.secrets.open(target.secret))
+        except UnreadableSecret as exc:
+            # Never sent unsigned: the receiver would trust nothing, or the wrong thing.
+            headers, outcome = signed_headers(body, None), Outcome(False, 0, error=str(exc))
+        else:
+            outcome = self._send(target.url, body, headers)
         if record:
             with self._db.transaction() as conn:
                 store.record_delivery(

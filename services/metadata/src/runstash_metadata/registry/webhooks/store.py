@@ -1,6 +1,7 @@
 """Webhook subscriptions and delivery records: plain store functions ``(conn, ...)``.
 
-The secret is kept server-side only (never in a response). Deletion is soft, as in MLflow.
+The secret is kept server-side only (never in a response), sealed (``sealing.py``): these
+functions store and return the sealed form. Deletion is soft, as in MLflow.
 """
 
 from __future__ import annotations

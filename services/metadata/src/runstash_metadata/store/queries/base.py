@@ -8,12 +8,27 @@ instead of branching on the database name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
 from runstash_protos.errors import ErrorCode, RunstashError
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, bindparam, event, insert, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    select,
+    tuple_,
+)
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.sql.dml import Insert
 
@@ -42,6 +57,9 @@ class Queries:
     default_port = 0
     # Statement refreshing the planner statistics of the search tables after growth, if useful.
     analyze_sql: str | None = None
+    # Group-committed single writes being written at once (store/group_commit.py): one where
+    # writers exclude each other (SQLite) or where concurrent upserts risk deadlocks.
+    group_commits_in_flight = 1
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
@@ -191,6 +209,12 @@ class Queries:
         """The bitmap text ('0101...', character i = step block * 1024 + i) of each (run, block)."""
         raise NotImplementedError
 
+    def history_blocks(self, conn: Connection, run_id: str, key: str) -> list[tuple[int, int]] | None:
+        """(step block, points) of the history in block order when its (timestamp, step, value)
+        order goes block by block (each block's timestamps at or after the previous block's);
+        None when it does not or the database keeps no step blocks."""
+        return None
+
     def points_at_steps(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
     ) -> list[tuple[int, int, int, float, bool]]:
@@ -242,6 +266,10 @@ class Queries:
     def before_explicit_zero_id(self, conn: Connection) -> None:
         """Prepare ``conn`` for inserting 0 into an auto-increment key (the Default experiment)."""
 
+    def after_explicit_id(self, conn: Connection, table: Table, column: str) -> None:
+        """After inserting a given value into an auto-increment key (an import keeping ids): make
+        the next generated value follow the largest one stored. SQLite and MySQL do by themselves."""
+
     # ------------------------------------------------------------------ id lists
 
     def any_of(self, column: Any, param: str, sql_type: str) -> ColumnElement[bool]:
@@ -254,3 +282,24 @@ class Queries:
     def groups(self, items: Sequence[Any], size: int = IN_CHUNK) -> list[Sequence[Any]]:
         """``items`` split into the lists one statement of :meth:`any_of` can take."""
         return list(chunks(items, size))
+
+    # ------------------------------------------------------------------ traces (tracing/search.py)
+
+    def span_attribute(self, column: Any, key: str) -> Any:
+        """A span attribute's string value (``trace_spans.attributes`` is a flat key -> string object)."""
+        return column[key].as_string()
+
+    def span_attribute_equals(self, column: Any, key: str, value: str) -> ColumnElement[bool]:
+        return self.span_attribute(column, key) == value  # type: ignore[no-any-return]
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        """Spans whose attributes' text matches the LIKE ``pattern`` (full-text search)."""
+        body = cast(column, Text)
+        if insensitive:
+            return func.lower(body).like(func.lower(pattern))
+        return body.like(pattern)
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        """Bound the statements run inside (the database's own timeout, where it has one)."""
+        yield

@@ -36,6 +36,9 @@ KEY_VALUE_STATISTICS = {
 # point count equals its bitmap's population has each of its steps exactly once, so a position in
 # the (step, ...) order maps to a step by arithmetic: the exact NTILE sample of
 # get-history-bulk-interval without counting or numbering the history (sampled_history.py).
+# The blocks' timestamp ranges tell when a history's (timestamp, step, value) order is block by
+# block (each block's range at or after the previous one's), so a get-history page reads only its
+# own blocks through the primary key instead of sorting the whole history (history.py).
 # Points are never deleted one by one; whatever deletes a run's metrics must delete its blocks.
 STEP_BLOCK_BITS = 1024
 STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
@@ -44,8 +47,38 @@ STEP_BLOCKS_DDL = f"""CREATE TABLE metric_step_blocks (
     block BIGINT NOT NULL,
     points BIGINT NOT NULL,
     steps BIT({STEP_BLOCK_BITS}) NOT NULL,
+    min_ts BIGINT NOT NULL,
+    max_ts BIGINT NOT NULL,
     CONSTRAINT pk_metric_step_blocks PRIMARY KEY (run_uuid, key, block)
 )"""
+# The block rows of a set of points ``{source}`` (run_uuid, key, step, "timestamp").
+STEP_BLOCK_ROWS = f"""SELECT run_uuid, key, step >> 10, count(*),
+       bit_or(set_bit(CAST(B'0' AS BIT({STEP_BLOCK_BITS})), CAST(step & 1023 AS INTEGER), 1)),
+       min("timestamp"), max("timestamp")
+FROM {{source}} GROUP BY run_uuid, key, step >> 10"""
+
+# Trace spans (migration 0006): attribute containment through a GIN index over JSONB, full text
+# through a trigram index on the attributes' text (PostgreSQL); full text through an external-content
+# FTS5 trigram table kept by triggers (SQLite). MySQL/MariaDB filter spans by scanning.
+TRACE_SPANS_POSTGRES_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "ALTER TABLE trace_spans ALTER COLUMN attributes TYPE JSONB USING attributes::jsonb",
+    "CREATE INDEX ix_trace_spans_attributes ON trace_spans USING gin (attributes jsonb_path_ops)",
+    "CREATE INDEX ix_trace_spans_attributes_text ON trace_spans USING gin ((attributes::text) gin_trgm_ops)",
+)
+TRACE_SPANS_SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE trace_spans_fts USING fts5(attributes, content='trace_spans', "
+    "content_rowid='rowid', tokenize='trigram')",
+    "CREATE TRIGGER trace_spans_fts_insert AFTER INSERT ON trace_spans BEGIN "
+    "INSERT INTO trace_spans_fts(rowid, attributes) VALUES (new.rowid, new.attributes); END",
+    "CREATE TRIGGER trace_spans_fts_delete AFTER DELETE ON trace_spans BEGIN "
+    "INSERT INTO trace_spans_fts(trace_spans_fts, rowid, attributes) "
+    "VALUES ('delete', old.rowid, old.attributes); END",
+    "CREATE TRIGGER trace_spans_fts_update AFTER UPDATE OF attributes ON trace_spans BEGIN "
+    "INSERT INTO trace_spans_fts(trace_spans_fts, rowid, attributes) "
+    "VALUES ('delete', old.rowid, old.attributes); "
+    "INSERT INTO trace_spans_fts(rowid, attributes) VALUES (new.rowid, new.attributes); END",
+)
 
 # Every MySQL/MariaDB table: utf8mb4_bin, so keys, names and LIKE compare case-sensitively as on the
 # other databases (the default ``*_ci`` collation would make param ``LR`` collide with ``lr``).
@@ -87,6 +120,7 @@ class SqliteDdl(Ddl):
         for table in (s.params, s.tags):
             Index(f"ix_{table.name}_key_value", table.c.key, table.c.value).ddl_if(dialect=dialect)
         _covering_latest_metrics_index(dialect)
+        _after_trace_spans(TRACE_SPANS_SQLITE_DDL, dialect)
 
 
 class MysqlDdl(Ddl):
@@ -125,10 +159,18 @@ class PostgresDdl(Ddl):
         ).ddl_if(dialect=dialect)
         step_blocks = DDL(STEP_BLOCKS_DDL)  # type: ignore[no-untyped-call]
         event.listen(s.metrics, "after_create", step_blocks.execute_if(dialect=dialect))
+        _after_trace_spans(TRACE_SPANS_POSTGRES_DDL, dialect)
 
     def relax_timeouts(self, conn: Connection) -> None:
         conn.execute(text("SET LOCAL statement_timeout = 0"))
         conn.execute(text("SET LOCAL lock_timeout = 0"))
+
+
+def _after_trace_spans(statements: tuple[str, ...], dialect: str) -> None:
+    from runstash_metadata.tracing.schema import trace_spans
+
+    for statement in statements:
+        event.listen(trace_spans, "after_create", DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
 
 
 def _covering_latest_metrics_index(dialect: str) -> None:

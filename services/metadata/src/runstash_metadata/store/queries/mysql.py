@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, case, create_engine, event, func, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    Text,
+    case,
+    cast,
+    create_engine,
+    event,
+    func,
+    tuple_,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -94,6 +107,26 @@ class MysqlQueries(Queries):
     def before_explicit_zero_id(self, conn: Connection) -> None:
         # An explicit 0 in an AUTO_INCREMENT column means "next value" unless told otherwise.
         conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+
+    # ------------------------------------------------------------------ traces
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        # CAST(... AS CHAR) takes the connection's case-insensitive collation: LIKE keeps case.
+        body = cast(column, Text)
+        if insensitive:
+            return func.lower(body).like(func.lower(pattern))
+        return body.collate("utf8mb4_bin").like(pattern)
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        # MariaDB's max_statement_time is in seconds; MySQL proper has none (see _session_timeouts).
+        with contextlib.suppress(Exception):
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                conn.exec_driver_sql(f"SET SESSION max_statement_time = {STATEMENT_TIMEOUT_MS / 1000:.3f}")
 
 
 def _session_timeouts(dbapi_connection: Any, _record: Any) -> None:

@@ -8,11 +8,24 @@ which SQLAlchemy would re-render and PostgreSQL re-plan per call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, TextClause, create_engine, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    Text,
+    TextClause,
+    cast,
+    create_engine,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -27,6 +40,7 @@ from runstash_metadata.store.queries.base import (
     Queries,
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -78,12 +92,11 @@ point AS (
     {on_conflict}
 ),
 block AS (
-    INSERT INTO metric_step_blocks AS b (run_uuid, key, block, points, steps)
-    SELECT run_uuid, key, step >> 10, count(*),
-           bit_or(set_bit(CAST(B'0' AS BIT(1024)), CAST(step & 1023 AS INTEGER), 1))
-    FROM {counted} GROUP BY run_uuid, key, step >> 10 ORDER BY 1, 2, 3
+    INSERT INTO metric_step_blocks AS b (run_uuid, key, block, points, steps, min_ts, max_ts)
+    {block_rows} ORDER BY 1, 2, 3
     ON CONFLICT (run_uuid, key, block) DO UPDATE SET points = b.points + excluded.points,
-        steps = b.steps | excluded.steps
+        steps = b.steps | excluded.steps,
+        min_ts = least(b.min_ts, excluded.min_ts), max_ts = greatest(b.max_ts, excluded.max_ts)
 ),
 latest AS (
     INSERT INTO latest_metrics AS t (run_uuid, key, value, is_nan, "timestamp", step)
@@ -115,6 +128,11 @@ SELECT b.run_uuid, b.block, CAST(b.steps AS TEXT)
 FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:blocks AS BIGINT[])) AS w(run_uuid, block)
 JOIN metric_step_blocks AS b ON b.run_uuid = w.run_uuid AND b.key = :key AND b.block = w.block
 """)
+# Each block's timestamps at or after the previous block's.
+_HISTORY_BLOCKS_SQL = text("""
+SELECT block, points, coalesce(min_ts >= lag(max_ts) OVER (ORDER BY block), true)
+FROM metric_step_blocks WHERE run_uuid = :rid AND key = :key ORDER BY block
+""")
 # One index probe per wanted point (a nested loop over the primary key), in the wanted order.
 _POINTS_AT_STEPS_SQL = text("""
 SELECT w.i, m.step, m."timestamp", m.value, m.is_nan
@@ -126,7 +144,8 @@ _CREATE_RUN_SQL = text(_CREATE_RUN)
 _INSERT_PARAMS_SQL = text(_INSERT_PARAMS)
 # Deduplicating, only the points really inserted count in the step blocks.
 _DEDUPE = (
-    'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING RETURNING run_uuid, key, step'
+    'ON CONFLICT (run_uuid, key, step, "timestamp", value, is_nan) DO NOTHING '
+    'RETURNING run_uuid, key, step, "timestamp"'
 )
 _RUN_CHECK = (
     "run AS (SELECT run_uuid, lifecycle_stage FROM runs WHERE run_uuid = ANY(CAST(:ids AS VARCHAR(32)[]))), "
@@ -145,7 +164,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
             if check_runs
             else "",
             on_conflict=_DEDUPE if dedupe else "",
-            counted="point" if dedupe else "u",
+            block_rows=STEP_BLOCK_ROWS.format(source="point" if dedupe else "u"),
             tail="SELECT run_uuid, lifecycle_stage FROM run" if check_runs else "SELECT 1",
         )
     )
@@ -155,6 +174,9 @@ class PostgresQueries(Queries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
+    # Rows are written in one sorted order (no deadlocks); while one group waits for its commit
+    # the others' statements run, and PostgreSQL merges their WAL flushes.
+    group_commits_in_flight = 4
 
     def create_engines(self) -> tuple[Engine, Engine]:
         timeouts = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
@@ -257,6 +279,12 @@ class PostgresQueries(Queries):
         }
         return {(r, int(b)): bits for r, b, bits in conn.execute(_STEP_BLOCK_BITS_SQL, params)}
 
+    def history_blocks(self, conn: Connection, run_id: str, key: str) -> list[tuple[int, int]] | None:
+        rows = conn.execute(_HISTORY_BLOCKS_SQL, {"rid": run_id, "key": key}).all()
+        if not all(ascending for _, _, ascending in rows):
+            return None
+        return [(int(block), int(points)) for block, points, _ in rows]
+
     def points_at_steps(
         self, conn: Connection, key: str, wanted: Sequence[tuple[str, int]]
     ) -> list[tuple[int, int, int, float, bool]]:
@@ -290,6 +318,13 @@ class PostgresQueries(Queries):
 
     # ------------------------------------------------------------------ id lists
 
+    def after_explicit_id(self, conn: Connection, table: Table, column: str) -> None:
+        # A serial column's sequence does not move when a value is given explicitly.
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+            f"GREATEST((SELECT MAX({column}) FROM {table.name}), 1))"
+        )
+
     def any_of(self, column: Any, param: str, sql_type: str) -> ColumnElement[bool]:
         return text(f"{column.table.name}.{column.name} = ANY(CAST(:{param} AS {sql_type}[]))")  # type: ignore[return-value]
 
@@ -298,6 +333,35 @@ class PostgresQueries(Queries):
 
     def groups(self, items: Sequence[Any], size: int = 0) -> list[Sequence[Any]]:
         return [items] if items else []
+
+    # ------------------------------------------------------------------ traces
+
+    def span_attribute(self, column: Any, key: str) -> Any:
+        return type_coerce(column, _jsonb())[key].astext
+
+    def span_attribute_equals(self, column: Any, key: str, value: str) -> ColumnElement[bool]:
+        # Containment is what the GIN (jsonb_path_ops) index on trace_spans.attributes serves.
+        return type_coerce(column, _jsonb()).contains({key: value})
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        # The expression of the trigram index ix_trace_spans_attributes_text: (attributes::text).
+        body = cast(type_coerce(column, _jsonb()), Text)
+        return body.ilike(pattern) if insensitive else body.like(pattern)
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        try:
+            yield
+        finally:
+            if conn.in_transaction():
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+
+def _jsonb() -> Any:
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return JSONB()
 
 
 def _quote_element(key: str) -> str:

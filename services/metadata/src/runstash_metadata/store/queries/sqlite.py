@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    create_engine,
+    event,
+    literal_column,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
@@ -48,6 +62,32 @@ class SqliteQueries(Queries):
         from sqlalchemy.dialects import sqlite
 
         return sqlite.insert(table)
+
+    # ------------------------------------------------------------------ traces
+
+    def span_text_match(self, column: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool]:
+        # The FTS5 trigram index finds candidate spans by the pattern's longest literal run
+        # (case-insensitively); the LIKE then applies the exact pattern to those rows only.
+        exact = super().span_text_match(column, pattern, insensitive=insensitive)
+        literal = max(re.split(r"[%_]", pattern), key=len)
+        if len(literal) < 3:
+            return exact
+        phrase = '"' + literal.replace('"', '""') + '"'
+        fts = text("SELECT rowid FROM trace_spans_fts WHERE trace_spans_fts MATCH :fts_phrase").bindparams(
+            fts_phrase=phrase
+        )
+        return and_(literal_column("trace_spans.rowid").in_(fts), exact)
+
+    @contextmanager
+    def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
+        # SQLite has no statement timeout: a progress handler interrupts the statement instead.
+        raw: Any = conn.connection.driver_connection
+        deadline = time.monotonic() + timeout_ms / 1000
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)
 
 
 def _setup(engine: Engine, begin: str) -> None:

@@ -4,16 +4,16 @@ Revision ID: 0008
 Revises: 0005
 Create Date: 2026-12-03
 
-Per (run, key) and block of 1024 steps: the points stored and a bitmap of the steps present (see
-``queries.ddl.STEP_BLOCKS_DDL``), maintained by every points write from now on and filled here from the
-points already stored.
+Per (run, key) and block of 1024 steps: the points stored, a bitmap of the steps present and the
+timestamp range (see ``queries.ddl.STEP_BLOCKS_DDL``), maintained by every points write from now on
+and filled here from the points already stored.
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-from runstash_metadata.store.queries.ddl import STEP_BLOCK_BITS, STEP_BLOCKS_DDL
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS, STEP_BLOCKS_DDL
 
 revision = "0008"
 down_revision = "0005"
@@ -26,10 +26,8 @@ def upgrade() -> None:
         return
     op.execute(STEP_BLOCKS_DDL)
     op.execute(
-        f"""INSERT INTO metric_step_blocks (run_uuid, key, block, points, steps)
-        SELECT run_uuid, key, step >> 10, count(*),
-               bit_or(set_bit(CAST(B'0' AS BIT({STEP_BLOCK_BITS})), CAST(step & 1023 AS INTEGER), 1))
-        FROM metrics GROUP BY run_uuid, key, step >> 10"""
+        "INSERT INTO metric_step_blocks (run_uuid, key, block, points, steps, min_ts, max_ts) "
+        + STEP_BLOCK_ROWS.format(source="metrics")
     )
 
 

@@ -1,0 +1,265 @@
+"""Trace writes: span batches (the OTLP bulk path), TraceInfo upserts, tags, links and deletes.
+
+Plain functions ``(conn, q, ...)``; the caller owns the transaction, so a batch is all or nothing.
+Every statement covers the whole batch (executemany or IN lists): no per-span round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from runstash_protos.errors import invalid_parameter
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+
+from runstash_metadata.store.queries import Queries
+from runstash_metadata.tracing import spans as sp
+from runstash_metadata.tracing.schema import (
+    trace_assessments,
+    trace_info,
+    trace_request_metadata,
+    trace_spans,
+    trace_tags,
+)
+
+ti, ts = trace_info.c, trace_spans.c
+SESSION_KEY = "mlflow.trace.session"
+USER_KEY = "mlflow.trace.user"
+TOKEN_USAGE_KEY = "mlflow.trace.tokenUsage"
+SOURCE_RUN_KEY = "mlflow.sourceRun"
+SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
+TRACE_NAME_TAG = "mlflow.traceName"
+_SPAN_COLUMNS = ("parent_span_id", "experiment_id", "name", "span_type", "status", "start_time_ns",
+                 "end_time_ns", "attributes", "content")  # fmt: skip
+
+_ROOT_UPDATE = (
+    update(trace_info)
+    .where(ti.trace_id == bindparam("b_id"))
+    .values(
+        request_time=bindparam("b_start"),
+        execution_duration=bindparam("b_duration"),
+        state=bindparam("b_state"),
+        name=bindparam("b_name"),
+        # A preview the client already sent (StartTraceV3 may come first) is kept, as MLflow does.
+        request_preview=func.coalesce(ti.request_preview, bindparam("b_request")),
+        response_preview=func.coalesce(ti.response_preview, bindparam("b_response")),
+        root_seen=True,
+    )
+)
+_COUNT_UPDATE = (
+    update(trace_info)
+    .where(ti.trace_id == bindparam("b_id"))
+    .values(span_count=ti.span_count + bindparam("b_n"))
+)
+_SESSION_UPDATE = (
+    update(trace_info)
+    .where(ti.trace_id == bindparam("b_id"))
+    .values(session_id=bindparam("b_session"), user_id=bindparam("b_user"))
+)
+
+
+def trace_experiments(conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
+    rows = conn.execute(select(ti.trace_id, ti.experiment_id).where(ti.trace_id.in_(list(trace_ids))))
+    return {row[0]: row[1] for row in rows}
+
+
+def write_spans(
+    conn: Connection, q: Queries, experiment_id: int, rows: Sequence[sp.SpanRow], run_id: str | None
+) -> None:
+    """One OTLP batch: create the traces it starts, store its spans (a re-sent span replaces the
+    stored one) and refresh the derived trace fields."""
+    digests = sp.digest(rows)
+    existing = trace_experiments(conn, list(digests))
+    foreign = [tid for tid, eid in existing.items() if eid != experiment_id]
+    if foreign:
+        raise invalid_parameter(f"Trace {foreign[0]} belongs to another experiment than {experiment_id}.")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.trace_id] = counts.get(row.trace_id, 0) + 1
+    # A trace new to the store (the usual case: its spans arrive together) is inserted complete;
+    # only traces already stored get their root fields and span count updated.
+    fresh = [_new_info(d, experiment_id, run_id, counts[t]) for t, d in digests.items() if t not in existing]
+    if fresh:
+        conn.execute(q.insert_ignore(trace_info, ["trace_id"]), fresh)
+        location = [
+            {"trace_id": r["trace_id"], "key": SPANS_LOCATION_TAG, "value": "TRACKING_STORE"} for r in fresh
+        ]
+        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), location)
+    roots = [_root_values(d) for t, d in digests.items() if d.root is not None and t in existing]
+    if roots:
+        conn.execute(_ROOT_UPDATE, roots)
+    grown = [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing]
+    if grown:
+        conn.execute(_COUNT_UPDATE, grown)
+    conn.execute(
+        q.upsert(trace_spans, ["trace_id", "span_id"], _SPAN_COLUMNS),
+        [row.row(experiment_id) for row in rows],
+    )
+    _derived(conn, q, digests, run_id)
+
+
+def _new_info(d: sp.Digest, experiment_id: int, run_id: str | None, span_count: int) -> dict[str, Any]:
+    row = {
+        "trace_id": d.trace_id,
+        "experiment_id": experiment_id,
+        "client_request_id": None,
+        "request_time": d.start_ms,
+        "execution_duration": None if d.end_ms is None else d.end_ms - d.start_ms,
+        "state": d.state,
+        "request_preview": None,
+        "response_preview": None,
+        "name": None,
+        "session_id": d.session_id,
+        "user_id": d.user_id,
+        "run_id": run_id,
+        "span_count": span_count,
+        "root_seen": d.root is not None,
+    }
+    if d.root is not None:
+        root = _root_values(d)
+        row.update(
+            request_time=root["b_start"],
+            execution_duration=root["b_duration"],
+            name=root["b_name"],
+            request_preview=root["b_request"],
+            response_preview=root["b_response"],
+        )
+    return row
+
+
+def _root_values(d: sp.Digest) -> dict[str, Any]:
+    root = d.root
+    assert root is not None
+    start = root.start_ns // 1_000_000
+    end = None if root.end_ns is None else root.end_ns // 1_000_000
+    return {
+        "b_id": d.trace_id,
+        "b_start": start,
+        "b_duration": None if end is None else end - start,
+        "b_state": d.state,
+        "b_name": root.name[:500],
+        "b_request": sp.preview(root.raw_inputs),
+        "b_response": sp.preview(root.raw_outputs),
+    }
+
+
+def _derived(conn: Connection, q: Queries, digests: Mapping[str, sp.Digest], run_id: str | None) -> None:
+    tags: list[dict[str, Any]] = []
+    meta: list[dict[str, Any]] = []
+    people: list[dict[str, Any]] = []
+    for tid, d in digests.items():
+        # Resource attributes first: the root's mlflow.traceTag.* win on a collision.
+        for key, value in {**d.resource_tags, **d.tags}.items():
+            tags.append({"trace_id": tid, "key": key, "value": value})
+        if d.session_id is not None or d.user_id is not None:
+            people.append({"b_id": tid, "b_session": d.session_id, "b_user": d.user_id})
+        if d.session_id is not None:
+            meta.append({"trace_id": tid, "key": SESSION_KEY, "value": d.session_id})
+        if d.user_id is not None:
+            meta.append({"trace_id": tid, "key": USER_KEY, "value": d.user_id})
+        if run_id:
+            meta.append({"trace_id": tid, "key": SOURCE_RUN_KEY, "value": run_id})
+        if d.root is not None and d.tags.get(TRACE_NAME_TAG) is None:
+            tags.append({"trace_id": tid, "key": TRACE_NAME_TAG, "value": d.root.name})
+    if people:
+        conn.execute(_SESSION_UPDATE, people)
+    usage_ids = [tid for tid, d in digests.items() if d.has_usage]
+    if usage_ids:
+        meta.extend(_token_usage(conn, usage_ids))
+    if tags:
+        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), tags)
+    if meta:
+        conn.execute(q.upsert(trace_request_metadata, ["trace_id", "key"], ["value"]), meta)
+
+
+def _token_usage(conn: Connection, trace_ids: Sequence[str]) -> list[dict[str, Any]]:
+    nodes: dict[str, list[tuple[str, str | None, Any]]] = {tid: [] for tid in trace_ids}
+    query = select(ts.trace_id, ts.span_id, ts.parent_span_id, ts.attributes).where(
+        ts.trace_id.in_(list(trace_ids))
+    )
+    for tid, span_id, parent, stored in conn.execute(query):
+        nodes[tid].append((span_id, parent, json.loads(stored) if isinstance(stored, str) else stored))
+    out = []
+    for tid, spans in nodes.items():
+        usage = sp.aggregate_usage(spans)
+        if usage:
+            out.append({"trace_id": tid, "key": TOKEN_USAGE_KEY, "value": json.dumps(usage)})
+    return out
+
+
+def upsert_info(
+    conn: Connection,
+    q: Queries,
+    values: Mapping[str, Any],
+    tags: Mapping[str, str],
+    metadata: Mapping[str, str],
+) -> None:
+    """StartTraceV3 / EndTrace: the client's TraceInfo merged over what span ingest made."""
+    tid = values["trace_id"]
+    found = conn.execute(select(ti.experiment_id).where(ti.trace_id == tid)).first()
+    if found is None:
+        row = {**dict.fromkeys(c.name for c in trace_info.columns), "span_count": 0, "root_seen": False}
+        row.update(values)
+        conn.execute(q.insert_ignore(trace_info, ["trace_id"]), [row])
+    else:
+        if found[0] != values.get("experiment_id", found[0]):
+            raise invalid_parameter(f"Trace {tid} belongs to another experiment.")
+        given = {k: v for k, v in values.items() if v is not None and k != "trace_id"}
+        if given:
+            conn.execute(update(trace_info).where(ti.trace_id == tid).values(**given))
+    set_pairs(conn, q, tid, tags, metadata)
+
+
+def set_pairs(
+    conn: Connection, q: Queries, trace_id: str, tags: Mapping[str, str], metadata: Mapping[str, str]
+) -> None:
+    if tags:
+        rows = [{"trace_id": trace_id, "key": k, "value": v} for k, v in tags.items()]
+        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), rows)
+        if tags.get(TRACE_NAME_TAG):
+            # The name column follows the tag (searches on trace.name read the column).
+            name = tags[TRACE_NAME_TAG][:500]
+            conn.execute(update(trace_info).where(ti.trace_id == trace_id).values(name=name))
+    if metadata:
+        rows = [{"trace_id": trace_id, "key": k, "value": v} for k, v in metadata.items()]
+        conn.execute(q.upsert(trace_request_metadata, ["trace_id", "key"], ["value"]), rows)
+        derived = {
+            "session_id": metadata.get(SESSION_KEY),
+            "user_id": metadata.get(USER_KEY),
+            "run_id": metadata.get(SOURCE_RUN_KEY),
+        }
+        derived = {k: v for k, v in derived.items() if v}
+        if derived:
+            conn.execute(update(trace_info).where(ti.trace_id == trace_id).values(**derived))
+
+
+def delete_tag(conn: Connection, trace_id: str, key: str) -> int:
+    t = trace_tags.c
+    return conn.execute(delete(trace_tags).where(t.trace_id == trace_id, t.key == key)).rowcount
+
+
+def link_to_run(conn: Connection, q: Queries, trace_ids: Sequence[str], run_id: str) -> None:
+    conn.execute(update(trace_info).where(ti.trace_id.in_(list(trace_ids))).values(run_id=run_id))
+    rows = [{"trace_id": tid, "key": SOURCE_RUN_KEY, "value": run_id} for tid in trace_ids]
+    conn.execute(q.upsert(trace_request_metadata, ["trace_id", "key"], ["value"]), rows)
+
+
+def oldest_traces(conn: Connection, experiment_id: int | None, max_ms: int, limit: int | None) -> list[str]:
+    """Trace ids with ``request_time <= max_ms``, oldest first (an experiment's, or all)."""
+    query = select(ti.trace_id).where(ti.request_time <= max_ms).order_by(ti.request_time, ti.trace_id)
+    if experiment_id is not None:
+        query = query.where(ti.experiment_id == experiment_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row[0] for row in conn.execute(query)]
+
+
+def delete_traces(conn: Connection, trace_ids: Sequence[str]) -> int:
+    """Delete the traces and everything they own; returns how many traces there were."""
+    ids = list(trace_ids)
+    if not ids:
+        return 0
+    for table in (trace_spans, trace_tags, trace_request_metadata, trace_assessments):
+        conn.execute(delete(table).where(table.c.trace_id.in_(ids)))
+    return conn.execute(delete(trace_info).where(ti.trace_id.in_(ids))).rowcount
