@@ -40,8 +40,15 @@ lint: install
 client-venv:
 	scripts/mlflow_client_venv.sh
 
+# PYTEST_WORKERS=2 runs pytest on two xdist workers (most of the time is spent waiting on servers,
+# clients and containers). A worker runs whole groups (one database's tests of a suite, or one file:
+# tests/support/selection.py), so servers and module fixtures still start once per group. Tests
+# marked `alone` assert on wall time: they run first, by themselves, so the main run's summary
+# closes the output. One process by default until a full two-worker run is green on an unloaded machine (tests/README.md).
+PYTEST_WORKERS ?= 0
 test-python: install client-venv
-	$(PY) -m pytest
+	$(PY) -m pytest -m alone
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not alone"
 
 # eslint and tsc run in `lint`; here: build, unit tests, browser tests against a real server.
 test-ui: install client-venv

@@ -1,8 +1,9 @@
 """The wheels are what users install, each into a fresh venv.
 
-`runstash-server` gives a working `runstash server` with the built web UI inside the gateway's
-wheel; the client package `runstash` alone pulls only the gRPC client's dependencies, imports, and
-says what to install when asked to serve.
+`runstash-server` gives a working `runstash server` (and the operator's commands) with the built
+web UI inside the gateway's wheel; the client package `runstash` alone pulls only the gRPC client's
+dependencies, holds and imports no server code, has `runstash sync`, and says what to install when
+asked to serve.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +36,19 @@ CLIENT_ALLOWED = {
     "click",
     "typing-extensions",
 }
+
+
+SERVER_PACKAGES = ("runstash_server", "runstash_gateway", "runstash_metadata", "runstash_artifacts")
+IMPORT_EVERY_CLIENT_MODULE = f"""
+import importlib, pkgutil, sys
+import runstash
+for module in pkgutil.walk_packages(runstash.__path__, "runstash."):
+    if not module.name.startswith("runstash.mlflow_plugin"):
+        importlib.import_module(module.name)
+server = {(*SERVER_PACKAGES, "sqlalchemy", "alembic", "uvicorn", "boto3")!r}
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in server)
+assert not loaded, loaded
+"""
 
 
 def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -126,6 +141,20 @@ def test_client_wheel_alone_pulls_no_server_dependencies(wheels: Path, tmp_path:
     assert installed <= CLIENT_ALLOWED, installed - CLIENT_ALLOWED
     assert not installed & SERVER_ONLY
     _run(python, "-c", "import runstash.client, runstash_protos.metadata_pb2_grpc")
+    # Every module of the client wheel (but the optional mlflow plugin) imports, and none of them
+    # pulls in server code or a server dependency.
+    _run(python, "-c", IMPORT_EVERY_CLIENT_MODULE)
+    names = zipfile.ZipFile(_wheel(wheels, "runstash")).namelist()
+    assert not [n for n in names if n.startswith(SERVER_PACKAGES)], names
+    # The server's commands live in runstash-server now, not in the client.
+    assert not {"runstash/serve.py", "runstash/cli_db.py", "runstash/auth_options.py"} & set(names), names
+    helped = subprocess.run(
+        [str(tmp_path / "client" / "bin" / "runstash"), "sync", "--help"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert helped.returncode == 0 and "Usage: runstash sync" in helped.stdout, helped.stderr
     refused = subprocess.run(
         [str(tmp_path / "client" / "bin" / "runstash"), "server"], check=False, capture_output=True, text=True
     )

@@ -55,6 +55,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("deployment", deps, indirect=True, scope="session")
 
 
+def _xdist_group(item: pytest.Item) -> str:
+    """The unit one pytest-xdist worker runs whole (``--dist loadgroup``, see tests/README.md).
+
+    Tests of one database stay together within their suite, so that its session servers start
+    once, on one worker; other tests go by file, so that module fixtures start once.
+    """
+    path = item.path.relative_to(item.config.rootpath)
+    callspec = getattr(item, "callspec", None)
+    db_kind = callspec.params.get("db_kind") if callspec is not None else None
+    if db_kind is not None and len(path.parts) > 2:
+        return f"{path.parts[1]}[{db_kind}]"
+    return path.as_posix()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Marks follow the fixtures a test really uses, so `-m "not s3"` etc. select correctly.
     by_fixture = {
@@ -62,11 +76,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "mlflow_client": "mlflow_client",
         "reference_server_launcher": "differential",
     }
+    grouped = config.pluginmanager.hasplugin("xdist")
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         for fixture, mark in by_fixture.items():
             if fixture in names:
                 item.add_marker(getattr(pytest.mark, mark))
+        if grouped:
+            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import logging
 
 import orjson
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter
+from runstash_protos.telemetry import request_id_metadata
 
 from .asgi import (
     HTML,
@@ -34,6 +35,7 @@ from .body import BodyTimeout, ClientDisconnected, PayloadTooLarge
 from .config import GatewayConfig
 from .handlers import Exchange, RouteTarget, StreamBroken
 from .middleware import AccessLog, Cors, HostCheck, ResponseHeaders, StaticPrefix
+from .observe import ROUTE_KEY, observe
 from .quirks import (
     METHOD_NOT_ALLOWED_HTML,
     NOT_FOUND_HTML,
@@ -104,7 +106,7 @@ def build_stack(core: ASGIApp, config: GatewayConfig) -> ASGIApp:
     app = ResponseHeaders(app, headers)
     if config.access_log:
         app = AccessLog(app)
-    return app
+    return observe(app)
 
 
 class Gateway:
@@ -207,8 +209,10 @@ class Gateway:
                 found, send = head, without_body(send)
         if type(found) is Match:
             target: RouteTarget = found.target
+            scope[ROUTE_KEY] = target.template
             try:
                 identity = self._identity.metadata(scope["headers"], scope.get("client"))
+                identity += request_id_metadata()
                 await target.handle(target, Exchange(scope, receive, send, found.params, identity))
             except StreamBroken:
                 raise

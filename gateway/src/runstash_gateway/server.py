@@ -7,6 +7,7 @@ import logging
 import os
 
 import uvicorn
+from runstash_protos.telemetry import configure_logging, json_logs
 
 from .app import Gateway
 from .auth import https_options
@@ -56,6 +57,7 @@ def worker_app() -> Gateway:
     if raw is None:
         raise RuntimeError(f"{CONFIG_ENV} is not set; start workers through runstash_gateway.run()")
     config = GatewayConfig.from_json(raw)
+    configure_logging()  # a spawned worker starts without the parent's log handlers
     return build_app(backends_from_config(config), config)
 
 
@@ -70,6 +72,8 @@ def _uvicorn_kwargs(config: GatewayConfig) -> dict[str, object]:
         "access_log": False,  # the gateway's own AccessLog middleware writes the access log
         "server_header": False,
         "log_level": config.log_level,
+        # JSON logs: uvicorn's own lines go through the root handler's format too.
+        **({"log_config": None} if json_logs() else {}),
         "timeout_keep_alive": 30,
         **https_options(),  # --ssl-certfile/--ssl-keyfile
     }

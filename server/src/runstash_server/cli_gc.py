@@ -12,8 +12,9 @@ import sys
 from typing import Any
 
 import click
-from runstash.cli_options import split
-from runstash.config import DEFAULT_ARTIFACTS_DESTINATION, DEFAULT_BACKEND_STORE_URI
+
+from runstash_server.cli_options import split
+from runstash_server.config import DEFAULT_ARTIFACTS_DESTINATION, DEFAULT_BACKEND_STORE_URI
 
 DEFAULT_BATCH = 200
 

@@ -1,50 +1,63 @@
-"""The `runstash` command line: the all-in-one server and each service on its own.
+"""The `runstash` command.
 
-`runstash server` takes the flags of `mlflow server` (and reads the same MLFLOW_* environment
-variables), so scripts written for MLflow start runstash unchanged. Flags for features of MLflow's
-own web stack that runstash does not have are refused with a clear message rather than ignored.
-Other engineers' subcommands register on :data:`main` (``@main.command()`` in their own module,
-imported at the bottom of this file).
+The client distribution brings `runstash sync` (the gRPC client's own command); the operator's
+commands (`server`, `metadata`, `artifacts`, `gateway`, `db`, `gc`, `import`) come with
+`runstash-server`, which declares them as ``runstash.commands`` entry points. So
+``pip install runstash`` alone installs no server code, and asking it to serve says what to
+install.
 """
 
 from __future__ import annotations
 
 import sys
+from importlib.metadata import entry_points
 from typing import Any
 
 import click
 
-from runstash.auth_options import apply_auth_options, auth_options
-from runstash.cli_db import OperatorErrorsGroup, db
-from runstash.cli_options import (
-    artifact_options,
-    bind_options,
-    env_bool,
-    gateway_options,
-    split,
-    store_options,
-)
-from runstash.config import MLFLOW_API_VERSION, ServerConfig
+from runstash.cli_sync import sync
+from runstash.config import MLFLOW_API_VERSION
 
-_UNSUPPORTED = {
-    "gunicorn_opts": "--gunicorn-opts",
-    "waitress_opts": "--waitress-opts",
-    "expose_prometheus": "--expose-prometheus",
-    "read_replica_backend_store_uri": "--read-replica-backend-store-uri",
-    "enable_workspaces": "--enable-workspaces",
-    "workspace_store_uri": "--workspace-store-uri",
-    "trace_archival_config": "--trace-archival-config",
-}
+COMMANDS_GROUP = "runstash.commands"
+SERVER_COMMANDS = ("server", "metadata", "artifacts", "gateway", "db", "gc", "import")
+_SERVER_MODULES = ("runstash_server", "runstash_gateway", "runstash_metadata", "runstash_artifacts")
 
 
-def _multipart() -> dict[str, Any]:
-    return {
-        "multipart_uploads": env_bool("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", False),
-        "multipart_downloads": env_bool("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", False),
-    }
+def _needs_server(what: str) -> click.ClickException:
+    return click.ClickException(f"{what} needs the runstash server: pip install runstash-server")
 
 
-@click.group(cls=OperatorErrorsGroup)
+class RunstashGroup(click.Group):
+    """Errors an operator acts on end in one line saying what to do: a schema version the server
+    refuses names `runstash db upgrade`; a server command where only the client is installed
+    names the server distribution."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in SERVER_COMMANDS:
+            raise _needs_server(f"`runstash {cmd_name}`")
+        return found
+
+    def invoke(self, ctx: click.Context) -> Any:
+        refused: tuple[type[Exception], ...] = ()  # none where only the client is installed
+        try:
+            from runstash_metadata.store.database import DatabaseNotFound
+            from runstash_metadata.store.migrate import SchemaVersionError
+
+            refused = (SchemaVersionError, DatabaseNotFound)
+        except ModuleNotFoundError:
+            pass
+        try:
+            return super().invoke(ctx)
+        except refused as exc:
+            raise click.ClickException(str(exc)) from None
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in _SERVER_MODULES:
+                raise
+            raise _needs_server(f"this command ({exc.name} is not installed)") from None
+
+
+@click.group(cls=RunstashGroup)
 # The version is looked up only for --version (importlib.metadata costs a server's start-up).
 @click.version_option(
     message=f"runstash %(version)s (serves the MLflow REST API of mlflow {MLFLOW_API_VERSION})",
@@ -55,164 +68,12 @@ def main() -> None:
     """runstash: a self-hosted, MLflow-compatible experiment-tracking server."""
 
 
-main.add_command(db)
-
-
-def _check_prefix(prefix: str) -> str:
-    if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "{" in prefix or "}" in prefix):
-        raise click.UsageError(
-            "--static-prefix must start with '/', must not end with '/', and hold no braces."
-        )
-    return prefix
-
-
-def _gateway_fields(opts: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "host": opts["host"],
-        "port": opts["port"],
-        "workers": max(1, opts["workers"]),
-        "static_prefix": _check_prefix(opts["static_prefix"] or ""),
-        "allowed_hosts": split(opts["allowed_hosts"]),
-        "cors_allowed_origins": split(opts["cors_allowed_origins"]),
-        "disable_security_middleware": opts["disable_security_middleware"],
-        "x_frame_options": opts["x_frame_options"],
-        "access_log": opts["access_log"],
-    }
-
-
-@main.command()
-@store_options
-@artifact_options
-@bind_options(5000)
-@gateway_options
-@click.option("--registry-store-uri", envvar="MLFLOW_REGISTRY_STORE_URI", default=None, hidden=True)
-@click.option(
-    "--serve-artifacts/--no-serve-artifacts",
-    default=lambda: env_bool("MLFLOW_SERVE_ARTIFACTS", True),
-    help="Proxy artifact uploads and downloads through this server (mlflow-artifacts:/ locations). "
-    "With --no-serve-artifacts the proxy routes answer 503 and clients write to "
-    "--default-artifact-root themselves.  [env MLFLOW_SERVE_ARTIFACTS; default: on]",
-)
-@click.option(
-    "--artifacts-only",
-    is_flag=True,
-    default=lambda: env_bool("MLFLOW_ARTIFACTS_ONLY", False),
-    help="Serve only the artifact proxy routes; the tracking API answers 503.  [env MLFLOW_ARTIFACTS_ONLY]",
-)
-@click.option("--uvicorn-opts", envvar="MLFLOW_UVICORN_OPTS", default=None, hidden=True)
-@click.option("--dev", is_flag=True, default=False, hidden=True)
-@click.option("--grpc-port", type=int, default=None, help="Also expose the gRPC services on this port.")
-@click.option("--gunicorn-opts", default=None, hidden=True)
-@click.option("--waitress-opts", default=None, hidden=True)
-@click.option("--expose-prometheus", default=None, hidden=True)
-@auth_options
-@click.option("--read-replica-backend-store-uri", default=None, hidden=True)
-@click.option("--enable-workspaces", is_flag=True, default=None, hidden=True)
-@click.option("--workspace-store-uri", default=None, hidden=True)
-@click.option("--trace-archival-config", default=None, hidden=True)
-def server(**opts: Any) -> None:
-    """Run everything in one command: gateway, metadata service and artifact service."""
-    apply_auth_options(opts)
-    for key, flag in _UNSUPPORTED.items():
-        if opts.get(key):
-            raise click.UsageError(f"{flag} is an MLflow server feature that runstash does not provide.")
-    registry = opts["registry_store_uri"]
-    if registry and registry != opts["backend_store_uri"]:
-        raise click.UsageError(
-            "runstash keeps the registry in the backend store; --registry-store-uri must match."
-        )
-    config = ServerConfig(
-        backend_store_uri=opts["backend_store_uri"],
-        default_artifact_root=opts["default_artifact_root"],
-        serve_artifacts=opts["serve_artifacts"],
-        artifacts_destination=opts["artifacts_destination"],
-        artifacts_only=opts["artifacts_only"],
-        grpc_port=opts["grpc_port"],
-        **_gateway_fields(opts),
-        **_multipart(),
-    )
-    from runstash.serve import serve_all_in_one
-
-    serve_all_in_one(config)
-
-
-@main.command()
-@store_options
-@click.option(
-    "--serve-artifacts/--no-serve-artifacts",
-    default=lambda: env_bool("MLFLOW_SERVE_ARTIFACTS", True),
-    help="Give new experiments mlflow-artifacts:/ locations (the gateway proxies them).",
-)
-@bind_options(5001)
-def metadata(**opts: Any) -> None:
-    """Run the metadata service alone (gRPC)."""
-    from runstash.serve import serve_metadata
-
-    config = ServerConfig(
-        backend_store_uri=opts["backend_store_uri"],
-        default_artifact_root=opts["default_artifact_root"],
-        serve_artifacts=opts["serve_artifacts"],
-    )
-    serve_metadata(config, f"{opts['host']}:{opts['port']}")
-
-
-@main.command()
-@artifact_options
-@bind_options(5002)
-@click.option(
-    "--metadata",
-    "metadata_address",
-    default=None,
-    help="host:port of the metadata service (run-scoped routes).",
-)
-def artifacts(**opts: Any) -> None:
-    """Run the artifact service alone (gRPC)."""
-    from runstash.serve import serve_artifacts
-
-    config = ServerConfig(
-        artifacts_destination=opts["artifacts_destination"],
-        metadata_address=opts["metadata_address"],
-        **_multipart(),
-    )
-    serve_artifacts(config, f"{opts['host']}:{opts['port']}")
-
-
-@main.command()
-@bind_options(5000)
-@gateway_options
-@click.option("--metadata", "metadata_address", required=True, help="host:port of the metadata service.")
-@click.option(
-    "--artifacts",
-    "artifacts_addresses",
-    default=None,
-    help="host:port[,host:port…] of artifact-service replicas (round-robin).",
-)
-def gateway(**opts: Any) -> None:
-    """Run the HTTP gateway alone, in front of remote metadata and artifact services."""
-    from runstash.serve import serve_gateway
-
-    addresses = split(opts["artifacts_addresses"])
-    config = ServerConfig(
-        serve_artifacts=bool(addresses),
-        metadata_address=opts["metadata_address"],
-        artifacts_addresses=addresses,
-        **_gateway_fields(opts),
-        **_multipart(),
-    )
-    serve_gateway(config)
-
-
-from runstash.cli_sync import sync  # noqa: E402 - the gRPC client's command
-
 main.add_command(sync)
 
 
 def _add_installed_commands() -> None:
-    """Subcommands other distributions declare (``runstash.commands`` entry points), e.g. the
-    server's gc, so the client's command grows with what is installed."""
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group="runstash.commands"):
+    """The subcommands installed distributions declare (``runstash.commands`` entry points)."""
+    for entry in entry_points(group=COMMANDS_GROUP):
         if entry.name not in main.commands:
             main.add_command(entry.load(), entry.name)
 

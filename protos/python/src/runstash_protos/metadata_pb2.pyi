@@ -2240,3 +2240,161 @@ class LogLoggedModelParams(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LogLoggedModelParams: _TypeAlias = LogLoggedModelParams  # noqa: Y015
+
+@_typing.final
+class ImportExperiment(_message.Message):
+    """---------------------------------------------------------------- import (operators)
+
+    `runstash import` copies another tracking server's data keeping its ids and timestamps, which
+    the creating RPCs assign themselves. These upserts take them as given; administrators only.
+    Metric histories, inputs and outputs still go through LogBatch, LogInputs and LogOutputs.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        CREATED_FIELD_NUMBER: _builtins.int
+        created: _builtins.bool
+        def __init__(
+            self,
+            *,
+            created: _builtins.bool | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    EXPERIMENT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    ARTIFACT_LOCATION_FIELD_NUMBER: _builtins.int
+    LIFECYCLE_STAGE_FIELD_NUMBER: _builtins.int
+    CREATION_TIME_FIELD_NUMBER: _builtins.int
+    LAST_UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    experiment_id: _builtins.str
+    name: _builtins.str
+    artifact_location: _builtins.str
+    lifecycle_stage: _builtins.str
+    creation_time: _builtins.int
+    last_update_time: _builtins.int
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExperimentTag]: ...
+    def __init__(
+        self,
+        *,
+        experiment_id: _builtins.str | None = ...,
+        name: _builtins.str | None = ...,
+        artifact_location: _builtins.str | None = ...,
+        lifecycle_stage: _builtins.str | None = ...,
+        creation_time: _builtins.int | None = ...,
+        last_update_time: _builtins.int | None = ...,
+        tags: _abc.Iterable[Global___ExperimentTag] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["artifact_location", b"artifact_location", "creation_time", b"creation_time", "experiment_id", b"experiment_id", "last_update_time", b"last_update_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_location", b"artifact_location", "creation_time", b"creation_time", "experiment_id", b"experiment_id", "last_update_time", b"last_update_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportExperiment: _TypeAlias = ImportExperiment  # noqa: Y015
+
+@_typing.final
+class ImportRun(_message.Message):
+    """`info` as GetRun answers it; its lifecycle_stage and status are taken as they are (an importer
+    brings a run in active, logs its history, then imports it again with its final state).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        CREATED_FIELD_NUMBER: _builtins.int
+        created: _builtins.bool
+        def __init__(
+            self,
+            *,
+            created: _builtins.bool | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    INFO_FIELD_NUMBER: _builtins.int
+    PARAMS_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    DELETED_TIME_FIELD_NUMBER: _builtins.int
+    deleted_time: _builtins.int
+    @_builtins.property
+    def info(self) -> Global___RunInfo: ...
+    @_builtins.property
+    def params(self) -> _containers.RepeatedCompositeFieldContainer[Global___Param]: ...
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___RunTag]: ...
+    def __init__(
+        self,
+        *,
+        info: Global___RunInfo | None = ...,
+        params: _abc.Iterable[Global___Param] | None = ...,
+        tags: _abc.Iterable[Global___RunTag] | None = ...,
+        deleted_time: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deleted_time", b"deleted_time", "info", b"info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted_time", b"deleted_time", "info", b"info", "params", b"params", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportRun: _TypeAlias = ImportRun  # noqa: Y015
+
+@_typing.final
+class ImportLoggedModel(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        CREATED_FIELD_NUMBER: _builtins.int
+        created: _builtins.bool
+        def __init__(
+            self,
+            *,
+            created: _builtins.bool | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    INFO_FIELD_NUMBER: _builtins.int
+    PARAMS_FIELD_NUMBER: _builtins.int
+    LIFECYCLE_STAGE_FIELD_NUMBER: _builtins.int
+    lifecycle_stage: _builtins.str
+    @_builtins.property
+    def info(self) -> Global___LoggedModelInfo: ...
+    @_builtins.property
+    def params(self) -> _containers.RepeatedCompositeFieldContainer[Global___LoggedModelParameter]: ...
+    def __init__(
+        self,
+        *,
+        info: Global___LoggedModelInfo | None = ...,
+        params: _abc.Iterable[Global___LoggedModelParameter] | None = ...,
+        lifecycle_stage: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info", "lifecycle_stage", b"lifecycle_stage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["info", b"info", "lifecycle_stage", b"lifecycle_stage", "params", b"params"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportLoggedModel: _TypeAlias = ImportLoggedModel  # noqa: Y015

@@ -211,6 +211,21 @@ class MetadataServiceStub:
                 request_serializer=runstash__protos_dot_metadata__pb2.LogLoggedModelParams.SerializeToString,
                 response_deserializer=runstash__protos_dot_metadata__pb2.LogLoggedModelParams.Response.FromString,
                 _registered_method=True)
+        self.ImportExperiment = channel.unary_unary(
+                '/runstash.metadata.MetadataService/ImportExperiment',
+                request_serializer=runstash__protos_dot_metadata__pb2.ImportExperiment.SerializeToString,
+                response_deserializer=runstash__protos_dot_metadata__pb2.ImportExperiment.Response.FromString,
+                _registered_method=True)
+        self.ImportRun = channel.unary_unary(
+                '/runstash.metadata.MetadataService/ImportRun',
+                request_serializer=runstash__protos_dot_metadata__pb2.ImportRun.SerializeToString,
+                response_deserializer=runstash__protos_dot_metadata__pb2.ImportRun.Response.FromString,
+                _registered_method=True)
+        self.ImportLoggedModel = channel.unary_unary(
+                '/runstash.metadata.MetadataService/ImportLoggedModel',
+                request_serializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.SerializeToString,
+                response_deserializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.Response.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -432,6 +447,24 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportExperiment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportLoggedModel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -609,6 +642,21 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.LogLoggedModelParams,
                     request_deserializer=runstash__protos_dot_metadata__pb2.LogLoggedModelParams.FromString,
                     response_serializer=runstash__protos_dot_metadata__pb2.LogLoggedModelParams.Response.SerializeToString,
+            ),
+            'ImportExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportExperiment,
+                    request_deserializer=runstash__protos_dot_metadata__pb2.ImportExperiment.FromString,
+                    response_serializer=runstash__protos_dot_metadata__pb2.ImportExperiment.Response.SerializeToString,
+            ),
+            'ImportRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportRun,
+                    request_deserializer=runstash__protos_dot_metadata__pb2.ImportRun.FromString,
+                    response_serializer=runstash__protos_dot_metadata__pb2.ImportRun.Response.SerializeToString,
+            ),
+            'ImportLoggedModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportLoggedModel,
+                    request_deserializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.FromString,
+                    response_serializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.Response.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1558,6 +1606,87 @@ class MetadataService:
             '/runstash.metadata.MetadataService/LogLoggedModelParams',
             runstash__protos_dot_metadata__pb2.LogLoggedModelParams.SerializeToString,
             runstash__protos_dot_metadata__pb2.LogLoggedModelParams.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.metadata.MetadataService/ImportExperiment',
+            runstash__protos_dot_metadata__pb2.ImportExperiment.SerializeToString,
+            runstash__protos_dot_metadata__pb2.ImportExperiment.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.metadata.MetadataService/ImportRun',
+            runstash__protos_dot_metadata__pb2.ImportRun.SerializeToString,
+            runstash__protos_dot_metadata__pb2.ImportRun.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportLoggedModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.metadata.MetadataService/ImportLoggedModel',
+            runstash__protos_dot_metadata__pb2.ImportLoggedModel.SerializeToString,
+            runstash__protos_dot_metadata__pb2.ImportLoggedModel.Response.FromString,
             options,
             channel_credentials,
             insecure,

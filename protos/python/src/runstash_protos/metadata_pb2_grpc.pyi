@@ -80,6 +80,9 @@ class MetadataServiceStub:
     SetLoggedModelTags: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.SetLoggedModelTags, _metadata_pb2.SetLoggedModelTags.Response]
     DeleteLoggedModelTag: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.DeleteLoggedModelTag, _metadata_pb2.DeleteLoggedModelTag.Response]
     LogLoggedModelParams: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.LogLoggedModelParams, _metadata_pb2.LogLoggedModelParams.Response]
+    ImportExperiment: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportExperiment, _metadata_pb2.ImportExperiment.Response]
+    ImportRun: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportRun, _metadata_pb2.ImportRun.Response]
+    ImportLoggedModel: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportLoggedModel, _metadata_pb2.ImportLoggedModel.Response]
 
 @_typing.type_check_only
 class MetadataServiceAsyncStub(MetadataServiceStub):
@@ -125,6 +128,9 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     SetLoggedModelTags: _aio.UnaryUnaryMultiCallable[_metadata_pb2.SetLoggedModelTags, _metadata_pb2.SetLoggedModelTags.Response]  # type: ignore[assignment]
     DeleteLoggedModelTag: _aio.UnaryUnaryMultiCallable[_metadata_pb2.DeleteLoggedModelTag, _metadata_pb2.DeleteLoggedModelTag.Response]  # type: ignore[assignment]
     LogLoggedModelParams: _aio.UnaryUnaryMultiCallable[_metadata_pb2.LogLoggedModelParams, _metadata_pb2.LogLoggedModelParams.Response]  # type: ignore[assignment]
+    ImportExperiment: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportExperiment, _metadata_pb2.ImportExperiment.Response]  # type: ignore[assignment]
+    ImportRun: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportRun, _metadata_pb2.ImportRun.Response]  # type: ignore[assignment]
+    ImportLoggedModel: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportLoggedModel, _metadata_pb2.ImportLoggedModel.Response]  # type: ignore[assignment]
 
 class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
     """---------------------------------------------------------------- the service"""
@@ -377,5 +383,26 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.LogLoggedModelParams,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.LogLoggedModelParams.Response, _abc.Awaitable[_metadata_pb2.LogLoggedModelParams.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportExperiment(
+        self,
+        request: _metadata_pb2.ImportExperiment,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.ImportExperiment.Response, _abc.Awaitable[_metadata_pb2.ImportExperiment.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportRun(
+        self,
+        request: _metadata_pb2.ImportRun,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.ImportRun.Response, _abc.Awaitable[_metadata_pb2.ImportRun.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportLoggedModel(
+        self,
+        request: _metadata_pb2.ImportLoggedModel,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.ImportLoggedModel.Response, _abc.Awaitable[_metadata_pb2.ImportLoggedModel.Response]]: ...
 
 def add_MetadataServiceServicer_to_server(servicer: MetadataServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -18,6 +18,7 @@ import grpc
 
 from runstash_protos.authz import check_declared
 from runstash_protos.errors import ErrorCode, RunstashError, abort
+from runstash_protos.telemetry import server_interceptors
 from runstash_protos.transport import bind_port
 
 log = logging.getLogger("runstash.rpc")
@@ -129,7 +130,7 @@ def service_server(
 
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=thread_name_prefix),
-        interceptors=[ErrorInterceptor()],
+        interceptors=[*server_interceptors(), ErrorInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

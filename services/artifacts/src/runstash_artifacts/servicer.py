@@ -16,6 +16,7 @@ from typing import Any
 from runstash_protos import artifacts_pb2 as pb
 from runstash_protos.artifacts_pb2_grpc import ArtifactServiceServicer
 from runstash_protos.errors import ErrorCode, RunstashError, invalid_parameter
+from runstash_protos.metrics import count_artifact_bytes
 
 from runstash_artifacts.headers import download_headers
 from runstash_artifacts.paths import (
@@ -50,9 +51,11 @@ def _optional_path(message: Any, field: str) -> ArtifactPath:
 
 def _upload_chunks(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
     if first.data:
+        count_artifact_bytes("in", len(first.data))
         yield first.data
     for message in rest:
         if message.data:
+            count_artifact_bytes("in", len(message.data))
             yield message.data
 
 
@@ -326,6 +329,7 @@ class ArtifactServicer(ArtifactServiceServicer):
         with storage.open_read(path) as handle:
             yield pb.DownloadArtifact.Response(headers=download_headers(path.name, handle.size))
             for chunk in handle.iter_chunks(self._settings.download_chunk_size):
+                count_artifact_bytes("out", len(chunk))
                 yield pb.DownloadArtifact.Response(data=chunk)
 
 

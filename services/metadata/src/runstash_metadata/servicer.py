@@ -18,6 +18,7 @@ from runstash_protos import metadata_pb2_grpc
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata import validation as v
+from runstash_metadata.import_rpcs import ImportRpcs
 from runstash_metadata.present_empty import present_empty_fields
 from runstash_metadata.servicer_logged_models import LoggedModelRpcs, pairs
 from runstash_metadata.settings import MetadataSettings
@@ -38,7 +39,7 @@ from runstash_metadata.store.stats import StatsRefresher
 DEFAULT_BULK_INTERVAL_RESULTS = 2500
 
 
-class MetadataServicer(LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceServicer):
+class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceServicer):
     """Implements every RPC of ``runstash.metadata.MetadataService`` over one tracking database.
 
     Owns what it starts: the group-commit writer, the statistics refresher and (when built by

@@ -69,6 +69,11 @@ from runstash_metadata.validation_experiments import (
     check_update_experiment,
     is_custom_view_tag,
 )
+from runstash_metadata.validation_import import (
+    check_import_experiment,
+    check_import_logged_model,
+    check_import_run,
+)
 from runstash_metadata.validation_models import (
     check_create_logged_model,
     check_delete_logged_model,
@@ -144,6 +149,9 @@ CHECKS: dict[type[Message], Callable[[Any], None]] = {
     pb.SetLoggedModelTags: check_set_logged_model_tags,
     pb.DeleteLoggedModelTag: check_delete_logged_model_tag,
     pb.LogLoggedModelParams: check_log_logged_model_params,
+    pb.ImportExperiment: check_import_experiment,
+    pb.ImportRun: check_import_run,
+    pb.ImportLoggedModel: check_import_logged_model,
 }
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIRST_PAGE, PAGE, streamSpans } from './spanLoad';
+import { FIRST_PAGE, PAGE, prefixed, readHead, streamSpans } from './spanLoad';
 import type { SpanRow } from './spanTree';
 
 function bodyStream(text: string, chunk: number): ReadableStream<Uint8Array> {
@@ -50,5 +50,21 @@ describe('streamSpans', () => {
     const rows: SpanRow[] = [];
     await streamSpans(bodyStream(body, 3), { page: (r) => rows.push(...r), keep: () => undefined });
     expect(rows[0]?.name).toBe('ünïcødé ✓ 漢字');
+  });
+});
+
+describe('readHead and prefixed', () => {
+  it('says a small body was read whole, and hands a big one on with its head intact', async () => {
+    const small = await readHead(bodyStream(traceBody(3), 64), 1 << 20);
+    expect(small.done).toBe(true);
+    const body = traceBody(2000);
+    const stream = bodyStream(body, 1000);
+    const head = await readHead(stream, 5000);
+    expect(head.done).toBe(false);
+    expect(head.chunks.length).toBe(5);
+    const rows: SpanRow[] = [];
+    const total = await streamSpans(prefixed(head.chunks, stream), { page: (r) => rows.push(...r), keep: () => undefined });
+    expect(total).toBe(2000);
+    expect(rows.map((r) => r.name)).toEqual(Array.from({ length: 2000 }, (_, i) => `s${i}`));
   });
 });

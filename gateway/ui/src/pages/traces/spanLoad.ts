@@ -45,3 +45,45 @@ export async function streamSpans(body: ReadableStream<Uint8Array>, sink: LoadSi
   flush();
   return sent;
 }
+
+/** A stream of `prefix` (chunks already read) followed by the rest of `rest`. */
+export function prefixed(prefix: readonly Uint8Array[], rest: ReadableStream<Uint8Array> | undefined): ReadableStream<Uint8Array> {
+  let index = 0;
+  const reader = rest?.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (index < prefix.length) {
+        controller.enqueue(prefix[index] as Uint8Array);
+        index += 1;
+        return;
+      }
+      const next = reader ? await reader.read() : { done: true as const, value: undefined };
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader?.cancel(reason);
+    },
+  });
+}
+
+/**
+ * Reads the start of a body, up to `limit` bytes: `done` says the whole body fit (a small trace,
+ * cheaper to parse in place than to hand to a worker). The reader is released either way.
+ */
+export async function readHead(body: ReadableStream<Uint8Array>, limit: number): Promise<{ chunks: Uint8Array[]; done: boolean }> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) return { chunks, done: true };
+      chunks.push(value);
+      size += value.length;
+    }
+    return { chunks, done: false };
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,7 +1,7 @@
 // Off the main thread: splits and summarises the spans of a trace body as it streams in, and
 // answers detail requests from the span texts it keeps, so a huge trace never blocks the tab.
 import { detailOf } from './spanJson';
-import { streamSpans } from './spanLoad';
+import { prefixed, streamSpans } from './spanLoad';
 import type { WorkerReply, WorkerRequest } from './workerProtocol';
 
 const scope = self as unknown as {
@@ -13,7 +13,7 @@ const texts = new Map<string, string>();
 scope.onmessage = (event) => {
   const request = event.data;
   if (request.type === 'stream') {
-    streamSpans(request.body, {
+    streamSpans(prefixed(request.prefix, request.body), {
       page: (rows) => scope.postMessage({ type: 'page', rows }),
       keep: (id, text) => texts.set(id, text),
     }).then(

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { authorizedFetch, errorFrom } from '../../api/client';
 import { traceSpansUrl } from '../../api/traces';
 import { detailOf, type SpanDetail } from './spanJson';
-import { streamSpans } from './spanLoad';
+import { prefixed, readHead, streamSpans } from './spanLoad';
 import { SpanTree, type SpanRow } from './spanTree';
 import type { WorkerReply, WorkerRequest } from './workerProtocol';
 
@@ -23,6 +23,9 @@ interface State {
   done: boolean;
   error?: Error;
 }
+
+/** Bodies up to this size are parsed on the main thread: quicker than starting the worker. */
+const SMALL_BODY = 512 * 1024;
 
 interface Sink {
   page: (rows: SpanRow[]) => void;
@@ -98,20 +101,27 @@ export function useTraceSpans(traceId: string): TraceSpans {
     };
     // The worker starts while the request is in flight, so its startup costs no time.
     mine.worker = startWorker(sink, pending);
+    const parseHere = async (body: ReadableStream<Uint8Array>): Promise<void> => {
+      mine.worker?.terminate();
+      mine.worker = undefined;
+      const texts = new Map<string, string>();
+      mine.texts = texts;
+      await streamSpans(body, { page: sink.page, keep: (id, text) => texts.set(id, text) });
+      sink.done();
+    };
     const load = async (): Promise<void> => {
       const response = await authorizedFetch(traceSpansUrl(traceId), { signal: controller.signal });
       if (!response.ok || !response.body) throw await errorFrom(response);
+      const head = await readHead(response.body, SMALL_BODY);
+      // A small trace is parsed here at once; a big one streams on through the worker.
+      if (head.done) return parseHere(prefixed(head.chunks, undefined));
       try {
-        const request: WorkerRequest = { type: 'stream', body: response.body };
-        mine.worker?.postMessage(request, [response.body]);
+        const request: WorkerRequest = { type: 'stream', prefix: head.chunks, body: response.body };
+        if (!mine.worker) throw new Error('no worker');
+        mine.worker.postMessage(request, [response.body]);
       } catch {
         // No transferable streams here: parse on this thread, still a page at a time.
-        mine.worker?.terminate();
-        mine.worker = undefined;
-        mine.texts = new Map();
-        const texts = mine.texts;
-        await streamSpans(response.body, { page: sink.page, keep: (id, text) => texts.set(id, text) });
-        sink.done();
+        await parseHere(prefixed(head.chunks, response.body));
       }
     };
     load().catch((error: unknown) => sink.fail(error instanceof Error ? error : new Error(String(error))));

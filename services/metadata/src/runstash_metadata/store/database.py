@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from runstash_protos.metrics import observe_pool
 from sqlalchemy import Connection
 
 from runstash_metadata.store.migrate import ensure_current_schema
@@ -31,6 +32,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.q: Queries = queries_for_url(url)
         self.engine, self.read_engine = self.q.create_engines()
+        observe_pool(self.engine, "write")
+        if self.read_engine is not self.engine:
+            observe_pool(self.read_engine, "read")
 
     @classmethod
     def open(cls, url: str) -> Database:

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from runstash_protos.metrics import observe_group_commit
+
 T = TypeVar("T")
 
 # The outcome of one item: None (committed) or the exception its caller must see.
@@ -84,6 +86,7 @@ class GroupCommit(Generic[T]):
             raise ticket.error
 
     def _write(self, group: list[_Ticket[T]]) -> None:
+        observe_group_commit(len(group))
         try:
             outcomes = self._write_group([t.item for t in group])
         except Exception as exc:

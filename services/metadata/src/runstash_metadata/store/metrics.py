@@ -14,6 +14,7 @@ from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError
+from runstash_protos.metrics import count_points
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
@@ -72,6 +73,7 @@ def log_batch(
     if metrics:
         points = Points.of_run(run_id, metrics)
         q.write_points(conn, points, dedupe=dedupe)
+        count_points(len(points))
         if points.has_model_ids:
             _write_model_metrics(conn, q, run_id, experiment_id=experiment_id, metrics=metrics, points=points)
     if tags:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from runstash_protos.metrics import count_points
 from sqlalchemy import Connection
 
 from runstash_metadata.store.checks import run_state_error
@@ -51,13 +52,16 @@ def write_group(conn: Connection, q: Queries, writes: Sequence[SingleWrite]) -> 
     run_ids = sorted({w.run_id for w in writes})
     if all(w.point is not None for w in writes):
         stages = q.write_live_points(conn, run_ids, _points(writes))
-        return [run_state_error(w.run_id, stages.get(w.run_id)) for w in writes]
+        written: list[Outcome] = [run_state_error(w.run_id, stages.get(w.run_id)) for w in writes]
+        count_points(written.count(None))
+        return written
     stages = q.run_stages(conn, run_ids)
     outcomes: list[Outcome] = [run_state_error(w.run_id, stages.get(w.run_id)) for w in writes]
     live = [w for w, error in zip(writes, outcomes, strict=True) if error is None]
     points = [w for w in live if w.point is not None]
     if points:
         q.write_points(conn, _points(points), dedupe=True)
+        count_points(len(points))
     tags: dict[tuple[str, str], str] = {}
     for w in live:  # arrival order: the last write of a key wins, as if one after another
         if w.tag is not None:

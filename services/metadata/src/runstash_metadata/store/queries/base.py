@@ -266,6 +266,10 @@ class Queries:
     def before_explicit_zero_id(self, conn: Connection) -> None:
         """Prepare ``conn`` for inserting 0 into an auto-increment key (the Default experiment)."""
 
+    def after_explicit_id(self, conn: Connection, table: Table, column: str) -> None:
+        """After inserting a given value into an auto-increment key (an import keeping ids): make
+        the next generated value follow the largest one stored. SQLite and MySQL do by themselves."""
+
     # ------------------------------------------------------------------ id lists
 
     def any_of(self, column: Any, param: str, sql_type: str) -> ColumnElement[bool]:

@@ -323,6 +323,13 @@ class PostgresQueries(Queries):
 
     # ------------------------------------------------------------------ id lists
 
+    def after_explicit_id(self, conn: Connection, table: Table, column: str) -> None:
+        # A serial column's sequence does not move when a value is given explicitly.
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+            f"GREATEST((SELECT MAX({column}) FROM {table.name}), 1))"
+        )
+
     def any_of(self, column: Any, param: str, sql_type: str) -> ColumnElement[bool]:
         return text(f"{column.table.name}.{column.name} = ANY(CAST(:{param} AS {sql_type}[]))")  # type: ignore[return-value]
 

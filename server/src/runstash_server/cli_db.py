@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,38 +27,6 @@ def _engine(uri: str) -> Iterator[Engine]:
         engine.dispose()
         if read_engine is not engine:
             read_engine.dispose()
-
-
-_SERVER_MODULES = ("runstash_gateway", "runstash_metadata", "runstash_artifacts")
-
-
-class OperatorErrorsGroup(click.Group):
-    """The `runstash` group: errors an operator acts on end in one line saying what to do.
-
-    A schema version the server refuses names `runstash db upgrade`; a server command run where
-    only the client package is installed names the server distribution.
-    """
-
-    def invoke(self, ctx: click.Context) -> Any:
-        refused: tuple[type[Exception], ...] = ()  # none where only the client is installed
-        try:
-            from runstash_metadata.store.database import DatabaseNotFound
-            from runstash_metadata.store.migrate import SchemaVersionError
-
-            refused = (SchemaVersionError, DatabaseNotFound)
-        except ModuleNotFoundError:
-            pass
-        try:
-            return super().invoke(ctx)
-        except refused as exc:
-            raise click.ClickException(str(exc)) from None
-        except ModuleNotFoundError as exc:
-            if (exc.name or "").split(".")[0] not in _SERVER_MODULES:
-                raise
-            raise click.ClickException(
-                f"this command needs the runstash server ({exc.name} is not installed): "
-                "pip install runstash-server"
-            ) from None
 
 
 @click.group()

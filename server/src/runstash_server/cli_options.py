@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 from runstash_protos.flags import parse_bool
 
-from runstash.config import DEFAULT_ARTIFACTS_DESTINATION, DEFAULT_BACKEND_STORE_URI
+from runstash_server.config import DEFAULT_ARTIFACTS_DESTINATION, DEFAULT_BACKEND_STORE_URI
 
 F = TypeVar("F", bound=Callable[..., Any])
 

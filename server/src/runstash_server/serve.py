@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+from runstash.config import MLFLOW_API_VERSION, runstash_version
 from runstash_protos.transport import channel
 
-from runstash.config import CONFIG_ENV, MLFLOW_API_VERSION, ServerConfig, runstash_version
+from runstash_server.config import CONFIG_ENV, ServerConfig
 
 log = logging.getLogger("runstash")
 
@@ -66,7 +67,9 @@ def close_servicers(servicers: dict[str, Any]) -> None:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from runstash_protos.telemetry import configure_logging
+
+    configure_logging()  # text, or JSON lines with request ids (RUNSTASH_LOG_FORMAT)
     # Alembic narrates every plugin and no-op check at INFO; only real migrations are worth a line.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -194,7 +197,7 @@ def serve_all_in_one(config: ServerConfig) -> None:
                 Database.open(config.backend_store_uri).close()
         if config.grpc_port is not None:
             raise SystemExit("--grpc-port needs --workers 1 (or run `runstash metadata` for gRPC clients)")
-        run(_gateway_config(config, backends_factory="runstash.serve:in_process_backends"))
+        run(_gateway_config(config, backends_factory="runstash_server.serve:in_process_backends"))
         return
     with database_errors():
         servicers = build_servicers(config)
@@ -223,10 +226,20 @@ def _wait(server: grpc.Server) -> None:
         server.stop(grace=5).wait()
 
 
+def _metrics_port(config: ServerConfig) -> None:
+    """A split service's own /metrics endpoint (``--metrics-port``), on the service's host."""
+    port = os.environ.get("RUNSTASH_METRICS_PORT")
+    if port:
+        from runstash_protos.metrics import serve_metrics
+
+        serve_metrics(config.host, int(port))
+
+
 def serve_metadata(config: ServerConfig, address: str) -> None:
     from runstash_metadata.server import serve
 
     _logging()
+    _metrics_port(config)
     with database_errors():
         server = serve(config.backend_store_uri, config.artifact_root, address)
     try:
@@ -242,6 +255,7 @@ def serve_artifacts(config: ServerConfig, address: str) -> None:
     from runstash_artifacts.settings import ArtifactSettings
 
     _logging()
+    _metrics_port(config)
     resolver = authority = None
     if config.metadata_address:
         resolver = MetadataResolver.for_channel(channel(config.metadata_address))

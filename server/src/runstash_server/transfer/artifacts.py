@@ -1,0 +1,64 @@
+"""Copying artifact trees between two servers' artifact proxies, file by file, streamed (a file
+is never held in memory: its download feeds its upload chunk by chunk)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from runstash_server.transfer.rest import CHUNK, Rest
+
+_PROXY_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
+
+
+def proxied_path(uri: str) -> str | None:
+    """The path under the artifact proxy of ``mlflow-artifacts:/…`` (or its http form), else None:
+    other locations (s3://, a folder) are shared storage the imported record keeps pointing at."""
+    parsed = urllib.parse.urlparse(uri or "")
+    if parsed.scheme == "mlflow-artifacts":
+        return parsed.path.strip("/") or None
+    if parsed.scheme in ("http", "https") and _PROXY_ANCHOR in parsed.path:
+        return parsed.path.split(_PROXY_ANCHOR, 1)[1].strip("/") or None
+    return None
+
+
+@dataclass
+class Copied:
+    files: int = 0
+    bytes: int = 0
+
+
+def _files(src: Rest, rel: str) -> Iterator[tuple[str, int]]:
+    """(path under the proxy, size) of every file below ``rel``."""
+    for entry in src.list_artifacts(rel):
+        path = f"{rel}/{entry['path'].rsplit('/', 1)[-1]}"
+        if entry.get("is_dir"):
+            yield from _files(src, path)
+        else:
+            yield path, int(entry.get("file_size") or 0)
+
+
+def copy_tree(src: Rest, dst: Rest, rel: str) -> Copied:
+    copied = Copied()
+    for path, _size in _files(src, rel):
+        with src.download(path) as answer:
+            if answer.status_code != 200:
+                answer.read()
+                raise RuntimeError(f"download {path}: HTTP {answer.status_code}: {answer.text[:300]}")
+            counted = _Counting(answer.iter_bytes(CHUNK))
+            dst.upload(path, iter(counted))
+        copied.files += 1
+        copied.bytes += counted.n
+    return copied
+
+
+class _Counting:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.n = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.n += len(chunk)
+            yield chunk
