@@ -20,6 +20,26 @@ export function pointsForWidth(width: number): number {
   return Math.min(MAX_POINTS_PER_RUN, Math.max(MIN_POINTS_PER_RUN, stepped));
 }
 
+/**
+ * Bulk-interval calls in flight at once, page-wide; the others wait in the order charts asked
+ * (the order they came into view). Each call samples every point of its runs on the server, so
+ * more at once only slows them all, and at full size runs them into the gateway's deadline.
+ */
+const MAX_IN_FLIGHT = 2;
+let inFlight = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
+  inFlight += 1;
+  try {
+    return await work();
+  } finally {
+    inFlight -= 1;
+    waiting.shift()?.();
+  }
+}
+
 /** One bulk-interval call for every run (the server's 100-run cap splits larger sets). */
 async function loadHistories(
   runIds: readonly string[],
@@ -29,7 +49,7 @@ async function loadHistories(
 ): Promise<RunSeries[]> {
   const chunks: string[][] = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_CALL) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_CALL));
-  const answers = await Promise.all(chunks.map((chunk) => getHistoryBulkInterval(chunk, metricKey, maxResults, signal)));
+  const answers = await Promise.all(chunks.map((chunk) => limited(() => getHistoryBulkInterval(chunk, metricKey, maxResults, signal))));
   return groupByRun(answers.flat(), runIds);
 }
 

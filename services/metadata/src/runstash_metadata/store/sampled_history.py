@@ -141,6 +141,9 @@ def bulk_interval(  # noqa: PLR0917 - the RPC's fields, in order
     )
     scanned = unique_ids if plan is None else plan.scan
     per_run = _points_at_steps(conn, q, key, plan.steps) if plan is not None else {}
+    if plan is not None:
+        for run_id, found_range in plan.every.items():
+            per_run[run_id] = _sample(conn, run_id, key, found_range, max_results)
     if scanned:
         found = _bounds_and_counts(conn, scanned, key, lo, hi)
         per_run.update({run_id: _sample(conn, run_id, key, f, max_results) for run_id, f in found.items()})

@@ -49,10 +49,12 @@ class _Block:
 
 @dataclass(frozen=True, slots=True)
 class StepPlan:
-    """Per run answered by the blocks, the (ascending) steps of its sample; ``scan``: the runs
-    the blocks cannot answer (a step with several points)."""
+    """Per run answered by the blocks: the (ascending) steps of its sample, or, when the sample is
+    every point, (first step, last step, points) to read them in one range scan; ``scan``: the
+    runs the blocks cannot answer (a step with several points)."""
 
     steps: dict[str, list[int]]
+    every: dict[str, tuple[int, int, int]]
     scan: list[str]
 
 
@@ -81,12 +83,19 @@ def plan_sample(
         if found.points:
             blocks.setdefault(run, []).append(found)
     wanted: dict[str, list[tuple[_Block, int]]] = {}
+    every: dict[str, tuple[int, int, int]] = {}
     for run, run_blocks in blocks.items():
-        if run not in scan:
-            wanted[run] = _locate(run_blocks, positions(sum(b.points for b in run_blocks)))
+        if run in scan:
+            continue
+        n = sum(b.points for b in run_blocks)
+        sampled = positions(n)
+        if len(sampled) == n:  # every point: one range scan beats a probe per point
+            every[run] = (run_blocks[0].first, run_blocks[-1].last, n)
+            continue
+        wanted[run] = _locate(run_blocks, sampled)
     _load_bits(conn, q, key, wanted)
     steps = {run: [b.step_at(offset) for b, offset in found] for run, found in wanted.items()}
-    return StepPlan(steps, sorted(scan))
+    return StepPlan(steps, every, sorted(scan))
 
 
 def _in_range(block: int, points: int, bits: str | None, bounds: tuple[int, int] | None) -> _Block:

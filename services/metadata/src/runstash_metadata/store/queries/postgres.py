@@ -133,11 +133,16 @@ _HISTORY_BLOCKS_SQL = text("""
 SELECT block, points, coalesce(min_ts >= lag(max_ts) OVER (ORDER BY block), true)
 FROM metric_step_blocks WHERE run_uuid = :rid AND key = :key ORDER BY block
 """)
-# One index probe per wanted point (a nested loop over the primary key), in the wanted order.
+# One primary-key probe per wanted point, in the wanted order. The LATERAL subquery (kept apart
+# by OFFSET 0) forces the probes: right after a bulk load the planner's row estimate for metrics
+# is stale and tiny, and a join would scan the whole table instead.
 _POINTS_AT_STEPS_SQL = text("""
 SELECT w.i, m.step, m."timestamp", m.value, m.is_nan
 FROM unnest(CAST(:runs AS VARCHAR(32)[]), CAST(:steps AS BIGINT[])) WITH ORDINALITY AS w(run_uuid, step, i)
-JOIN metrics AS m ON m.run_uuid = w.run_uuid AND m.key = :key AND m.step = w.step
+CROSS JOIN LATERAL (
+    SELECT step, "timestamp", value, is_nan FROM metrics
+    WHERE run_uuid = w.run_uuid AND key = :key AND step = w.step OFFSET 0
+) AS m
 ORDER BY w.i
 """)
 _CREATE_RUN_SQL = text(_CREATE_RUN)
