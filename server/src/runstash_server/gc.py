@@ -17,8 +17,12 @@ from datetime import timedelta
 from runstash_metadata.store import gc as store
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
+from runstash_metadata.tracing import gc as trace_gc
 
 from runstash_server.artifact_eraser import ArtifactEraser
+
+# Whatever gc deletes takes the rows other packages keep for it along (traces of an experiment).
+trace_gc.register()
 
 _AGE = re.compile(
     r"^((?P<days>[.\d]+?)d)?((?P<hours>[.\d]+?)h)?((?P<minutes>[.\d]+?)m)?((?P<seconds>[.\d]+?)s)?$"

@@ -11,8 +11,9 @@ Later kinds of data hook in here instead of in the command:
 
 * :data:`EXPERIMENT_DEPENDENTS`: a function ``(conn, q, experiment_ids)`` deleting rows of its own
   tables that belong to experiments about to be removed (traces, for example);
-* :data:`SWEEPERS`: a :class:`Sweeper` collecting a kind of record older than the cutoff by itself
-  (for example traces older than ``--older-than``), batch by batch, as the runs are.
+* :data:`SWEEPERS`: a :class:`Sweeper` collecting a kind of record older than the cutoff by itself,
+  batch by batch, as the runs are (not live traces: MLflow's gc takes none by age, see
+  ``runstash_metadata.tracing.gc``).
 """
 
 from __future__ import annotations
