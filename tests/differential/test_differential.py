@@ -9,13 +9,20 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from tests.differential.scenario import DB_TEXT_MESSAGES, KNOWN_DIFFERENCES, SCENARIO, T0, Step
+from tests.differential.scenario import (
+    DB_TEXT_MESSAGES,
+    KNOWN_DIFFERENCES,
+    SCENARIO,
+    T0,
+    KnownDifference,
+    Step,
+)
 
 if TYPE_CHECKING:
     from tests.conftest import DatabaseFactory, ReferenceServerLauncher, RunningServer, ServerLauncher
@@ -83,12 +90,13 @@ def _normalise(value: Any, substitutions: list[tuple[str, str]], key: str | None
     return value
 
 
-def replay(base_url: str) -> list[Observed]:
+def replay(base_url: str, scenario: Sequence[Step] = SCENARIO) -> list[Observed]:
+    """Send the scenario's steps in order, filling each step's placeholders from earlier captures."""
     variables: dict[str, str] = {}
     observed: list[Observed] = []
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        for step in SCENARIO:
-            headers = dict(step.headers)
+        for step in scenario:
+            headers = {k: _fill(v, variables) for k, v in step.headers}
             content: bytes | None = None
             if step.raw is not None:
                 content = step.raw
@@ -142,12 +150,18 @@ def _view(o: Observed, compare: str) -> Any:
     return (o.status, o.is_json, o.body)
 
 
-def differences(reference: list[Observed], candidate: list[Observed]) -> list[str]:
+def differences(
+    reference: list[Observed],
+    candidate: list[Observed],
+    scenario: Sequence[Step] = SCENARIO,
+    known_differences: Mapping[str, KnownDifference] = KNOWN_DIFFERENCES,
+) -> list[str]:
+    """The steps whose answers differ, except where the difference is a known one."""
     found = []
-    for step, ref, cand in zip(SCENARIO, reference, candidate, strict=True):
+    for step, ref, cand in zip(scenario, reference, candidate, strict=True):
         if _view(ref, step.compare) == _view(cand, step.compare):
             continue
-        known = KNOWN_DIFFERENCES.get(step.name)
+        known = known_differences.get(step.name)
         cand_code = cand.body.get("error_code") if isinstance(cand.body, dict) else None
         if known is not None and (cand.status, cand_code) == (known.status, known.error_code):
             continue

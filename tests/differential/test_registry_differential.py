@@ -3,59 +3,19 @@ and runstash (each on a fresh SQLite database), compared as test_differential.py
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from tests.differential.registry_scenario import REGISTRY_KNOWN_DIFFERENCES, REGISTRY_SCENARIO
-from tests.differential.test_differential import Observed, _fill, _observe, _paths_that_differ, _short, _view
+from tests.differential.test_differential import Observed, differences, replay
 
 # Both servers seal webhook secrets under the same key (runstash refuses a secret without one).
 SECRETS_KEY = {"MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": "0Ue1wSdwZy3a3Ncz4qDDbiy8Rk-XZIXnUUWx3ae5y9Y="}
 
 if TYPE_CHECKING:
     from tests.conftest import DatabaseFactory, ReferenceServerLauncher, RunningServer, ServerLauncher
-
-
-def replay(base_url: str) -> list[Observed]:
-    variables: dict[str, str] = {}
-    observed: list[Observed] = []
-    with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        for step in REGISTRY_SCENARIO:
-            headers = dict(step.headers)
-            content = None
-            if step.json is not None:
-                content = json.dumps(_fill(step.json, variables)).encode()
-                headers.setdefault("Content-Type", "application/json")
-            resp = client.request(
-                step.method,
-                _fill(step.path, variables),
-                params=[(k, _fill(v, variables)) for k, v in step.query] or None,
-                content=content,
-                headers=headers,
-            )
-            observed.append(_observe(step, resp, variables))
-    return observed
-
-
-def differences(reference: list[Observed], candidate: list[Observed]) -> list[str]:
-    found = []
-    for step, ref, cand in zip(REGISTRY_SCENARIO, reference, candidate, strict=True):
-        if _view(ref, step.compare) == _view(cand, step.compare):
-            continue
-        known = REGISTRY_KNOWN_DIFFERENCES.get(step.name)
-        cand_code = cand.body.get("error_code") if isinstance(cand.body, dict) else None
-        if known is not None and (cand.status, cand_code) == (known.status, known.error_code):
-            continue
-        detail = "\n".join(
-            f"    at {where}: mlflow={_short(r)} runstash={_short(c)}"
-            for where, r, c in _paths_that_differ(_view(ref, step.compare), _view(cand, step.compare))
-        )
-        found.append(f"{step.name}: {step.method} {step.path}\n{detail}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +29,7 @@ def registry_reference(
         db.sqlalchemy_uri, str(tmp_path_factory.mktemp("reg-ref-artifacts")), workers=1, env=SECRETS_KEY
     )
     try:
-        return replay(server.url)
+        return replay(server.url, REGISTRY_SCENARIO)
     finally:
         server.stop()
 
@@ -93,7 +53,12 @@ def registry_candidate(
 def test_registry_responses_match_mlflow(
     registry_reference: list[Observed], registry_candidate: RunningServer
 ) -> None:
-    found = differences(registry_reference, replay(registry_candidate.url))
+    found = differences(
+        registry_reference,
+        replay(registry_candidate.url, REGISTRY_SCENARIO),
+        REGISTRY_SCENARIO,
+        REGISTRY_KNOWN_DIFFERENCES,
+    )
     assert not found, f"{len(found)} of {len(REGISTRY_SCENARIO)} steps differ from mlflow:\n" + "\n".join(
         found
     )

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
+import { useScrollView } from './useScrollView';
 import { visibleRange } from './virtual';
 
 interface Props {
@@ -18,25 +19,7 @@ const OVERSCAN = 6;
 /** A scroll box that mounts only the rows in view, so 10,000 rows scroll like 50. */
 export function VirtualRows({ count, rowHeight, width, header, renderRow, onRangeEnd, testId = 'runs-scroll' }: Props): ReactNode {
   const box = useRef<HTMLDivElement>(null);
-  const [view, setView] = useState({ top: 0, height: 600 });
-
-  useEffect(() => {
-    const element = box.current;
-    if (!element) return undefined;
-    // The height comes from the observer, so a scroll only reads scrollTop.
-    let height = element.clientHeight;
-    const onScroll = (): void => setView({ top: element.scrollTop, height });
-    const observer = new ResizeObserver(([entry]) => {
-      height = entry?.contentRect.height ?? height;
-      onScroll();
-    });
-    observer.observe(element);
-    element.addEventListener('scroll', onScroll, { passive: true });
-    return () => {
-      observer.disconnect();
-      element.removeEventListener('scroll', onScroll);
-    };
-  }, []);
+  const view = useScrollView(box);
 
   const { start, end } = visibleRange(view.top, view.height, rowHeight, count, OVERSCAN);
   useEffect(() => {

@@ -1,4 +1,5 @@
-import { memo, useEffect, useRef, useState, type ReactNode } from 'react';
+import { memo, useEffect, useRef, type ReactNode } from 'react';
+import { useScrollView } from '../../components/useScrollView';
 import { visibleRange } from '../../components/virtual';
 import { barOf, spanDuration, type VisibleRow } from './spanTree';
 
@@ -67,23 +68,7 @@ const SpanLine = memo(function SpanLine({ row, minStart, maxEnd, collapsed, sele
 /** The span tree as a virtual list: only the rows in view exist, so 30,000 spans scroll freely. */
 export function SpanTreeView({ rows, minStart, maxEnd, collapsed, selected, onToggle, onSelect }: Props): ReactNode {
   const box = useRef<HTMLDivElement>(null);
-  const [view, setView] = useState({ top: 0, height: 600 });
-  useEffect(() => {
-    const element = box.current;
-    if (!element) return undefined;
-    let height = element.clientHeight;
-    const onScroll = (): void => setView({ top: element.scrollTop, height });
-    const observer = new ResizeObserver(([entry]) => {
-      height = entry?.contentRect.height ?? height;
-      onScroll();
-    });
-    observer.observe(element);
-    element.addEventListener('scroll', onScroll, { passive: true });
-    return () => {
-      observer.disconnect();
-      element.removeEventListener('scroll', onScroll);
-    };
-  }, []);
+  const view = useScrollView(box);
   useEffect(() => {
     // A span picked elsewhere (search, assessment link) is scrolled into view.
     const element = box.current;
