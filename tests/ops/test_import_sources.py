@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.ops.import_seed import SEED
 from tests.ops.snapshot import snapshot
 from tests.ops.test_import import assert_same
+from tests.support import reference
 from tests.support.databases import Database, DatabaseFactory
 from tests.support.health import wait_until
 from tests.support.mlflow_client import MlflowClientRunner
@@ -66,18 +67,23 @@ def _comparable_run(run: dict[str, Any]) -> dict[str, Any]:
     return {**run, "data": data}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def seeded_source(
     reference_server_launcher: ReferenceServerLauncher,
     database_factory: DatabaseFactory,
     mlflow_client: MlflowClientRunner,
-    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[RunningServer, Database, Path, dict[str, Any]]]:
+    """One seeded source for the module: both tests only read it."""
     source_db = database_factory.create("postgresql")
-    artifacts = tmp_path / "mlflow-artifacts"
-    source = reference_server_launcher.launch(source_db.sqlalchemy_uri, str(artifacts))
+    artifacts = tmp_path_factory.mktemp("mlflow-artifacts")
+    with pytest.MonkeyPatch.context() as patch:
+        # A fresh PostgreSQL database makes mlflow run all its migrations before it answers,
+        # minutes on a loaded 2-core machine: a longer bound on its health poll, nothing else.
+        patch.setattr(reference, "REFERENCE_START_TIMEOUT_S", 900.0)
+        source = reference_server_launcher.launch(source_db.sqlalchemy_uri, str(artifacts))
     env = {"SEED_POINTS": str(POINTS), "SEED_BLOB_BYTES": str(3 * 1024 * 1024)}
-    seeded = mlflow_client.run(SEED, source.url, env=env, timeout=900)
+    seeded = mlflow_client.run(SEED, source.url, env=env, timeout=1200)
     yield source, source_db, artifacts, seeded
 
 

@@ -48,6 +48,15 @@ def _write_json(path: Path, value: Any) -> None:
     _write_atomic(path, json.dumps(value, indent=1, sort_keys=True).encode())
 
 
+def _without_password(source: str) -> str:
+    """The source as the manifest records it: a database URI's password left out."""
+    parsed = urllib.parse.urlsplit(source)
+    if parsed.password is None:
+        return source
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
+
+
 def _artifact_path(root: Path, rel: str) -> Path:
     path = (root / "artifacts" / rel).resolve()
     if not path.is_relative_to((root / "artifacts").resolve()):
@@ -62,7 +71,8 @@ class DirTarget:
         if manifest.exists():
             check_manifest(root)
         else:
-            _write_json(manifest, {"format": FORMAT, "version": VERSION, "source": source, "layout": LAYOUT})
+            described = {"format": FORMAT, "version": VERSION, "source": _without_password(source)}
+            _write_json(manifest, {**described, "layout": LAYOUT})
         self._lock = threading.Lock()
         self._chunks: dict[tuple[str, str], int] = {}
 

@@ -42,8 +42,8 @@ def logged_models(conn: Connection, experiment_ids: list[int]) -> list[Json]:
         extra[t.model_id]["tags"].append({"key": t.tag_key, "value": t.tag_value})
     for p in conn.execute(_in(f"SELECT * FROM logged_model_params {where} ORDER BY param_key", "eids"), ids):
         extra[p.model_id]["params"].append({"key": p.param_key, "value": p.param_value})
-    order = "ORDER BY metric_name, metric_step, metric_timestamp_ms"
-    for m in conn.execute(_in(f"SELECT * FROM logged_model_metrics {where} {order}", "eids"), ids):
+    # In stored order, as MLflow's API lists them.
+    for m in conn.execute(_in(f"SELECT * FROM logged_model_metrics {where}", "eids"), ids):
         extra[m.model_id]["metrics"].append(_model_metric(m))
     return [_model(row, extra[row.model_id]) for row in found]
 

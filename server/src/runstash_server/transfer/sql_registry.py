@@ -34,10 +34,23 @@ def registered_models(conn: Connection) -> list[Json]:
             model["description"] = m.description
         if tags[m.name]:
             model["tags"] = tags[m.name]
+        latest = _latest_versions(model_versions(conn, m.name))
+        if latest:
+            model["latest_versions"] = latest
         if aliases[m.name]:
             model["aliases"] = aliases[m.name]
         models.append(model)
     return models
+
+
+def _latest_versions(versions: list[Json]) -> list[Json]:
+    """The newest version in each stage, stages in the order they first appear (MLflow's rule)."""
+    latest: dict[str, Json] = {}
+    for version in versions:
+        stage = version.get("current_stage", "")
+        if stage not in latest or int(latest[stage]["version"]) < int(version["version"]):
+            latest[stage] = version
+    return list(latest.values())
 
 
 def model_versions(conn: Connection, name: str) -> list[Json]:

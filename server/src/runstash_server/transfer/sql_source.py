@@ -87,11 +87,7 @@ class SqlSource:
             tags: dict[int, list[Json]] = defaultdict(list)
             for t in _rows(conn, "SELECT experiment_id, key, value FROM experiment_tags ORDER BY key"):
                 tags[t.experiment_id].append({"key": t.key, "value": t.value})
-            found = _rows(
-                conn,
-                "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
-                "last_update_time FROM experiments ORDER BY experiment_id",
-            )
+            found = _rows(conn, "SELECT * FROM experiments ORDER BY experiment_id")
         return [
             {
                 "experiment_id": str(e.experiment_id),
@@ -100,6 +96,8 @@ class SqlSource:
                 "lifecycle_stage": e.lifecycle_stage,
                 "creation_time": e.creation_time,
                 "last_update_time": e.last_update_time,
+                # MLflow 3.17 has workspaces; older schemas have no such column.
+                **({"workspace": e.workspace} if getattr(e, "workspace", None) else {}),
                 **({"tags": tags[e.experiment_id]} if tags[e.experiment_id] else {}),
             }
             for e in found
@@ -185,7 +183,5 @@ def _run(row: Any, parts: dict[str, dict[str, list[Json]]]) -> Json:
     own = parts.get(row.run_uuid, {})
     data = {k: own[k] for k in ("metrics", "params", "tags") if own.get(k)}
     inputs = {k: own[k] for k in ("dataset_inputs", "model_inputs") if own.get(k)}
-    run: Json = {"info": _run_info(row), "data": data, "inputs": inputs}
-    if own.get("model_outputs"):
-        run["outputs"] = {"model_outputs": own["model_outputs"]}
-    return run
+    outputs = {"model_outputs": own["model_outputs"]} if own.get("model_outputs") else {}
+    return {"info": _run_info(row), "data": data, "inputs": inputs, "outputs": outputs}
