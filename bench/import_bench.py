@@ -38,7 +38,8 @@ API = "/api/2.0/mlflow"
 MIB = 1024 * 1024
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    # mlflow runs all its migrations on a fresh database before it answers: minutes when loaded.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 from runstash_server.transfer.rest import Rest
-from runstash_server.transfer.source import RestSource, Source
+from runstash_server.transfer.source import RestSource
 from runstash_server.transfer.sql_source import SqlSource
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.ops.import_seed import SEED
 from tests.ops.snapshot import snapshot
+from tests.ops.source_records import assert_same_records, records
 from tests.ops.test_import import assert_same
 from tests.support import reference
 from tests.support.databases import Database, DatabaseFactory
@@ -42,29 +43,6 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr + done.stdout
     return done
-
-
-def _records(source: Source, long_run: str) -> dict[str, Any]:
-    """Everything a source yields, as the copier reads it."""
-    experiments = source.experiments()
-    ids = [e["experiment_id"] for e in experiments]
-    runs = {r["info"]["run_id"]: r for e in ids for r in source.runs(e)}
-    history = [p for page in source.history(long_run, "loss") for p in page]
-    models = source.registered_models()
-    return {
-        "experiments": {e["experiment_id"]: e for e in experiments},
-        "runs": runs,
-        "long_history": sorted((p["step"], p["timestamp"], p["value"]) for p in history),
-        "logged_models": {m["info"]["model_id"]: m for m in source.logged_models(ids)},
-        "registered_models": {m["name"]: m for m in models},
-        "versions": {m["name"]: source.model_versions(m["name"]) for m in models},
-    }
-
-
-def _comparable_run(run: dict[str, Any]) -> dict[str, Any]:
-    """A run with its lists in key order (MLflow's REST orders tags and params by insertion)."""
-    data = {k: sorted(v, key=lambda i: i["key"]) for k, v in run.get("data", {}).items()}
-    return {**run, "data": data}
 
 
 @pytest.fixture(scope="module")
@@ -97,24 +75,14 @@ def test_database_source_reads_what_rest_gives_read_only_and_imports_equal(
     source, source_db, artifacts, seeded = seeded_source
     rest, sql = RestSource(Rest(source.url)), SqlSource(source_db.uri, str(artifacts))
     try:
-        from_rest, from_sql = _records(rest, seeded["long"]), _records(sql, seeded["long"])
+        from_rest, from_sql = records(rest, seeded["long"]), records(sql, seeded["long"])
         with sql.engine.connect() as conn, pytest.raises(DBAPIError, match="read-only transaction"):
             conn.execute(text("DELETE FROM tags"))
     finally:
         rest.close()
         sql.close()
     assert len(from_sql["long_history"]) == POINTS
-    assert from_sql["long_history"] == from_rest["long_history"]
-    assert from_sql["experiments"] == from_rest["experiments"]
-    assert sorted(from_sql["runs"]) == sorted(from_rest["runs"])
-    for run_id, run in from_rest["runs"].items():
-        assert _comparable_run(from_sql["runs"][run_id]) == _comparable_run(run), run_id
-    assert from_sql["logged_models"].keys() == from_rest["logged_models"].keys()
-    for model_id, model in from_rest["logged_models"].items():
-        for key, value in model["info"].items():
-            assert from_sql["logged_models"][model_id]["info"].get(key) == value, (model_id, key)
-    assert from_sql["registered_models"] == from_rest["registered_models"]
-    assert from_sql["versions"] == from_rest["versions"]
+    assert_same_records(from_rest, from_sql)
 
     target = server_launcher.single(database_factory.create("postgresql").uri, str(tmp_path / "rs-artifacts"))
     argv = [runstash_executable(), "import", "--from", source_db.uri, "--to", target.url,

@@ -123,26 +123,16 @@ class SqlSource:
         return [_run(row, parts) for row in found]
 
     def history(self, run_id: str, key: str) -> Iterator[list[Json]]:
-        """Keyset pages in the primary key's order, so a page is one index range scan."""
-        after: tuple[int, int, float, bool] | None = None
+        """One query whose rows are streamed (a server-side cursor where the driver has one),
+        handed on a page at a time: the history is never held whole, nor sorted again per page."""
+        sql = text("SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = :rid AND key = :key")
         with self.engine.connect() as conn:
-            while True:
-                where = "" if after is None else "AND (step, timestamp, value, is_nan) > (:s, :t, :v, :n)"
-                s, t, v, n = after or (0, 0, 0.0, False)
-                page = _rows(
-                    conn,
-                    "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = :rid AND "
-                    f"key = :key {where} ORDER BY step, timestamp, value, is_nan LIMIT {HISTORY_PAGE}",
-                    rid=run_id, key=key, s=s, t=t, v=v, n=n,
-                )  # fmt: skip
-                if not page:
-                    return
+            rows = conn.execution_options(stream_results=True).execute(sql, {"rid": run_id, "key": key})
+            while page := rows.fetchmany(HISTORY_PAGE):
                 yield [
                     {"key": key, "value": _value(r.value, r.is_nan), "timestamp": r.timestamp, "step": r.step}
                     for r in page
                 ]
-                last = page[-1]
-                after = (last.step, last.timestamp, last.value, last.is_nan)
 
     def artifact_files(self, rel: str) -> Iterator[tuple[str, int]]:
         return self._artifacts.files(rel)
