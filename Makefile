@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 MEMBERS := protos/python services/metadata services/artifacts gateway clients/python server
 STAMP := $(VENV)/.installed
+# Bytecode for the venvs and the editable sources, as an installed wheel has it: uv installs without
+# it and PYTHONDONTWRITEBYTECODE=1 keeps Python from writing it, so every start would compile every
+# module again (most of a cold start). Some third-party files do not compile (on purpose): ignored.
+COMPILE_BYTECODE = $(PY) -m compileall -q -j 0 $(1) > /dev/null 2>&1 || true
 
 .PHONY: install ui run test test-python test-ui lint protos check-protos bench client-venv clean \
 	check-prereqs deploy-test deploy-bases wheels \
@@ -22,6 +26,7 @@ $(STAMP): $(foreach m,$(MEMBERS),$(m)/pyproject.toml) requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv
 	$(UV) pip install -q --python $(PY) $(foreach m,$(MEMBERS),-e ./$(m)) -r requirements-dev.txt
+	$(call COMPILE_BYTECODE,$(VENV) $(MEMBERS))
 	touch $@
 
 ui:
@@ -98,6 +103,7 @@ deploy-test: client-venv
 	deploy/deploy-test.sh
 
 bench: install client-venv
+	$(call COMPILE_BYTECODE,$(VENV) .venv-mlflow $(MEMBERS))
 	$(PY) bench/run_bench.py
 
 clean:

@@ -301,9 +301,13 @@ def engine_for(database: Any) -> Engine:
 
 
 def fetch(engine: Engine, plan: SearchPlan) -> list[Any]:
-    """Every primary key the plan's statement returns, in order (up to max_results + 1)."""
+    """Every primary key of the plan's page, in order (up to max_results + 1). A tiered plan
+    (an order led by a metric) must give exactly what its single statement gives."""
     with engine.connect() as conn:
-        return [row[0] for row in conn.execute(plan.statement)]
+        keys = [row[0] for row in plan.page_keys(lambda statement: conn.execute(statement).all())]
+        if plan.tiers:
+            assert keys == [row[0] for row in conn.execute(plan.statement)]
+        return keys
 
 
 @dataclass

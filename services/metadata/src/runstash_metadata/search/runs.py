@@ -78,7 +78,53 @@ def plan(  # noqa: PLR0917 - positional by the store contract
         offset=offset,
         max_results=max_results,
         encode_token=encode_offset,
+        tiers=metric_tiers(_conditions(experiment_ids, filters, view_type), orders),
     )
+
+
+def _conditions(
+    experiment_ids: Sequence[int], filters: Sequence[RunFilter], view_type: int | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [_runs.c.experiment_id.in_([int(i) for i in experiment_ids])]
+    where += readable(_runs.c.experiment_id)
+    stage = lifecycle_condition(_runs.c.lifecycle_stage, view_type)
+    if stage is not None:
+        where.append(stage)
+    where.extend(filter_condition(f) for f in filters)
+    return where
+
+
+def metric_tiers(where: Sequence[ColumnElement[bool]], orders: Sequence[RunOrder]) -> tuple[Select[Any], ...]:
+    """For an order led by a metric: its three tiers (real values, NaN, no value), or () for any
+    other order.
+
+    In one statement the missing-last rank (a CASE over a LEFT JOIN) leads the ORDER BY, so the
+    database joins and sorts every matching run before taking a page (a hash join over the whole
+    experiment). Per tier the rank is constant: the real-value tier is an inner join read in
+    (key, value) index order, probing the filters per run until the page is full, and the other
+    tiers are only read when it runs out."""
+    if not orders or orders[0].entity is not RunEntity.METRIC:
+        return ()
+    first = orders[0]
+    lm = schema.latest_metrics.alias("order_1")
+    joined: FromClause = _runs.join(lm, and_(lm.c.run_uuid == _runs.c.run_uuid, lm.c.key == first.key))
+    has_key = select(schema.latest_metrics.c.run_uuid).where(
+        schema.latest_metrics.c.run_uuid == _runs.c.run_uuid, schema.latest_metrics.c.key == first.key
+    )
+    value = lm.c.value if first.ascending else lm.c.value.desc()
+    tiers = []
+    for base, condition, leading in (
+        (joined, lm.c.is_nan == false(), [value]),
+        (joined, lm.c.is_nan == true(), []),
+        (_runs, ~has_key.exists(), []),
+    ):
+        source, rest = base, list[ColumnElement[Any]]()
+        for n, order in enumerate(orders[1:], start=2):
+            source, keys = _order_keys(source, order, n)
+            rest.extend(keys)
+        tier = select(_runs.c.run_uuid).select_from(source).where(*where, condition)
+        tiers.append(tier.order_by(*leading, *rest))
+    return tuple(tiers)
 
 
 def statement(
@@ -90,12 +136,7 @@ def statement(
     max_results: int,
     offset: int,
 ) -> Select[Any]:
-    where: list[ColumnElement[bool]] = [_runs.c.experiment_id.in_([int(i) for i in experiment_ids])]
-    where += readable(_runs.c.experiment_id)
-    stage = lifecycle_condition(_runs.c.lifecycle_stage, view_type)
-    if stage is not None:
-        where.append(stage)
-    where.extend(filter_condition(f) for f in filters)
+    where = _conditions(experiment_ids, filters, view_type)
     source: FromClause = _runs
     order_keys: list[ColumnElement[Any]] = []
     for n, order in enumerate(orders, start=1):

@@ -156,7 +156,7 @@ def search_runs(
     plan = run_search.plan(
         list(experiment_ids), filter_string, view_type, list(order_by), max_results, page_token
     )
-    rows = conn.execute(plan.statement).all()
+    rows = plan.page_keys(lambda statement: conn.execute(statement).all())
     ids = [str(row[0]) for row in rows[: plan.max_results]]
     runs = load_runs(conn, q, ids, model_inputs=False, out=out)
     return runs, plan.next_page_token(len(rows))
