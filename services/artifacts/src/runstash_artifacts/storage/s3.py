@@ -47,7 +47,7 @@ log = logging.getLogger("runstash.artifacts.s3")
 DEFAULT_PART_SIZE = TransferSettings().part_size
 _MAX_PART_SIZE = 5 * 1024**3
 # S3 allows 10,000 parts; doubling the part size every 1,000 parts keeps unknown-length streams
-# far below that limit (8 MiB parts reach ~8 TB).
+# far below that limit (from 5 MiB parts, 10,000 parts reach ~5 TB).
 _PARTS_PER_SIZE_STEP = 1000
 _DELETE_BATCH = 1000
 _MIME = mimetypes.MimeTypes()

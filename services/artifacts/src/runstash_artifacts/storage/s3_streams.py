@@ -1,11 +1,11 @@
 """Streaming one object to or from S3 with several requests in flight and bounded memory.
 
 Up: :class:`PartUploader` sends a multipart upload's parts on the service's transfer threads,
-at most ``parts_in_flight`` at once, while the caller fills the next part (memory: about
-``parts_in_flight + 1`` parts). Down: :class:`RangedReadHandle` reads consecutive ranged GETs,
-``ranges_ahead`` of them fetched in parallel ahead of the reader (memory: about
-``ranges_ahead + 1`` ranges). One connection at a time reached only ~45-80% of boto3's own
-multi-threaded transfer speed.
+at most ``parts_in_flight`` at once, while the caller fills the next part into one of
+``parts_in_flight + 1`` buffers allocated once (:class:`PartBuffers`). Down:
+:class:`RangedReadHandle` reads consecutive ranged GETs, ``ranges_ahead`` of them fetched in
+parallel ahead of the reader and handed on in order (memory: about ``ranges_ahead + 1`` ranges).
+One connection at a time reached only ~45-80% of boto3's own multi-threaded transfer speed.
 """
 
 from __future__ import annotations
