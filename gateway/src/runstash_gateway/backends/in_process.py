@@ -253,19 +253,33 @@ class InProcessBackend:
     async def server_stream(
         self, method: RpcMethod, request: Message, metadata: Metadata
     ) -> AsyncIterator[Message]:
+        """The servicer's messages, the next one produced on a stream thread while this one is
+        being sent (a byte stream's reads overlap its socket writes). A thread is held only while
+        a message is produced, never while a slow client reads."""
         context = InProcessContext(metadata)
         responses: Iterator[Message] = iter(
             await self._run(True, _call, self._handler(method), request, context)
         )
+        pending: asyncio.Future[object] | None = None
         try:
+            pending = asyncio.ensure_future(self._run(True, _next_item, responses, context))
             while True:
-                item = await self._run(True, _next_item, responses, context)
+                # Shielded: a cancelled request must not abandon a thread still inside the
+                # servicer's generator (it is waited for below, then the generator is closed).
+                item = await asyncio.shield(pending)
                 if item is _END:
                     context.raise_if_failed()
                     return
                 assert isinstance(item, Message)
+                pending = asyncio.ensure_future(self._run(True, _next_item, responses, context))
                 yield item
         finally:
+            if pending is not None and not pending.done():
+                # The stream ended early (client gone): a generator cannot be closed while a
+                # thread runs it, so let the message being produced finish first.
+                await asyncio.wait({pending})
+            if pending is not None and not pending.cancelled():
+                pending.exception()  # retrieved: the stream's failure is already on its way
             close = getattr(responses, "close", None)
             if close is not None:
                 await self._run(True, close)

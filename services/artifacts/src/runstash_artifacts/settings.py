@@ -64,10 +64,13 @@ class TransferSettings:
     """Parallelism and buffer bounds of S3 transfers (memory per transfer is about
     ``(parts_in_flight + 1) * part_size`` up, ``(ranges_ahead + 1) * range_size`` down)."""
 
-    # One streamed upload: parts of part_size, up to parts_in_flight of them on the wire.
-    part_size: int = 8 * MIB
-    parts_in_flight: int = 5
-    # One download: ranged GETs of range_size, up to ranges_ahead fetched ahead of the reader.
+    # One streamed upload: parts of part_size, up to parts_in_flight of them on the wire. Many
+    # small parts beat fewer large ones at the same memory (W5 on SeaweedFS, same run: 10 x 5 MiB
+    # at 99% of boto3's own upload_file, 5 x 8 MiB at 84%); 5 MiB is S3's smallest part.
+    part_size: int = 5 * MIB
+    parts_in_flight: int = 10
+    # One download: ranged GETs of range_size, up to ranges_ahead fetched ahead of the reader
+    # (measured in the same run: 4 x 4 MiB ahead beat 10 x 2 MiB).
     range_size: int = 4 * MIB
     ranges_ahead: int = 4
     # Threads shared by every transfer of the service (the backpressure when all are busy).

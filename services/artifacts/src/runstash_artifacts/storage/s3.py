@@ -47,7 +47,7 @@ log = logging.getLogger("runstash.artifacts.s3")
 DEFAULT_PART_SIZE = TransferSettings().part_size
 _MAX_PART_SIZE = 5 * 1024**3
 # S3 allows 10,000 parts; doubling the part size every 1,000 parts keeps unknown-length streams
-# far below that limit (8 MiB parts reach ~8 TB).
+# far below that limit (from 5 MiB parts, 10,000 parts reach ~5 TB).
 _PARTS_PER_SIZE_STEP = 1000
 _DELETE_BATCH = 1000
 _MIME = mimetypes.MimeTypes()
@@ -152,30 +152,43 @@ class S3Storage(ArtifactStorage):
         if path.is_root:
             raise invalid_parameter(INVALID_PATH)
         key = self._key(path)
-        buffer = bytearray()
         upload = PartUploader(
             self._client, self._bucket, key, self._transfers, self._settings.parts_in_flight
         )
-        total = 0
         try:
             with s3_errors():
-                for chunk in chunks:
-                    buffer += chunk
-                    total += len(chunk)
-                    step = upload.part_count // _PARTS_PER_SIZE_STEP
-                    if len(buffer) >= min(self._part_size * 2**step, _MAX_PART_SIZE):
-                        # Hand the filled buffer over (no copy) and start a fresh one.
-                        upload.send(buffer)
-                        buffer = bytearray()
-                if not upload.started:
-                    self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(buffer))
-                else:
-                    if buffer:
-                        upload.send(buffer)
-                    upload.complete()
+                return self._write_parts(upload, key, chunks)
         except BaseException:
             upload.abort()
             raise
+
+    def _size_of_part(self, parts_sent: int) -> int:
+        return min(self._part_size << (parts_sent // _PARTS_PER_SIZE_STEP), _MAX_PART_SIZE)
+
+    def _write_parts(self, upload: PartUploader, key: str, chunks: Iterable[bytes]) -> int:
+        """Copy the stream into part buffers (one copy per byte; a full buffer goes out as a part
+        while the next fills); a stream shorter than one part is a plain PUT."""
+        buffer = upload.buffer(self._size_of_part(0))
+        filled = total = 0
+        for chunk in chunks:
+            view, offset, size = memoryview(chunk), 0, len(chunk)
+            total += size
+            while offset < size:
+                taken = min(len(buffer) - filled, size - offset)
+                buffer[filled : filled + taken] = view[offset : offset + taken]
+                filled += taken
+                offset += taken
+                if filled == len(buffer):
+                    upload.send(buffer, filled)
+                    buffer, filled = upload.buffer(self._size_of_part(upload.part_count)), 0
+        if not upload.started:
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(memoryview(buffer)[:filled]))
+        elif filled:
+            upload.send(buffer, filled)
+            upload.complete()
+        else:
+            upload.give_back(buffer)
+            upload.complete()
         return total
 
     # -- download, list, delete

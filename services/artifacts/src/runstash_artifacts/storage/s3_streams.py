@@ -1,11 +1,11 @@
 """Streaming one object to or from S3 with several requests in flight and bounded memory.
 
 Up: :class:`PartUploader` sends a multipart upload's parts on the service's transfer threads,
-at most ``parts_in_flight`` at once, while the caller fills the next part (memory: about
-``parts_in_flight + 1`` parts). Down: :class:`RangedReadHandle` reads consecutive ranged GETs,
-``ranges_ahead`` of them fetched in parallel ahead of the reader (memory: about
-``ranges_ahead + 1`` ranges). One connection at a time reached only ~45-80% of boto3's own
-multi-threaded transfer speed.
+at most ``parts_in_flight`` at once, while the caller fills the next part into one of
+``parts_in_flight + 1`` buffers allocated once (:class:`PartBuffers`). Down:
+:class:`RangedReadHandle` reads consecutive ranged GETs, ``ranges_ahead`` of them fetched in
+parallel ahead of the reader and handed on in order (memory: about ``ranges_ahead + 1`` ranges).
+One connection at a time reached only ~45-80% of boto3's own multi-threaded transfer speed.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import contextlib
 import logging
 import re
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,8 +29,44 @@ log = logging.getLogger("runstash.artifacts.s3")
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
+class PartBuffers:
+    """The part buffers of one upload: at most ``count``, each allocated once and refilled.
+
+    Parts are cut to exactly the buffer's size, so a part never grows past it and the upload's
+    memory is ``count`` buffers whatever the file size (no fresh multi-MiB allocation, and its
+    page faults, per part).
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = max(1, count)
+        self._free: list[bytearray] = []
+        self._made = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """Every buffer is out: the next part must wait for one to come back."""
+        return not self._free and self._made >= self.count
+
+    def take(self, size: int) -> bytearray:
+        while self._free:
+            buffer = self._free.pop()
+            if len(buffer) == size:
+                return buffer
+            self._made -= 1  # the part size grew: a smaller buffer is dropped, not reused
+        assert self._made < self.count, "a part buffer was taken while all were out"
+        self._made += 1
+        return bytearray(size)
+
+    def give_back(self, buffer: bytearray) -> None:
+        self._free.append(buffer)
+
+
 class PartUploader:
-    """One multipart upload fed part by part; parts go out while the next one fills."""
+    """One multipart upload fed part by part; parts go out while the next one fills.
+
+    The caller fills :meth:`buffer` and hands it to :meth:`send`; at most ``in_flight`` parts are
+    on the wire and one more is filling, so memory is ``in_flight + 1`` part buffers.
+    """
 
     def __init__(
         self, client: Any, bucket: str, key: str, transfers: TransferPool | None, in_flight: int
@@ -39,10 +75,12 @@ class PartUploader:
         self._bucket = bucket
         self._key = key
         self._transfers = transfers
-        self._max_in_flight = max(1, in_flight)
+        in_flight = max(1, in_flight) if transfers is not None else 0
+        self._buffers = PartBuffers(in_flight + 1)
         self._upload_id: str | None = None
-        self._in_flight: deque[Future[dict[str, Any]]] = deque()
+        self._in_flight: dict[Future[dict[str, Any]], bytearray] = {}
         self._done: list[dict[str, Any]] = []
+        self._sent = 0
 
     @property
     def started(self) -> bool:
@@ -50,7 +88,19 @@ class PartUploader:
 
     @property
     def part_count(self) -> int:
-        return len(self._done) + len(self._in_flight)
+        return self._sent
+
+    def buffer(self, size: int) -> bytearray:
+        """An empty part buffer of ``size`` bytes; waits for a part on the wire if all are out."""
+        while self._buffers.exhausted:
+            self._reclaim(wait(self._in_flight, return_when=FIRST_COMPLETED).done)
+        return self._buffers.take(size)
+
+    def _reclaim(self, finished: Iterable[Future[dict[str, Any]]]) -> None:
+        for future in finished:
+            buffer = self._in_flight.pop(future)
+            self._done.append(future.result())  # a failed part fails the upload here
+            self._buffers.give_back(buffer)
 
     def _upload_part(self, upload_id: str, number: int, data: bytes | bytearray) -> dict[str, Any]:
         response = self._client.upload_part(
@@ -58,27 +108,33 @@ class PartUploader:
         )
         return {"PartNumber": number, "ETag": response["ETag"]}
 
-    def send(self, data: bytes | bytearray) -> None:
-        """Queue one part; blocks while ``in_flight`` parts are already on the wire."""
+    def send(self, buffer: bytearray, length: int) -> None:
+        """Send the first ``length`` bytes of ``buffer`` (from :meth:`buffer`) as the next part."""
         if self._upload_id is None:
             created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)
             self._upload_id = created["UploadId"]
-        number = self.part_count + 1
+        self._sent += 1
+        # botocore takes bytes or bytearray, not a memoryview: only a short last part is copied.
+        body = buffer if length == len(buffer) else bytes(memoryview(buffer)[:length])
         if self._transfers is None:
-            self._done.append(self._upload_part(self._upload_id, number, data))
+            self._done.append(self._upload_part(self._upload_id, self._sent, body))
+            self._buffers.give_back(buffer)
             return
-        while len(self._in_flight) >= self._max_in_flight:
-            self._done.append(self._in_flight.popleft().result())
-        self._in_flight.append(self._transfers.submit(self._upload_part, self._upload_id, number, data))
+        future = self._transfers.submit(self._upload_part, self._upload_id, self._sent, body)
+        self._in_flight[future] = buffer
+
+    def give_back(self, buffer: bytearray) -> None:
+        """A buffer from :meth:`buffer` that was not sent (the upload ended or failed)."""
+        self._buffers.give_back(buffer)
 
     def complete(self) -> None:
         while self._in_flight:
-            self._done.append(self._in_flight.popleft().result())
+            self._reclaim(wait(self._in_flight, return_when=FIRST_COMPLETED).done)
         self._client.complete_multipart_upload(
             Bucket=self._bucket,
             Key=self._key,
             UploadId=self._upload_id,
-            MultipartUpload={"Parts": self._done},
+            MultipartUpload={"Parts": sorted(self._done, key=lambda part: int(part["PartNumber"]))},
         )
 
     def abort(self) -> None:
@@ -150,36 +206,44 @@ class RangedReadHandle(ReadHandle):
         self._ahead = max(1, settings.ranges_ahead)
         self._next = served[0] + 1
         self.size = served[1]
-        self._pending: deque[Future[bytes]] = deque()
+        self._pending: deque[Future[list[bytes]]] = deque()
 
-    def _fetch(self, start: int, end: int) -> bytes:
+    def _fetch(self, start: int, end: int, chunk_size: int) -> list[bytes]:
+        """One range, read off the socket in ``chunk_size`` pieces: the reader hands them on as
+        they are (one copy per byte, no re-slicing of a whole range)."""
         extra = {"IfMatch": self._etag} if self._etag else {}
         response = self._client.get_object(
             Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{end}", **extra
         )
+        expected = end - start + 1
+        pieces: list[bytes] = []
+        got = 0
         with contextlib.closing(response["Body"]) as body:
-            data: bytes = body.read()
-        if len(data) != end - start + 1:
-            raise storage_unavailable(f"short read of {self._key} at {start}: {len(data)} bytes")
-        return data
+            while got < expected:
+                piece: bytes = body.read(min(chunk_size, expected - got))
+                if not piece:
+                    break
+                pieces.append(piece)
+                got += len(piece)
+        if got != expected:
+            raise storage_unavailable(f"short read of {self._key} at {start}: {got} of {expected} bytes")
+        return pieces
 
-    def _schedule(self) -> None:
+    def _schedule(self, chunk_size: int) -> None:
         while len(self._pending) < self._ahead and self._next < self.size:
             end = min(self._next + self._range_size, self.size) - 1
-            self._pending.append(self._transfers.submit(self._fetch, self._next, end))
+            self._pending.append(self._transfers.submit(self._fetch, self._next, end, chunk_size))
             self._next = end + 1
 
     def iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
         with s3_errors():
-            self._schedule()  # the next ranges travel while the first one streams
+            self._schedule(chunk_size)  # the next ranges travel while the first one streams
             yield from self._first_body.iter_chunks(chunk_size)
             while self._pending:
-                data = self._pending.popleft().result()
-                self._schedule()
-                view = memoryview(data)
-                for offset in range(0, len(data), chunk_size):
-                    yield bytes(view[offset : offset + chunk_size])
-                del view, data
+                pieces = self._pending.popleft().result()
+                self._schedule(chunk_size)
+                while pieces:
+                    yield pieces.pop(0)  # each piece is freed once handed on
 
     def close(self) -> None:
         for future in self._pending:
