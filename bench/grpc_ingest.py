@@ -4,10 +4,13 @@ Run by ``bench/run_bench.py`` beside the REST workloads (same PostgreSQL, same r
 
     .venv/bin/python bench/grpc_ingest.py [--duration 30] [--clients 8] [--job-points 1000000]
 
-* ``w1_grpc``: like loadgen's W1 (``--clients`` jobs, each with its own run, batches of 10 keys x
-  100 steps = 1000 points), but every job writes its batches on one ``IngestService.Ingest``
-  stream through :class:`runstash.ingest.AsyncLogger` instead of one HTTP request per batch;
-  points/s counts acknowledged points; the read-back checks every key's history length.
+* ``w1_grpc``: like loadgen's W1 (``--clients`` jobs, each with its own run, 10 keys x 100 steps =
+  1000 points per batch), but every job logs as training code does, one
+  :meth:`runstash.ingest.AsyncLogger.log_metrics` call (mlflow's ``log_metrics``: a dict of the
+  10 keys) per step, and the logger writes them on one ``IngestService.Ingest`` stream as
+  column-wise batches instead of one HTTP request per batch; points/s counts acknowledged points
+  (the clock stops when the last one is acknowledged); the read-back checks every key's history
+  length.
 * ``async_job``: one job logs ``--job-points`` points one ``log_metric`` call at a time (10 keys
   per step) and closes the logger; the share is (time inside the logging calls) / (wall time
   until every point is acknowledged). Run with no other work in the loop: the worst case.
@@ -143,14 +146,13 @@ def table(results: dict[str, Any]) -> str:
 # the client side (its own process)
 
 
-def _batch(step0: int, ts0: int) -> list[Any]:
-    from runstash_protos import metadata_pb2 as pb
-
-    return [
-        pb.Metric(key=f"k{k}", value=(s % 1000) / 1000.0, timestamp=ts0 + s, step=s)
-        for k in range(KEYS)
-        for s in range(step0, step0 + STEPS)
-    ]
+def _log_steps(logger: Any, run_id: str, step0: int, ts0: int) -> None:
+    """One W1 batch's points: STEPS steps of KEYS keys, one ``log_metrics`` call per step (the
+    values are loadgen's)."""
+    keys = [f"k{k}" for k in range(KEYS)]
+    for s in range(step0, step0 + STEPS):
+        value = (s % 1000) / 1000.0
+        logger.log_metrics(run_id, dict.fromkeys(keys, value), step=s, timestamp=ts0 + s)
 
 
 def w1_grpc(target: str, *, duration: float, clients: int) -> dict[str, Any]:
@@ -171,9 +173,10 @@ def w1_grpc(target: str, *, duration: float, clients: int) -> dict[str, Any]:
             logger = AsyncLogger(endpoint, window=8)
             try:
                 while time.monotonic() < deadline:
-                    logger.log_batch(runs[i], metrics=_batch(sent[i] * STEPS, ts0))
+                    _log_steps(logger, runs[i], sent[i] * STEPS, ts0)
                     sent[i] += 1
-                    while logger.backlog > 24:  # keep the window full, the queue short
+                    # Keep the window full and the queue short (items are steps, STEPS a batch).
+                    while logger.backlog > 16 * STEPS:
                         time.sleep(0.001)
                 logger.flush()
             finally:

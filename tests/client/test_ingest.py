@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from runstash.batching import column_metrics
 from runstash.client import Client
 from runstash.connection import Endpoint
 from runstash.ingest import AsyncLogger
@@ -104,7 +105,7 @@ def test_offline_spool_then_sync_stores_each_point_once(grpc_server: GrpcServer,
         logger.close()
         files = spool_files(spool)
         assert len(files) == 1
-        assert sum(len(b.metrics) for b in read_spool(files[0])) == 3000
+        assert sum(len(column_metrics(b)) for b in read_spool(files[0])) == 3000
         kept = tmp_path / "copy.spool"
         shutil.copy(files[0], kept)
 

@@ -29,10 +29,11 @@ from runstash_metadata.store import (
     metrics,
     runs,
     sampled_history,
+    stream_points,
 )
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.metrics import MetricPoint
-from runstash_metadata.store.points import DuplicatePoints, MetricLike
+from runstash_metadata.store.points import DuplicatePoints, MetricLike, Points
 from runstash_metadata.store.single_writes import SingleWrites
 from runstash_metadata.store.stats import StatsRefresher
 
@@ -289,6 +290,17 @@ class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataSe
     def log_metrics(self, run_id: str, points: Sequence[MetricLike]) -> None:
         """Metrics of one run in one transaction (the ingest stream's grouped batches)."""
         self._log_batch(run_id, points, [], [])
+
+    def log_points(self, run_id: str, points: Points) -> None:
+        """Plain points of one run column-wise in one transaction, by the bulk-load path (the
+        ingest stream's grouped column batches); a point already stored: written again deduped."""
+        try:
+            with self.db.transaction() as conn:
+                stream_points.log_points(conn, self.db.q, run_id, points)
+        except DuplicatePoints:
+            with self.db.transaction() as conn:
+                stream_points.log_points(conn, self.db.q, run_id, points, dedupe=True)
+        self._stats.wrote()
 
     def _log_batch(
         self,
