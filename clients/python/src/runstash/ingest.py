@@ -114,7 +114,7 @@ class AsyncLogger:
         self._offline_after = offline_after
         self._window = window
         self._job_id = job_id or uuid.uuid4().hex
-        self._queue: deque[Point | _Item] = deque()
+        self._queue: deque[Point | Step | _Item] = deque()
         self._resend: deque[_Batch] = deque()
         self._unacked: dict[int, _Batch] = {}
         self._numbered = 0  # batches built so far: the idempotency key's counter

@@ -41,7 +41,7 @@ SERVICE_NAME: str = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full
 # Read-ahead bound per stream (the client's window is smaller; this only caps a misbehaving one).
 INBOX_BATCHES = 64
 # A group's size bound: points in one transaction.
-GROUP_POINTS = 8000
+GROUP_POINTS = 16000
 
 _END = object()
 

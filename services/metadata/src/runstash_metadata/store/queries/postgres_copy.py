@@ -108,7 +108,7 @@ def _latest(
 
 def _gather(column: Sequence[Any], at: list[int]) -> Sequence[Any]:
     """``column``'s items at the positions, gathered in C."""
-    return itemgetter(*at)(column) if len(at) > 1 else (column[at[0]],)  # type: ignore[no-any-return]
+    return itemgetter(*at)(column) if len(at) > 1 else (column[at[0]],)
 
 
 def _rows(run: str, key: str, *, values: Any, nans: Any, timestamps: Any, steps: Any) -> bytes:
