@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from runstash_protos import ingest_pb2
 from runstash_protos import metadata_pb2 as pb
@@ -164,11 +165,14 @@ class Columns:
         self.timestamps: list[int] = []
         self.steps: list[int] = []
 
-    def add(self, key: str, value: float, step: int, timestamp: int) -> None:
-        self.key_index.append(self.index.setdefault(key, len(self.index)))
-        self.values.append(value)
-        self.steps.append(step)
-        self.timestamps.append(timestamp)
+    def add_points(self, points: Sequence[tuple[str, str, float, int, int]]) -> None:
+        """(run_id, key, value, step, timestamp) points, column by column in C."""
+        _, keys, values, steps, timestamps = zip(*points, strict=True)
+        index = self.index
+        self.key_index += [index.setdefault(key, len(index)) for key in keys]
+        self.values += values
+        self.steps += steps
+        self.timestamps += timestamps
 
     def add_step(self, item: Step) -> None:
         index = self.index
@@ -185,6 +189,19 @@ class Columns:
             columns.values.extend(self.values)
             columns.timestamps.extend(self.timestamps)
             columns.steps.extend(self.steps)
+
+
+def take_points(queue: deque[Any], run_id: str, room: int) -> list[tuple[str, str, float, int, int]]:
+    """Pop up to ``room`` point tuples of ``run_id`` off the head of ``queue`` (at least one: the
+    head must be such a point)."""
+    taken: list[tuple[str, str, float, int, int]] = []
+    append, popleft = taken.append, queue.popleft
+    while queue and len(taken) < room:
+        head = queue[0]
+        if type(head) is not tuple or head[0] != run_id:
+            break
+        append(popleft())
+    return taken
 
 
 def within_limits(points: int, params: int, tags: int, item: BatchItem) -> bool:

@@ -33,7 +33,7 @@ from runstash_protos import ingest_pb2, ingest_pb2_grpc
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, from_rpc_error
 
-from runstash.batching import MAX_METRICS, Columns, Step, split_batch, within_limits
+from runstash.batching import MAX_METRICS, Columns, Step, split_batch, take_points, within_limits
 from runstash.connection import TRANSIENT, Endpoint, backoff_delays
 from runstash.spool import SpoolWriter, read_spool
 
@@ -282,8 +282,9 @@ class AsyncLogger:
                 if (run_id is not None and head[0] != run_id) or size >= MAX_METRICS:
                     break
                 run_id = head[0]
-                columns.add(head[1], head[2], head[3], head[4])
-            elif type(head) is Step:
+                columns.add_points(take_points(queue, run_id, MAX_METRICS - size))
+                continue
+            if type(head) is Step:
                 if (run_id is not None and head.run_id != run_id) or size + len(head.keys) > MAX_METRICS:
                     break
                 run_id = head.run_id

@@ -10,11 +10,12 @@ any stub object.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos import metadata_pb2_grpc
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata import validation as v
@@ -293,14 +294,10 @@ class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataSe
 
     def log_points(self, run_id: str, points: Points) -> None:
         """Plain points of one run column-wise in one transaction, by the bulk-load path (the
-        ingest stream's grouped column batches); a point already stored: written again deduped."""
-        try:
-            with self.db.transaction() as conn:
-                stream_points.log_points(conn, self.db.q, run_id, points)
-        except DuplicatePoints:
-            with self.db.transaction() as conn:
-                stream_points.log_points(conn, self.db.q, run_id, points, dedupe=True)
-        self._stats.wrote()
+        ingest stream's grouped column batches)."""
+        self._deduping(
+            lambda conn, dedupe: stream_points.log_points(conn, self.db.q, run_id, points, dedupe=dedupe)
+        )
 
     def _log_batch(
         self,
@@ -309,16 +306,22 @@ class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataSe
         params: Sequence[tuple[str, str]],
         tags: Sequence[tuple[str, str]],
     ) -> None:
-        """One transaction, all or nothing; written again skipping stored points if one was
-        already there (see ``Queries.write_points``)."""
+        """One transaction, all or nothing."""
+        self._deduping(
+            lambda conn, dedupe: metrics.log_batch(
+                conn, self.db.q, run_id, metrics=points, params=params, tags=tags, dedupe=dedupe
+            )
+        )
+
+    def _deduping(self, write: Callable[[Connection, bool], None]) -> None:
+        """``write(conn, dedupe)`` in a transaction; if it met a point already stored (it raised
+        DuplicatePoints: see ``Queries.write_points``), again in a new one, skipping stored points."""
         try:
             with self.db.transaction() as conn:
-                metrics.log_batch(conn, self.db.q, run_id, metrics=points, params=params, tags=tags)
+                write(conn, False)
         except DuplicatePoints:
             with self.db.transaction() as conn:
-                metrics.log_batch(
-                    conn, self.db.q, run_id, metrics=points, params=params, tags=tags, dedupe=True
-                )
+                write(conn, True)
         self._stats.wrote()
 
     # ------------------------------------------------------------------ metric history
