@@ -27,11 +27,11 @@ def _rows(store: StoreDriver, run_id: str) -> dict[str, list[Any]]:
             found[table.name] = [tuple(row) for row in conn.execute(query)]
         blocks = store.db.q.step_blocks(conn, [run_id], "k", None)
         if blocks is not None:  # the database keeps step blocks (PostgreSQL): all keys' blocks
-            query = text(
+            blocks_sql = text(
                 "SELECT key, block, points, CAST(steps AS TEXT), min_ts, max_ts FROM metric_step_blocks"
                 " WHERE run_uuid = :r ORDER BY key, block"
             )
-            found["metric_step_blocks"] = [tuple(row) for row in conn.execute(query, {"r": run_id})]
+            found["metric_step_blocks"] = [tuple(row) for row in conn.execute(blocks_sql, {"r": run_id})]
     return found
 
 
