@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from runstash.batching import column_metrics
 from runstash.client import Client
 from runstash.connection import Endpoint
 from runstash.ingest import AsyncLogger
@@ -104,7 +105,7 @@ def test_offline_spool_then_sync_stores_each_point_once(grpc_server: GrpcServer,
         logger.close()
         files = spool_files(spool)
         assert len(files) == 1
-        assert sum(len(b.metrics) for b in read_spool(files[0])) == 3000
+        assert sum(len(column_metrics(b)) for b in read_spool(files[0])) == 3000
         kept = tmp_path / "copy.spool"
         shutil.copy(files[0], kept)
 
@@ -126,3 +127,47 @@ def test_offline_spool_then_sync_stores_each_point_once(grpc_server: GrpcServer,
         )
         assert out.returncode == 0, out.stderr
         assert _history_len(client, run_id, "m") == 3000
+
+
+def test_column_batches_are_checked_like_log_batch_and_a_resent_one_is_stored_once(
+    grpc_server: GrpcServer,
+) -> None:
+    """Raw column batches on one stream: good ones (the second on the grouped path), malformed
+    columns and a bad key rejected with the batch's own error and nothing of it stored, a resend."""
+    with Client(grpc_server.target) as client:
+        run_id = _run(client, "ingest-columns")
+
+        def batch(
+            sequence: int, keys: list[str], index: list[int], steps: list[int]
+        ) -> ingest_pb2.IngestBatch:
+            columns = ingest_pb2.MetricColumns(
+                keys=keys,
+                key_index=index,
+                values=[0.5] * len(steps),
+                timestamps=[9] * len(steps),
+                steps=steps,
+            )
+            return ingest_pb2.IngestBatch(
+                run_id=run_id, sequence=sequence, idempotency_key=f"c-{sequence}", columns=columns
+            )
+
+        good = batch(1, ["a", "b"], [0, 1] * 400, list(range(800)))
+        batches = [
+            good,
+            batch(2, ["a"], [0] * 100, list(range(800, 900))),
+            batch(3, ["a"], [0, 1], [5000, 5001]),  # index 1 is not in the key table
+            batch(4, ["a"], [0, 0], [6000]),  # arrays of different lengths
+            batch(5, ["a", "bad key!"], [0, 1], [7000, 7001]),  # a key LogBatch rejects
+            batch(6, ["a"], [0] * 1001, list(range(8000, 9001))),  # over the batch limit
+        ]
+        stub = ingest_pb2_grpc.IngestServiceStub(client._channel)
+        acks = list(stub.Ingest(iter(batches)))
+        assert [(a.sequence, a.stored) for a in acks] == [(i + 1, i < 2) for i in range(6)]
+        assert {a.error_code for a in acks[2:]} == {ErrorCode.INVALID_PARAMETER_VALUE.value}
+        assert [a.idempotency_key for a in acks] == [f"c-{i + 1}" for i in range(6)]
+        assert _history_len(client, run_id, "a") == 500
+        assert _history_len(client, run_id, "b") == 400
+        assert [a.stored for a in stub.Ingest(iter([good]))] == [True]  # a resend: stored once
+        assert _history_len(client, run_id, "a") == 500
+        latest = {m.key: (m.step, m.value) for m in client.get_run(run_id).data.metrics}
+        assert latest == {"a": (899, 0.5), "b": (799, 0.5)}

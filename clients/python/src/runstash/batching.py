@@ -10,11 +10,29 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
+from runstash_protos import ingest_pb2
 from runstash_protos import metadata_pb2 as pb
 
 LOG_BATCH_MAX_METRICS = 1000
+# The log-batch limits, which every batch of the ingest stream keeps.
+MAX_METRICS = LOG_BATCH_MAX_METRICS
+MAX_PARAMS = 100
+MAX_TAGS = 100
+
+
+class BatchItem(Protocol):
+    """A queued part of a ``log_batch`` call (``runstash.ingest``)."""
+
+    @property
+    def metrics(self) -> Sequence[pb.Metric]: ...
+    @property
+    def params(self) -> Sequence[pb.Param]: ...
+    @property
+    def tags(self) -> Sequence[pb.RunTag]: ...
 
 
 class MetricBatcher:
@@ -120,3 +138,96 @@ class MetricBatcher:
                     self._cond.wait()
                 if self._error is not None:
                     return
+
+
+# ------------------------------------------------------------------------------------------------
+# batches of the ingest stream (runstash.ingest)
+
+
+class Step:
+    """One ``log_metrics`` call: several keys' values at one step."""
+
+    __slots__ = ("keys", "run_id", "step", "timestamp", "values")
+
+    def __init__(self, run_id: str, keys: list[str], values: list[float], step: int, timestamp: int) -> None:
+        self.run_id, self.keys, self.values, self.step, self.timestamp = run_id, keys, values, step, timestamp
+
+
+class Columns:
+    """A batch's plain points column-wise, as ``MetricColumns`` carries them."""
+
+    __slots__ = ("index", "key_index", "steps", "timestamps", "values")
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}  # the key table, in first-seen order
+        self.key_index: list[int] = []
+        self.values: list[float] = []
+        self.timestamps: list[int] = []
+        self.steps: list[int] = []
+
+    def add_points(self, points: Sequence[tuple[str, str, float, int, int]]) -> None:
+        """(run_id, key, value, step, timestamp) points, column by column in C."""
+        _, keys, values, steps, timestamps = zip(*points, strict=True)
+        index = self.index
+        self.key_index += [index.setdefault(key, len(index)) for key in keys]
+        self.values += values
+        self.steps += steps
+        self.timestamps += timestamps
+
+    def add_step(self, item: Step) -> None:
+        index = self.index
+        self.key_index += [index.setdefault(key, len(index)) for key in item.keys]
+        self.values += item.values
+        self.steps += [item.step] * len(item.keys)
+        self.timestamps += [item.timestamp] * len(item.keys)
+
+    def write(self, message: ingest_pb2.IngestBatch) -> None:
+        if self.values:
+            columns = message.columns
+            columns.keys.extend(self.index)
+            columns.key_index.extend(self.key_index)
+            columns.values.extend(self.values)
+            columns.timestamps.extend(self.timestamps)
+            columns.steps.extend(self.steps)
+
+
+def take_points(queue: deque[Any], run_id: str, room: int) -> list[tuple[str, str, float, int, int]]:
+    """Pop up to ``room`` point tuples of ``run_id`` off the head of ``queue`` (at least one: the
+    head must be such a point)."""
+    taken: list[tuple[str, str, float, int, int]] = []
+    append, popleft = taken.append, queue.popleft
+    while queue and len(taken) < room:
+        head = queue[0]
+        if type(head) is not tuple or head[0] != run_id:
+            break
+        append(popleft())
+    return taken
+
+
+def within_limits(points: int, params: int, tags: int, item: BatchItem) -> bool:
+    """Whether ``item`` joins a batch holding so many metric points, params and tags."""
+    return (
+        points + params + tags + len(item.metrics) + len(item.params) + len(item.tags) <= MAX_METRICS
+        and points + len(item.metrics) <= MAX_METRICS
+        and params + len(item.params) <= MAX_PARAMS
+        and tags + len(item.tags) <= MAX_TAGS
+    )
+
+
+def split_batch(
+    metrics: Sequence[pb.Metric], params: Sequence[pb.Param], tags: Sequence[pb.RunTag]
+) -> list[tuple[Sequence[pb.Metric], Sequence[pb.Param], Sequence[pb.RunTag]]]:
+    """Parts of one call that each fit a batch: params first, then metrics, then tags."""
+    parts: list[tuple[Sequence[pb.Metric], Sequence[pb.Param], Sequence[pb.RunTag]]] = []
+    parts += [((), params[i : i + MAX_PARAMS], ()) for i in range(0, len(params), MAX_PARAMS)]
+    parts += [(metrics[i : i + MAX_METRICS], (), ()) for i in range(0, len(metrics), MAX_METRICS)]
+    parts += [((), (), tags[i : i + MAX_TAGS]) for i in range(0, len(tags), MAX_TAGS)]
+    return parts or [((), (), ())]
+
+
+def column_metrics(batch: ingest_pb2.IngestBatch) -> list[pb.Metric]:
+    """Every metric point of ``batch`` as a Metric message: its metrics, then its columns."""
+    c = batch.columns
+    keys = [c.keys[i] for i in c.key_index]
+    columns = zip(keys, c.values, c.timestamps, c.steps, strict=True)
+    return [*batch.metrics, *(pb.Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in columns)]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported when a sync runs: gRPC and the stubs cost a server
 
 def replay(folder: Path, endpoint: Endpoint) -> tuple[int, int]:
     """Replay every spool file in ``folder``; returns (files replayed, batches sent)."""
+    from runstash.batching import column_metrics
     from runstash.ingest import AsyncLogger
     from runstash.spool import read_spool, spool_files
 
@@ -26,7 +27,9 @@ def replay(folder: Path, endpoint: Endpoint) -> tuple[int, int]:
     for path in spool_files(folder):
         logger = AsyncLogger(endpoint, spool_dir=folder, offline_after=float("inf"))
         try:
-            futures = [logger.log_batch(b.run_id, b.metrics, b.params, b.tags) for b in read_spool(path)]
+            futures = [
+                logger.log_batch(b.run_id, column_metrics(b), b.params, b.tags) for b in read_spool(path)
+            ]
             logger.flush()
         finally:
             logger.close()

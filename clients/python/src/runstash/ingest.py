@@ -1,7 +1,9 @@
 """Asynchronous logging over the ingest stream: logging calls return at once, nothing is lost.
 
 Points, params and tags queue in memory; one sender thread packs them into batches (at most the
-log-batch limits) and writes them on a long-lived ``IngestService.Ingest`` stream. At most
+log-batch limits) and writes them on a long-lived ``IngestService.Ingest`` stream. Points logged
+with :meth:`AsyncLogger.log_metric` / :meth:`AsyncLogger.log_metrics` travel column-wise
+(``MetricColumns``: packed arrays and a key table, no message per point). At most
 ``window`` batches are unacknowledged at a time (the flow control: a slow server slows the
 sender, never the job). :meth:`AsyncLogger.flush` waits until everything logged so far was
 acknowledged (or spooled) and raises the first rejection, so errors surface at flush or at the
@@ -22,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -31,14 +33,12 @@ from runstash_protos import ingest_pb2, ingest_pb2_grpc
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos.errors import ErrorCode, RunstashError, from_rpc_error
 
+from runstash.batching import MAX_METRICS, Columns, Step, split_batch, take_points, within_limits
 from runstash.connection import TRANSIENT, Endpoint, backoff_delays
 from runstash.spool import SpoolWriter, read_spool
 
 log = logging.getLogger("runstash.ingest")
 
-MAX_METRICS = 1000
-MAX_PARAMS = 100
-MAX_TAGS = 100
 _IDLE_WAIT = 0.02
 # The job never cancels its own stream, so CANCELLED means the server went away mid-stream.
 _STREAM_TRANSIENT = TRANSIENT | {grpc.StatusCode.CANCELLED}
@@ -114,7 +114,7 @@ class AsyncLogger:
         self._offline_after = offline_after
         self._window = window
         self._job_id = job_id or uuid.uuid4().hex
-        self._queue: deque[Point | _Item] = deque()
+        self._queue: deque[Point | Step | _Item] = deque()
         self._resend: deque[_Batch] = deque()
         self._unacked: dict[int, _Batch] = {}
         self._numbered = 0  # batches built so far: the idempotency key's counter
@@ -139,6 +139,17 @@ class AsyncLogger:
         ts = int(time.time() * 1000) if timestamp is None else int(timestamp)
         self._queue.append((run_id, key, float(value), int(step), ts))
 
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, float], step: int = 0, timestamp: int | None = None
+    ) -> None:
+        """Queue several keys' values at one step (mlflow's ``log_metrics``) and return at once."""
+        ts = int(time.time() * 1000) if timestamp is None else int(timestamp)
+        keys, values = list(metrics), [float(value) for value in metrics.values()]
+        for i in range(0, len(keys), MAX_METRICS):  # one item never exceeds a batch
+            self._queue.append(
+                Step(run_id, keys[i : i + MAX_METRICS], values[i : i + MAX_METRICS], int(step), ts)
+            )
+
     def log_batch(
         self,
         run_id: str,
@@ -147,7 +158,7 @@ class AsyncLogger:
         tags: Sequence[pb.RunTag] = (),
     ) -> Future[None]:
         """Queue a batch of any size; the future is done once all of it is stored (or spooled)."""
-        parts = _split(metrics, params, tags)
+        parts = split_batch(metrics, params, tags)
         waiter = _Waiter(len(parts))
         for m, p, t in parts:
             self._queue.append(_Item(run_id, m, p, t, waiter))
@@ -260,35 +271,36 @@ class AsyncLogger:
     def _build(self) -> _Batch:
         """The next batch from the queue: one run, within the log-batch limits."""
         message = ingest_pb2.IngestBatch()
+        columns = Columns()
         waiters: list[_Waiter] = []
         queue = self._queue
         run_id = None
-        metrics = message.metrics
         while queue:
             head = queue[0]
+            size = len(columns.values) + len(message.metrics)
             if type(head) is tuple:
-                if (run_id is not None and head[0] != run_id) or len(metrics) >= MAX_METRICS:
+                if (run_id is not None and head[0] != run_id) or size >= MAX_METRICS:
                     break
                 run_id = head[0]
-                metrics.add(key=head[1], value=head[2], step=head[3], timestamp=head[4])
-                queue.popleft()
+                columns.add_points(take_points(queue, run_id, MAX_METRICS - size))
                 continue
-            assert isinstance(head, _Item)
-            size = len(metrics) + len(message.params) + len(message.tags)
-            if run_id is not None and (
-                head.run_id != run_id
-                or size + len(head.metrics) + len(head.params) + len(head.tags) > MAX_METRICS
-                or len(metrics) + len(head.metrics) > MAX_METRICS
-                or len(message.params) + len(head.params) > MAX_PARAMS
-                or len(message.tags) + len(head.tags) > MAX_TAGS
-            ):
-                break
-            run_id = head.run_id
-            metrics.extend(head.metrics)
-            message.params.extend(head.params)
-            message.tags.extend(head.tags)
-            waiters.append(head.waiter)
+            if type(head) is Step:
+                if (run_id is not None and head.run_id != run_id) or size + len(head.keys) > MAX_METRICS:
+                    break
+                run_id = head.run_id
+                columns.add_step(head)
+            else:
+                assert isinstance(head, _Item)
+                fits = within_limits(size, len(message.params), len(message.tags), head)
+                if run_id is not None and (head.run_id != run_id or not fits):
+                    break
+                run_id = head.run_id
+                message.metrics.extend(head.metrics)
+                message.params.extend(head.params)
+                message.tags.extend(head.tags)
+                waiters.append(head.waiter)
             queue.popleft()
+        columns.write(message)
         self._numbered += 1
         message.run_id = run_id or ""
         message.idempotency_key = f"{self._job_id}-{self._numbered}"
@@ -383,14 +395,3 @@ def _error_code(name: str) -> ErrorCode:
         return ErrorCode(name)
     except ValueError:
         return ErrorCode.INTERNAL_ERROR
-
-
-def _split(
-    metrics: Sequence[pb.Metric], params: Sequence[pb.Param], tags: Sequence[pb.RunTag]
-) -> list[tuple[Sequence[pb.Metric], Sequence[pb.Param], Sequence[pb.RunTag]]]:
-    """Parts of one call that each fit a batch: params first, then metrics, then tags."""
-    parts: list[tuple[Sequence[pb.Metric], Sequence[pb.Param], Sequence[pb.RunTag]]] = []
-    parts += [((), params[i : i + MAX_PARAMS], ()) for i in range(0, len(params), MAX_PARAMS)]
-    parts += [(metrics[i : i + MAX_METRICS], (), ()) for i in range(0, len(metrics), MAX_METRICS)]
-    parts += [((), (), tags[i : i + MAX_TAGS]) for i in range(0, len(tags), MAX_TAGS)]
-    return parts or [((), (), ())]

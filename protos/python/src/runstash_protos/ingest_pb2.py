@@ -26,7 +26,7 @@ from runstash_protos import metadata_pb2 as runstash__protos_dot_metadata__pb2
 from runstash_protos import options_pb2 as runstash__protos_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1crunstash_protos/ingest.proto\x12\x0frunstash.ingest\x1a\x1erunstash_protos/metadata.proto\x1a\x1drunstash_protos/options.proto\"\xc7\x01\n\x0bIngestBatch\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12*\n\x07metrics\x18\x04 \x03(\x0b\x32\x19.runstash.metadata.Metric\x12(\n\x06params\x18\x05 \x03(\x0b\x32\x18.runstash.metadata.Param\x12\'\n\x04tags\x18\x06 \x03(\x0b\x32\x19.runstash.metadata.RunTag\"k\n\tIngestAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x0e\n\x06stored\x18\x03 \x01(\x08\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t2i\n\rIngestService\x12X\n\x06Ingest\x12\x1c.runstash.ingest.IngestBatch\x1a\x1a.runstash.ingest.IngestAck\"\x10\xaa\xd4\x18\x0c\x08\x05\x10\x03\x1a\x06run_id(\x01\x30\x01\x42\x03\x90\x01\x00')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1crunstash_protos/ingest.proto\x12\x0frunstash.ingest\x1a\x1erunstash_protos/metadata.proto\x1a\x1drunstash_protos/options.proto\"s\n\rMetricColumns\x12\x0c\n\x04keys\x18\x01 \x03(\t\x12\x15\n\tkey_index\x18\x02 \x03(\rB\x02\x10\x01\x12\x12\n\x06values\x18\x03 \x03(\x01\x42\x02\x10\x01\x12\x16\n\ntimestamps\x18\x04 \x03(\x03\x42\x02\x10\x01\x12\x11\n\x05steps\x18\x05 \x03(\x03\x42\x02\x10\x01\"\xf8\x01\n\x0bIngestBatch\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12*\n\x07metrics\x18\x04 \x03(\x0b\x32\x19.runstash.metadata.Metric\x12(\n\x06params\x18\x05 \x03(\x0b\x32\x18.runstash.metadata.Param\x12\'\n\x04tags\x18\x06 \x03(\x0b\x32\x19.runstash.metadata.RunTag\x12/\n\x07\x63olumns\x18\x07 \x01(\x0b\x32\x1e.runstash.ingest.MetricColumns\"k\n\tIngestAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x0e\n\x06stored\x18\x03 \x01(\x08\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t2i\n\rIngestService\x12X\n\x06Ingest\x12\x1c.runstash.ingest.IngestBatch\x1a\x1a.runstash.ingest.IngestAck\"\x10\xaa\xd4\x18\x0c\x08\x05\x10\x03\x1a\x06run_id(\x01\x30\x01\x42\x03\x90\x01\x00')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,22 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'runstash_protos.ingest_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\220\001\000'
+  _globals['_METRICCOLUMNS'].fields_by_name['key_index']._loaded_options = None
+  _globals['_METRICCOLUMNS'].fields_by_name['key_index']._serialized_options = b'\020\001'
+  _globals['_METRICCOLUMNS'].fields_by_name['values']._loaded_options = None
+  _globals['_METRICCOLUMNS'].fields_by_name['values']._serialized_options = b'\020\001'
+  _globals['_METRICCOLUMNS'].fields_by_name['timestamps']._loaded_options = None
+  _globals['_METRICCOLUMNS'].fields_by_name['timestamps']._serialized_options = b'\020\001'
+  _globals['_METRICCOLUMNS'].fields_by_name['steps']._loaded_options = None
+  _globals['_METRICCOLUMNS'].fields_by_name['steps']._serialized_options = b'\020\001'
   _globals['_INGESTSERVICE'].methods_by_name['Ingest']._loaded_options = None
   _globals['_INGESTSERVICE'].methods_by_name['Ingest']._serialized_options = b'\252\324\030\014\010\005\020\003\032\006run_id'
-  _globals['_INGESTBATCH']._serialized_start=113
-  _globals['_INGESTBATCH']._serialized_end=312
-  _globals['_INGESTACK']._serialized_start=314
-  _globals['_INGESTACK']._serialized_end=421
-  _globals['_INGESTSERVICE']._serialized_start=423
-  _globals['_INGESTSERVICE']._serialized_end=528
+  _globals['_METRICCOLUMNS']._serialized_start=112
+  _globals['_METRICCOLUMNS']._serialized_end=227
+  _globals['_INGESTBATCH']._serialized_start=230
+  _globals['_INGESTBATCH']._serialized_end=478
+  _globals['_INGESTACK']._serialized_start=480
+  _globals['_INGESTACK']._serialized_end=587
+  _globals['_INGESTSERVICE']._serialized_start=589
+  _globals['_INGESTSERVICE']._serialized_end=694
 # @@protoc_insertion_point(module_scope)

@@ -10,11 +10,12 @@ any stub object.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from runstash_protos import metadata_pb2 as pb
 from runstash_protos import metadata_pb2_grpc
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from runstash_metadata import validation as v
@@ -29,10 +30,11 @@ from runstash_metadata.store import (
     metrics,
     runs,
     sampled_history,
+    stream_points,
 )
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.metrics import MetricPoint
-from runstash_metadata.store.points import DuplicatePoints, MetricLike
+from runstash_metadata.store.points import DuplicatePoints, MetricLike, Points
 from runstash_metadata.store.single_writes import SingleWrites
 from runstash_metadata.store.stats import StatsRefresher
 
@@ -290,6 +292,13 @@ class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataSe
         """Metrics of one run in one transaction (the ingest stream's grouped batches)."""
         self._log_batch(run_id, points, [], [])
 
+    def log_points(self, run_id: str, points: Points) -> None:
+        """Plain points of one run column-wise in one transaction, by the bulk-load path (the
+        ingest stream's grouped column batches)."""
+        self._deduping(
+            lambda conn, dedupe: stream_points.log_points(conn, self.db.q, run_id, points, dedupe=dedupe)
+        )
+
     def _log_batch(
         self,
         run_id: str,
@@ -297,16 +306,22 @@ class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataSe
         params: Sequence[tuple[str, str]],
         tags: Sequence[tuple[str, str]],
     ) -> None:
-        """One transaction, all or nothing; written again skipping stored points if one was
-        already there (see ``Queries.write_points``)."""
+        """One transaction, all or nothing."""
+        self._deduping(
+            lambda conn, dedupe: metrics.log_batch(
+                conn, self.db.q, run_id, metrics=points, params=params, tags=tags, dedupe=dedupe
+            )
+        )
+
+    def _deduping(self, write: Callable[[Connection, bool], None]) -> None:
+        """``write(conn, dedupe)`` in a transaction; if it met a point already stored (it raised
+        DuplicatePoints: see ``Queries.write_points``), again in a new one, skipping stored points."""
         try:
             with self.db.transaction() as conn:
-                metrics.log_batch(conn, self.db.q, run_id, metrics=points, params=params, tags=tags)
+                write(conn, False)
         except DuplicatePoints:
             with self.db.transaction() as conn:
-                metrics.log_batch(
-                    conn, self.db.q, run_id, metrics=points, params=params, tags=tags, dedupe=True
-                )
+                write(conn, True)
         self._stats.wrote()
 
     # ------------------------------------------------------------------ metric history

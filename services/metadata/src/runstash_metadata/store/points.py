@@ -51,13 +51,16 @@ class Points:
         # One pass over the messages (attribute reads dominate), then column-wise.
         rows = [(m.key, m.value, m.timestamp, m.step, m.model_id) for m in metrics]
         keys, values, timestamps, steps, model_ids = (list(col) for col in zip(*rows, strict=True))
-        nans = [False] * len(values)
-        # One sum instead of a check per value: it is finite only when every value is.
-        if not -MAX_DOUBLE <= sum(values) <= MAX_DOUBLE:
-            stored = [stored_value(v) for v in values]
-            values = [v for v, _ in stored]
-            nans = [nan for _, nan in stored]
+        values, nans = _stored_values(values)
         return cls([run_id], keys, values, nans, timestamps, steps, has_model_ids=any(model_ids))
+
+    @classmethod
+    def of_columns(
+        cls, run_id: str, keys: list[str], values: list[float], timestamps: list[int], steps: list[int]
+    ) -> Points:
+        """From equally long columns of one run's plain points (the ingest stream's columns)."""
+        stored, nans = _stored_values(values)
+        return cls([run_id], keys, stored, nans, timestamps, steps)
 
     @classmethod
     def of_points(cls, points: Sequence[tuple[str, str, float, int, int]]) -> Points:
@@ -102,3 +105,12 @@ class Points:
         points = [(r, k, v, nan, ts, st) for (r, k, st, ts, v, nan) in sorted(unique)]
         latest_rows = [(r, k, v, nan, ts, st) for (r, k), (st, ts, v, nan) in sorted(latest.items())]
         return points, latest_rows
+
+
+def _stored_values(values: list[float]) -> tuple[list[float], list[bool]]:
+    """The values as stored (NaN -> 0 + flag, +-inf clamped) and the NaN flags."""
+    # One sum instead of a check per value: it is finite only when every value is.
+    if -MAX_DOUBLE <= sum(values) <= MAX_DOUBLE:
+        return values, [False] * len(values)
+    stored = [stored_value(v) for v in values]
+    return [v for v, _ in stored], [nan for _, nan in stored]

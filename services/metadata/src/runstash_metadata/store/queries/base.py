@@ -164,6 +164,11 @@ class Queries:
             self.latest_metric_upsert, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in latest_rows]
         )
 
+    def load_points(self, conn: Connection, points: Points) -> None:
+        """:meth:`write_points` without ``dedupe`` by the database's bulk-load path, where it has
+        one (PostgreSQL's COPY): the ingest stream's large groups of one run's points."""
+        self.write_points(conn, points)
+
     @cached_property
     def _run_stages(self) -> Any:
         r = s.runs.c

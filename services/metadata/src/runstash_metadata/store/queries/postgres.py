@@ -41,6 +41,7 @@ from runstash_metadata.store.queries.base import (
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
 from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
+from runstash_metadata.store.queries.postgres_copy import copy_points
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -254,6 +255,9 @@ class PostgresQueries(Queries):
             if dedupe:
                 raise
             raise DuplicatePoints from exc
+
+    def load_points(self, conn: Connection, points: Points) -> None:
+        copy_points(conn, points, self.latest_metric_upsert)
 
     def write_live_points(self, conn: Connection, run_ids: Sequence[str], points: Points) -> dict[str, str]:
         statement = self._points[(len(points.runs) == 1, True, True)]
