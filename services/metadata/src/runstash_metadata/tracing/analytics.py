@@ -3,6 +3,8 @@ MLflow's handlers make them, then one read-only statement each (metrics.py, corr
 
 from __future__ import annotations
 
+import math
+
 from runstash_protos import traces_pb2 as pb
 from runstash_protos.errors import invalid_parameter
 
@@ -80,11 +82,15 @@ def filter_correlation(
             request.base_filter or None,
         )
     plain, smoothed = correlation.npmi(found)
-    return pb.CalculateTraceFilterCorrelation.Response(
-        npmi=plain,
-        npmi_smoothed=smoothed,
+    response = pb.CalculateTraceFilterCorrelation.Response(
         filter1_count=found.filter1,
         filter2_count=found.filter2,
         joint_count=found.joint,
         total_count=found.total,
     )
+    # An undefined NPMI (a filter matching nothing) is left out, as MLflow leaves it out.
+    if not math.isnan(plain):
+        response.npmi = plain
+    if not math.isnan(smoothed):
+        response.npmi_smoothed = smoothed
+    return response
