@@ -2,8 +2,9 @@
 valid assessments joined to their trace) restricted by experiment (indexed), the filters and the
 time range, grouped by the time bucket and the dimensions, aggregated by the database.
 
-Percentiles: PostgreSQL's percentile_cont; elsewhere rows are numbered in a window per group and
-the outer query interpolates (see metrics_sql.interpolated). Results are ordered by the grouping
+Percentiles: an ordered-set aggregate where the database has one (store/queries/trace_metrics.py);
+elsewhere rows are numbered in a window per group and the outer query interpolates between them
+(_interpolated, the same linear interpolation). Results are ordered by the grouping
 columns, as MLflow orders them; unlike MLflow (which truncates at max_results), a further page is
 offered with an offset page token.
 """
@@ -16,11 +17,11 @@ from typing import Any
 
 from runstash_protos import traces_pb2 as pb
 from runstash_protos.errors import invalid_parameter
-from sqlalchemy import ColumnElement, Connection, Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, distinct, exists, func, or_, select
 
 from runstash_metadata.search.page_token import decode_offset, encode_offset
 from runstash_metadata.store.queries import Queries
-from runstash_metadata.tracing import metrics_sql as sql
+from runstash_metadata.store.queries.trace_metrics import metric_expressions
 from runstash_metadata.tracing.metrics_spec import (
     ASSESSMENTS,
     COST_METRICS,
@@ -96,7 +97,7 @@ def _traces(q: Queries, r: Request) -> Source:
         froms = trace_info.join(
             trace_request_metadata, and_(tm.trace_id == ti.trace_id, tm.key == TOKEN_USAGE_KEY)
         )
-        value = sql.json_number(q, tm.value, r.metric)
+        value = metric_expressions(q).json_number(tm.value, r.metric)
     source = Source(froms, value, ti.request_time, {"trace_name": ti.name, "trace_status": ti.state})
     source.where += [ti.experiment_id.in_(r.experiments), *_range(ti.request_time, r.start_ms, r.end_ms)]
     return source
@@ -104,7 +105,7 @@ def _traces(q: Queries, r: Request) -> Source:
 
 def _spans(q: Queries, r: Request) -> Source:
     if r.metric in COST_METRICS:
-        value = sql.json_number(q, q.span_attribute(ts.attributes, COST_ATTRIBUTE), r.metric)
+        value = metric_expressions(q).json_number(q.span_attribute(ts.attributes, COST_ATTRIBUTE), r.metric)
         # Span costs are placed in time by the span's start (MLflow does the same).
         bounds = _range(ts.start_time_ns, r.start_ms, r.end_ms, NS_PER_MS)
     else:
@@ -124,8 +125,15 @@ def _spans(q: Queries, r: Request) -> Source:
 
 
 def _assessments(q: Queries, r: Request) -> Source:
-    value = ta.assessment_id if r.metric == "assessment_count" else sql.assessment_number(q, ta.value)
-    dimensions = {"assessment_name": ta.name, "assessment_value": sql.assessment_json(q, ta.value)}
+    value = (
+        ta.assessment_id
+        if r.metric == "assessment_count"
+        else metric_expressions(q).assessment_number(ta.value)
+    )
+    dimensions = {
+        "assessment_name": ta.name,
+        "assessment_value": metric_expressions(q).assessment_json(ta.value),
+    }
     froms = trace_assessments.join(trace_info, ti.trace_id == ta.trace_id)
     source = Source(froms, value, ti.request_time, dimensions)
     # Overridden assessments are no longer valid: counting them would count an override chain twice.
@@ -187,14 +195,15 @@ def build(q: Queries, r: Request) -> tuple[Select[Any], list[str]]:
     # so they use no page slots.
     where += [expr.is_not(None) for _, expr in groups] + [source.value.is_not(None)]
     distinct_values = r.metric == "session_count"
-    windowed = q.name != "postgresql" and any(a.kind == "PERCENTILE" for a in r.aggregations)
+    expressions = metric_expressions(q)
+    windowed = not expressions.ordered_set_percentile and any(a.kind == "PERCENTILE" for a in r.aggregations)
     if windowed:
         statement = _windowed(source, groups, where, r.aggregations)
     else:
         columns = [expr.label(name) for name, expr in groups]
         for agg in r.aggregations:
             if agg.kind == "PERCENTILE":
-                expr = sql.percentile_cont(float(agg.percentile or 0) / 100, source.value)
+                expr = expressions.percentile(float(agg.percentile or 0) / 100, source.value)
             else:
                 expr = _aggregate(agg, source.value, distinct_values)
             columns.append(expr.label(agg.label))
@@ -204,6 +213,19 @@ def build(q: Queries, r: Request) -> tuple[Select[Any], list[str]]:
                 *(expr for _, expr in groups)
             )
     return statement.offset(r.offset).limit(r.max_results + 1), [name for name, _ in groups]
+
+
+def _interpolated(fraction: float, value: Any, rank: Any, count: Any) -> Any:
+    """The percentile of a group from rows numbered by a window (``rank`` from 1, ``count`` rows):
+    linear interpolation between the rows around position fraction * (count - 1), numpy's default
+    and percentile_cont's. Comparisons only, no FLOOR: not every build has math functions."""
+    position = (count - 1) * fraction
+    k = rank - 1
+    at_or_below = and_(k <= position, position < k + 1)
+    low = func.max(case((at_or_below, value)))
+    high = func.max(case((and_(k >= position, k < position + 1), value)))
+    share = func.max(case((at_or_below, position - k)))
+    return low + (high - low) * share
 
 
 def _windowed(
@@ -225,7 +247,7 @@ def _windowed(
     selected = [*columns]
     for agg in aggs:
         if agg.kind == "PERCENTILE":
-            expr = sql.interpolated(float(agg.percentile or 0) / 100, inner.c.v, inner.c.rn, inner.c.n)
+            expr = _interpolated(float(agg.percentile or 0) / 100, inner.c.v, inner.c.rn, inner.c.n)
         else:
             expr = _aggregate(agg, inner.c.v, False)
         selected.append(expr.label(agg.label))
