@@ -404,3 +404,42 @@ test('with auth on, a READ-only user sees assessments and tags without edit cont
     rmSync(configDir, { recursive: true, force: true });
   }
 });
+
+/** Every trace of the seeded experiment, as the search route lists them. */
+async function allTraces() {
+  const found = [];
+  let token;
+  do {
+    const body = { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: seeded.experiment_id } }], max_results: 500, page_token: token };
+    const response = await fetch(`${server.trackingUri}/api/3.0/mlflow/traces/search`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const page = await response.json();
+    found.push(...(page.traces ?? []));
+    token = page.next_page_token;
+  } while (token);
+  return found;
+}
+
+test('the Traces tab overview shows traces per day and the p95 latency of the last 14 days', async () => {
+  const DAY = 86_400_000;
+  const start = Math.floor(Date.now() / DAY) * DAY - 13 * DAY;
+  const traces = (await allTraces()).filter((t) => Date.parse(t.request_time) >= start);
+  // Expected figures from the listed traces: counts per UTC day, numpy's linear p95 of the latencies.
+  const perDay = new Map();
+  for (const t of traces) {
+    const day = new Date(Math.floor(Date.parse(t.request_time) / DAY) * DAY).toISOString().slice(0, 10);
+    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+  }
+  const latencies = traces.map((t) => Math.round(parseFloat(t.execution_duration) * 1000)).sort((a, b) => a - b);
+  const position = 0.95 * (latencies.length - 1);
+  const low = Math.floor(position);
+  const p95 = latencies[low] + (latencies[Math.min(low + 1, latencies.length - 1)] - latencies[low]) * (position - low);
+  await tracesTab();
+  const overview = page.getByTestId('trace-overview');
+  await overview.waitFor();
+  assert.equal(Number(await overview.getAttribute('data-total')), traces.length);
+  assert.ok(Math.abs(Number(await overview.getAttribute('data-p95-ms')) - p95) < 1e-6, `p95 ${await overview.getAttribute('data-p95-ms')} != ${p95}`);
+  const bars = await page.getByTestId('overview-day').evaluateAll((els) => els.map((e) => [e.dataset.day, Number(e.dataset.count)]));
+  assert.equal(bars.length, 14);
+  assert.deepEqual(bars.filter(([, n]) => n > 0), [...perDay.entries()].sort());
+  await shot('traces-overview');
+});
