@@ -2,7 +2,8 @@
 // client (and one OTLP/HTTP protobuf upload per big trace), driven in Chromium.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchBrowser, resultsDir, seed, startServer } from './harness.mjs';
@@ -259,4 +260,186 @@ test('sessions group traces by session id and open as their turns in order', asy
   const turns = await page.locator('[data-testid=session-turn]').evaluateAll((rows) => rows.map((r) => r.dataset.traceId));
   assert.deepEqual(turns, seeded.chat_ids.slice(0, 2));
   await shot('session-detail');
+});
+
+/** The trace's info as the server stores it (read outside the browser). */
+async function storedTrace(traceId) {
+  const response = await fetch(`${server.trackingUri}/api/3.0/mlflow/traces/${traceId}`);
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  return JSON.parse(text).trace.trace_info;
+}
+
+const storedAssessment = async (traceId, name) => (await storedTrace(traceId)).assessments?.find((a) => a.assessment_name === name);
+
+test('the assessments panel adds, edits and deletes feedback and expectations; trace tags are set and deleted', async () => {
+  const traceId = seeded.chat_ids[2];
+  await at(`#/experiments/${seeded.experiment_id}/traces/${traceId}`);
+  await page.locator('[data-testid=span-count][data-done]').waitFor();
+  const add = page.getByTestId('assessment-add-form');
+  // Feedback: a typed JSON number, with a rationale.
+  await add.getByTestId('assessment-name').fill('helpful');
+  await add.getByTestId('assessment-value-input').fill('0.75');
+  await add.getByTestId('assessment-rationale').fill('clear enough');
+  await add.getByTestId('assessment-submit').click();
+  const helpful = page.locator('[data-testid=assessment-row][data-name=helpful]');
+  await helpful.getByTestId('assessment-value').getByText('0.75').waitFor();
+  let stored = await storedAssessment(traceId, 'helpful');
+  assert.deepEqual([stored.feedback.value, stored.rationale, stored.source.source_type], [0.75, 'clear enough', 'HUMAN']);
+  // Expectation: a JSON list.
+  await add.getByTestId('assessment-kind').selectOption('expectation');
+  await add.getByTestId('assessment-name').fill('expected_facts');
+  await add.getByTestId('assessment-value-input').fill('["tracks runs", "serves mlflow"]');
+  await add.getByTestId('assessment-submit').click();
+  const facts = page.locator('[data-testid=assessment-row][data-name=expected_facts]');
+  await facts.getByText('expectation').waitFor();
+  assert.deepEqual((await storedAssessment(traceId, 'expected_facts')).expectation.value, ['tracks runs', 'serves mlflow']);
+  await shot('trace-assessments-added');
+  // Edit the feedback: value and rationale change, the id stays.
+  await helpful.getByTestId('assessment-edit').click();
+  const edit = page.getByTestId('assessment-edit-form');
+  await edit.getByTestId('assessment-value-input').fill('true');
+  await edit.getByTestId('assessment-rationale').fill('on reflection, yes');
+  await edit.getByTestId('assessment-submit').click();
+  await helpful.getByTestId('assessment-rationale-text').getByText('on reflection, yes').waitFor();
+  const edited = await storedAssessment(traceId, 'helpful');
+  assert.deepEqual([edited.assessment_id, edited.feedback.value, edited.rationale], [stored.assessment_id, true, 'on reflection, yes']);
+  // Delete the expectation.
+  await facts.getByTestId('assessment-delete').click();
+  await facts.waitFor({ state: 'detached' });
+  assert.equal(await storedAssessment(traceId, 'expected_facts'), undefined);
+  // Tags: set one, replace its value, delete it.
+  const tags = page.getByTestId('trace-tags');
+  await tags.getByTestId('trace-tag-key').fill('reviewed');
+  await tags.getByTestId('trace-tag-value').fill('pending');
+  await tags.getByTestId('trace-tag-submit').click();
+  await tags.locator('[data-testid=trace-tag][data-key=reviewed]').getByText('reviewed=pending').waitFor();
+  await tags.getByTestId('trace-tag-key').fill('reviewed');
+  await tags.getByTestId('trace-tag-value').fill('done');
+  await tags.getByTestId('trace-tag-submit').click();
+  await tags.locator('[data-testid=trace-tag][data-key=reviewed]').getByText('reviewed=done').waitFor();
+  assert.equal((await storedTrace(traceId)).tags.reviewed, 'done');
+  await shot('trace-assessments-edited');
+  await tags.locator('[data-testid=trace-tag][data-key=reviewed] [data-testid=trace-tag-delete]').click();
+  await tags.locator('[data-testid=trace-tag][data-key=reviewed]').waitFor({ state: 'detached' });
+  stored = await storedTrace(traceId);
+  assert.equal(stored.tags.reviewed, undefined);
+  assert.equal(stored.tags.team, 'search', 'the other tags stay');
+});
+
+/** A REST call to `base` as `user` ([name, password]). */
+async function callAs(base, [user, password], method, path, body) {
+  const headers = { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, 'Content-Type': 'application/json' };
+  const response = await fetch(`${base}/${path}`, { method, headers, body: body && JSON.stringify(body) });
+  return { status: response.status, body: await response.text() };
+}
+
+test('with auth on, a READ-only user sees assessments and tags without edit controls; EDIT gets them', async () => {
+  const admin = ['admin', 'admin-password-e2e-t'];
+  const reader = ['trace-reader', 'reader-password-e2e-t'];
+  const editor = ['trace-editor', 'editor-password-e2e-t'];
+  const configDir = mkdtempSync(join(tmpdir(), 'runstash-trace-auth-'));
+  writeFileSync(join(configDir, 'auth.ini'), '[mlflow]\ndefault_permission = NO_PERMISSIONS\n');
+  const authed = await startServer(undefined, {
+    args: ['--app-name', 'basic-auth'],
+    env: { MLFLOW_AUTH_CONFIG_PATH: join(configDir, 'auth.ini'), MLFLOW_AUTH_ADMIN_USERNAME: admin[0], MLFLOW_AUTH_ADMIN_PASSWORD: admin[1] },
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const view = await context.newPage();
+  view.setDefaultTimeout(15_000);
+  try {
+    const base = authed.url;
+    const created = await callAs(base, admin, 'POST', 'api/2.0/mlflow/experiments/create', { name: 'guarded-traces' });
+    const experimentId = JSON.parse(created.body).experiment_id;
+    for (const [user, level] of [[reader, 'READ'], [editor, 'EDIT']]) {
+      assert.equal((await callAs(base, admin, 'POST', 'api/2.0/mlflow/users/create', { username: user[0], password: user[1] })).status, 200);
+      const grant = { experiment_id: experimentId, username: user[0], permission: level };
+      assert.equal((await callAs(base, admin, 'POST', 'api/2.0/mlflow/experiments/permissions/create', grant)).status, 200);
+    }
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const traceHex = randomBytes(16).toString('hex');
+    const span = { traceId: traceHex, spanId: randomBytes(8).toString('hex'), name: 'guarded', startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1_000_000n), status: { code: 1 } };
+    const otlp = await fetch(`${base}/v1/traces`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'x-mlflow-experiment-id': experimentId, Authorization: `Basic ${Buffer.from(admin.join(':')).toString('base64')}` },
+      body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }),
+    });
+    assert.equal(otlp.status, 200, await otlp.text());
+    const traceId = `tr-${traceHex}`;
+    await callAs(base, admin, 'PATCH', `api/3.0/mlflow/traces/${traceId}/tags`, { key: 'team', value: 'guards' });
+    const signInAs = async ([user, password]) => {
+      await view.goto(`${base}/#/experiments/${experimentId}/traces/${traceId}`);
+      await view.getByTestId('signin-page').waitFor();
+      await view.getByTestId('signin-username').fill(user);
+      await view.getByTestId('signin-secret').fill(password);
+      await view.getByTestId('signin-submit').click();
+      await view.getByTestId('signed-in-as').getByText(user, { exact: true }).waitFor();
+      await view.locator('[data-testid=span-count][data-done]').waitFor();
+    };
+    await signInAs(reader);
+    await view.locator('[data-testid=trace-tag][data-key=team]').waitFor();
+    await view.getByTestId('assessments').waitFor();
+    // Absence means something only once the permission lookups have answered.
+    await view.waitForLoadState('networkidle');
+    assert.equal(await view.getByTestId('assessment-add-form').count(), 0);
+    assert.equal(await view.getByTestId('trace-tag-form').count(), 0);
+    assert.equal(await view.getByTestId('trace-tag-delete').count(), 0);
+    await view.screenshot({ path: join(resultsDir, 'trace-read-only.png'), fullPage: true });
+    // The server refuses what the page does not offer.
+    assert.equal((await callAs(base, reader, 'PATCH', `api/3.0/mlflow/traces/${traceId}/tags`, { key: 'x', value: 'y' })).status, 403);
+    await view.getByTestId('sign-out').click();
+    await signInAs(editor);
+    const add = view.getByTestId('assessment-add-form');
+    await add.getByTestId('assessment-name').fill('guarded-ok');
+    await add.getByTestId('assessment-value-input').fill('yes');
+    await add.getByTestId('assessment-submit').click();
+    await view.locator('[data-testid=assessment-row][data-name=guarded-ok]').getByText('yes').waitFor();
+    const info = JSON.parse((await callAs(base, editor, 'GET', `api/3.0/mlflow/traces/${traceId}`)).body).trace.trace_info;
+    const stored = info.assessments.find((a) => a.assessment_name === 'guarded-ok');
+    assert.deepEqual([stored.feedback.value, stored.source.source_id], ['yes', editor[0]]);
+    await view.screenshot({ path: join(resultsDir, 'trace-editor.png'), fullPage: true });
+  } finally {
+    await context.close();
+    await authed.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});
+
+/** Every trace of the seeded experiment, as the search route lists them. */
+async function allTraces() {
+  const found = [];
+  let token;
+  do {
+    const body = { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: seeded.experiment_id } }], max_results: 500, page_token: token };
+    const response = await fetch(`${server.trackingUri}/api/3.0/mlflow/traces/search`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const page = await response.json();
+    found.push(...(page.traces ?? []));
+    token = page.next_page_token;
+  } while (token);
+  return found;
+}
+
+test('the Traces tab overview shows traces per day and the p95 latency of the last 14 days', async () => {
+  const DAY = 86_400_000;
+  const start = Math.floor(Date.now() / DAY) * DAY - 13 * DAY;
+  const traces = (await allTraces()).filter((t) => Date.parse(t.request_time) >= start);
+  // Expected figures from the listed traces: counts per UTC day, numpy's linear p95 of the latencies.
+  const perDay = new Map();
+  for (const t of traces) {
+    const day = new Date(Math.floor(Date.parse(t.request_time) / DAY) * DAY).toISOString().slice(0, 10);
+    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+  }
+  const latencies = traces.map((t) => Math.round(parseFloat(t.execution_duration) * 1000)).sort((a, b) => a - b);
+  const position = 0.95 * (latencies.length - 1);
+  const low = Math.floor(position);
+  const p95 = latencies[low] + (latencies[Math.min(low + 1, latencies.length - 1)] - latencies[low]) * (position - low);
+  await tracesTab();
+  const overview = page.getByTestId('trace-overview');
+  await overview.waitFor();
+  assert.equal(Number(await overview.getAttribute('data-total')), traces.length);
+  assert.ok(Math.abs(Number(await overview.getAttribute('data-p95-ms')) - p95) < 1e-6, `p95 ${await overview.getAttribute('data-p95-ms')} != ${p95}`);
+  const bars = await page.getByTestId('overview-day').evaluateAll((els) => els.map((e) => [e.dataset.day, Number(e.dataset.count)]));
+  assert.equal(bars.length, 14);
+  assert.deepEqual(bars.filter(([, n]) => n > 0), [...perDay.entries()].sort());
+  await shot('traces-overview');
 });

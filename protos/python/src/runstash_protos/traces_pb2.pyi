@@ -1943,3 +1943,271 @@ class ExportSpans(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportSpans: _TypeAlias = ExportSpans  # noqa: Y015
+
+@_typing.final
+class MetricAggregation(_message.Message):
+    """mlflow.QueryTraceMetrics: aggregates over traces, spans or assessments, grouped by dimensions and
+    optional time buckets. Enum numbers are MLflow's (service.proto), so numeric JSON values agree.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _AggregationType:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _AggregationTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[MetricAggregation._AggregationType.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        COUNT: MetricAggregation._AggregationType.ValueType  # 1
+        SUM: MetricAggregation._AggregationType.ValueType  # 2
+        AVG: MetricAggregation._AggregationType.ValueType  # 3
+        PERCENTILE: MetricAggregation._AggregationType.ValueType  # 4
+        MIN: MetricAggregation._AggregationType.ValueType  # 5
+        MAX: MetricAggregation._AggregationType.ValueType  # 6
+
+    class AggregationType(_AggregationType, metaclass=_AggregationTypeEnumTypeWrapper): ...
+    COUNT: MetricAggregation.AggregationType.ValueType  # 1
+    SUM: MetricAggregation.AggregationType.ValueType  # 2
+    AVG: MetricAggregation.AggregationType.ValueType  # 3
+    PERCENTILE: MetricAggregation.AggregationType.ValueType  # 4
+    MIN: MetricAggregation.AggregationType.ValueType  # 5
+    MAX: MetricAggregation.AggregationType.ValueType  # 6
+
+    AGGREGATION_TYPE_FIELD_NUMBER: _builtins.int
+    PERCENTILE_VALUE_FIELD_NUMBER: _builtins.int
+    aggregation_type: Global___MetricAggregation.AggregationType.ValueType
+    percentile_value: _builtins.float
+    def __init__(
+        self,
+        *,
+        aggregation_type: Global___MetricAggregation.AggregationType.ValueType | None = ...,
+        percentile_value: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["aggregation_type", b"aggregation_type", "percentile_value", b"percentile_value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregation_type", b"aggregation_type", "percentile_value", b"percentile_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MetricAggregation: _TypeAlias = MetricAggregation  # noqa: Y015
+
+@_typing.final
+class MetricDataPoint(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class DimensionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str | None = ...,
+            value: _builtins.str | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class ValuesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str | None = ...,
+            value: _builtins.float | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    METRIC_NAME_FIELD_NUMBER: _builtins.int
+    DIMENSIONS_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    metric_name: _builtins.str
+    @_builtins.property
+    def dimensions(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def values(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]: ...
+    def __init__(
+        self,
+        *,
+        metric_name: _builtins.str | None = ...,
+        dimensions: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        values: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["metric_name", b"metric_name"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dimensions", b"dimensions", "metric_name", b"metric_name", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MetricDataPoint: _TypeAlias = MetricDataPoint  # noqa: Y015
+
+@_typing.final
+class QueryTraceMetrics(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _MetricViewType:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _MetricViewTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[QueryTraceMetrics._MetricViewType.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        TRACES: QueryTraceMetrics._MetricViewType.ValueType  # 1
+        SPANS: QueryTraceMetrics._MetricViewType.ValueType  # 2
+        ASSESSMENTS: QueryTraceMetrics._MetricViewType.ValueType  # 3
+
+    class MetricViewType(_MetricViewType, metaclass=_MetricViewTypeEnumTypeWrapper): ...
+    TRACES: QueryTraceMetrics.MetricViewType.ValueType  # 1
+    SPANS: QueryTraceMetrics.MetricViewType.ValueType  # 2
+    ASSESSMENTS: QueryTraceMetrics.MetricViewType.ValueType  # 3
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        DATA_POINTS_FIELD_NUMBER: _builtins.int
+        NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+        next_page_token: _builtins.str
+        @_builtins.property
+        def data_points(self) -> _containers.RepeatedCompositeFieldContainer[Global___MetricDataPoint]: ...
+        def __init__(
+            self,
+            *,
+            data_points: _abc.Iterable[Global___MetricDataPoint] | None = ...,
+            next_page_token: _builtins.str | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["data_points", b"data_points", "next_page_token", b"next_page_token"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    EXPERIMENT_IDS_FIELD_NUMBER: _builtins.int
+    VIEW_TYPE_FIELD_NUMBER: _builtins.int
+    METRIC_NAME_FIELD_NUMBER: _builtins.int
+    AGGREGATIONS_FIELD_NUMBER: _builtins.int
+    DIMENSIONS_FIELD_NUMBER: _builtins.int
+    FILTERS_FIELD_NUMBER: _builtins.int
+    TIME_INTERVAL_SECONDS_FIELD_NUMBER: _builtins.int
+    START_TIME_MS_FIELD_NUMBER: _builtins.int
+    END_TIME_MS_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    view_type: Global___QueryTraceMetrics.MetricViewType.ValueType
+    metric_name: _builtins.str
+    time_interval_seconds: _builtins.int
+    start_time_ms: _builtins.int
+    end_time_ms: _builtins.int
+    max_results: _builtins.int
+    page_token: _builtins.str
+    @_builtins.property
+    def experiment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def aggregations(self) -> _containers.RepeatedCompositeFieldContainer[Global___MetricAggregation]: ...
+    @_builtins.property
+    def dimensions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def filters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        experiment_ids: _abc.Iterable[_builtins.str] | None = ...,
+        view_type: Global___QueryTraceMetrics.MetricViewType.ValueType | None = ...,
+        metric_name: _builtins.str | None = ...,
+        aggregations: _abc.Iterable[Global___MetricAggregation] | None = ...,
+        dimensions: _abc.Iterable[_builtins.str] | None = ...,
+        filters: _abc.Iterable[_builtins.str] | None = ...,
+        time_interval_seconds: _builtins.int | None = ...,
+        start_time_ms: _builtins.int | None = ...,
+        end_time_ms: _builtins.int | None = ...,
+        max_results: _builtins.int | None = ...,
+        page_token: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time_ms", b"end_time_ms", "max_results", b"max_results", "metric_name", b"metric_name", "page_token", b"page_token", "start_time_ms", b"start_time_ms", "time_interval_seconds", b"time_interval_seconds", "view_type", b"view_type"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregations", b"aggregations", "dimensions", b"dimensions", "end_time_ms", b"end_time_ms", "experiment_ids", b"experiment_ids", "filters", b"filters", "max_results", b"max_results", "metric_name", b"metric_name", "page_token", b"page_token", "start_time_ms", b"start_time_ms", "time_interval_seconds", b"time_interval_seconds", "view_type", b"view_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryTraceMetrics: _TypeAlias = QueryTraceMetrics  # noqa: Y015
+
+@_typing.final
+class CalculateTraceFilterCorrelation(_message.Message):
+    """mlflow.CalculateTraceFilterCorrelation: NPMI between two search filters over the traces of the
+    experiments (those matching base_filter, when given).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        NPMI_FIELD_NUMBER: _builtins.int
+        NPMI_SMOOTHED_FIELD_NUMBER: _builtins.int
+        FILTER1_COUNT_FIELD_NUMBER: _builtins.int
+        FILTER2_COUNT_FIELD_NUMBER: _builtins.int
+        JOINT_COUNT_FIELD_NUMBER: _builtins.int
+        TOTAL_COUNT_FIELD_NUMBER: _builtins.int
+        npmi: _builtins.float
+        npmi_smoothed: _builtins.float
+        filter1_count: _builtins.int
+        filter2_count: _builtins.int
+        joint_count: _builtins.int
+        total_count: _builtins.int
+        def __init__(
+            self,
+            *,
+            npmi: _builtins.float | None = ...,
+            npmi_smoothed: _builtins.float | None = ...,
+            filter1_count: _builtins.int | None = ...,
+            filter2_count: _builtins.int | None = ...,
+            joint_count: _builtins.int | None = ...,
+            total_count: _builtins.int | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["filter1_count", b"filter1_count", "filter2_count", b"filter2_count", "joint_count", b"joint_count", "npmi", b"npmi", "npmi_smoothed", b"npmi_smoothed", "total_count", b"total_count"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["filter1_count", b"filter1_count", "filter2_count", b"filter2_count", "joint_count", b"joint_count", "npmi", b"npmi", "npmi_smoothed", b"npmi_smoothed", "total_count", b"total_count"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    EXPERIMENT_IDS_FIELD_NUMBER: _builtins.int
+    FILTER_STRING1_FIELD_NUMBER: _builtins.int
+    FILTER_STRING2_FIELD_NUMBER: _builtins.int
+    BASE_FILTER_FIELD_NUMBER: _builtins.int
+    filter_string1: _builtins.str
+    filter_string2: _builtins.str
+    base_filter: _builtins.str
+    @_builtins.property
+    def experiment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        experiment_ids: _abc.Iterable[_builtins.str] | None = ...,
+        filter_string1: _builtins.str | None = ...,
+        filter_string2: _builtins.str | None = ...,
+        base_filter: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["base_filter", b"base_filter", "filter_string1", b"filter_string1", "filter_string2", b"filter_string2"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_filter", b"base_filter", "experiment_ids", b"experiment_ids", "filter_string1", b"filter_string1", "filter_string2", b"filter_string2"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CalculateTraceFilterCorrelation: _TypeAlias = CalculateTraceFilterCorrelation  # noqa: Y015

@@ -129,6 +129,16 @@ class TraceServiceStub:
                 request_serializer=runstash__protos_dot_traces__pb2.GetTraceArtifact.SerializeToString,
                 response_deserializer=runstash__protos_dot_traces__pb2.GetTraceArtifact.Response.FromString,
                 _registered_method=True)
+        self.QueryTraceMetrics = channel.unary_unary(
+                '/runstash.traces.TraceService/QueryTraceMetrics',
+                request_serializer=runstash__protos_dot_traces__pb2.QueryTraceMetrics.SerializeToString,
+                response_deserializer=runstash__protos_dot_traces__pb2.QueryTraceMetrics.Response.FromString,
+                _registered_method=True)
+        self.CalculateTraceFilterCorrelation = channel.unary_unary(
+                '/runstash.traces.TraceService/CalculateTraceFilterCorrelation',
+                request_serializer=runstash__protos_dot_traces__pb2.CalculateTraceFilterCorrelation.SerializeToString,
+                response_deserializer=runstash__protos_dot_traces__pb2.CalculateTraceFilterCorrelation.Response.FromString,
+                _registered_method=True)
         self.ExportSpans = channel.unary_unary(
                 '/runstash.traces.TraceService/ExportSpans',
                 request_serializer=runstash__protos_dot_traces__pb2.ExportSpans.SerializeToString,
@@ -253,6 +263,18 @@ class TraceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueryTraceMetrics(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CalculateTraceFilterCorrelation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportSpans(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -356,6 +378,16 @@ def add_TraceServiceServicer_to_server(servicer, server):
                     servicer.GetTraceArtifact,
                     request_deserializer=runstash__protos_dot_traces__pb2.GetTraceArtifact.FromString,
                     response_serializer=runstash__protos_dot_traces__pb2.GetTraceArtifact.Response.SerializeToString,
+            ),
+            'QueryTraceMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryTraceMetrics,
+                    request_deserializer=runstash__protos_dot_traces__pb2.QueryTraceMetrics.FromString,
+                    response_serializer=runstash__protos_dot_traces__pb2.QueryTraceMetrics.Response.SerializeToString,
+            ),
+            'CalculateTraceFilterCorrelation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CalculateTraceFilterCorrelation,
+                    request_deserializer=runstash__protos_dot_traces__pb2.CalculateTraceFilterCorrelation.FromString,
+                    response_serializer=runstash__protos_dot_traces__pb2.CalculateTraceFilterCorrelation.Response.SerializeToString,
             ),
             'ExportSpans': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportSpans,
@@ -876,6 +908,60 @@ class TraceService:
             '/runstash.traces.TraceService/GetTraceArtifact',
             runstash__protos_dot_traces__pb2.GetTraceArtifact.SerializeToString,
             runstash__protos_dot_traces__pb2.GetTraceArtifact.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryTraceMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.traces.TraceService/QueryTraceMetrics',
+            runstash__protos_dot_traces__pb2.QueryTraceMetrics.SerializeToString,
+            runstash__protos_dot_traces__pb2.QueryTraceMetrics.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CalculateTraceFilterCorrelation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.traces.TraceService/CalculateTraceFilterCorrelation',
+            runstash__protos_dot_traces__pb2.CalculateTraceFilterCorrelation.SerializeToString,
+            runstash__protos_dot_traces__pb2.CalculateTraceFilterCorrelation.Response.FromString,
             options,
             channel_credentials,
             insecure,

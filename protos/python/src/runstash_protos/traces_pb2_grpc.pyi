@@ -60,6 +60,8 @@ class TraceServiceStub:
     UpdateAssessment: _grpc.UnaryUnaryMultiCallable[_traces_pb2.UpdateAssessment, _traces_pb2.UpdateAssessment.Response]
     DeleteAssessment: _grpc.UnaryUnaryMultiCallable[_traces_pb2.DeleteAssessment, _traces_pb2.DeleteAssessment.Response]
     GetTraceArtifact: _grpc.UnaryStreamMultiCallable[_traces_pb2.GetTraceArtifact, _traces_pb2.GetTraceArtifact.Response]
+    QueryTraceMetrics: _grpc.UnaryUnaryMultiCallable[_traces_pb2.QueryTraceMetrics, _traces_pb2.QueryTraceMetrics.Response]
+    CalculateTraceFilterCorrelation: _grpc.UnaryUnaryMultiCallable[_traces_pb2.CalculateTraceFilterCorrelation, _traces_pb2.CalculateTraceFilterCorrelation.Response]
     ExportSpans: _grpc.UnaryUnaryMultiCallable[_traces_pb2.ExportSpans, _traces_pb2.ExportSpans.Response]
 
 @_typing.type_check_only
@@ -84,6 +86,8 @@ class TraceServiceAsyncStub(TraceServiceStub):
     UpdateAssessment: _aio.UnaryUnaryMultiCallable[_traces_pb2.UpdateAssessment, _traces_pb2.UpdateAssessment.Response]  # type: ignore[assignment]
     DeleteAssessment: _aio.UnaryUnaryMultiCallable[_traces_pb2.DeleteAssessment, _traces_pb2.DeleteAssessment.Response]  # type: ignore[assignment]
     GetTraceArtifact: _aio.UnaryStreamMultiCallable[_traces_pb2.GetTraceArtifact, _traces_pb2.GetTraceArtifact.Response]  # type: ignore[assignment]
+    QueryTraceMetrics: _aio.UnaryUnaryMultiCallable[_traces_pb2.QueryTraceMetrics, _traces_pb2.QueryTraceMetrics.Response]  # type: ignore[assignment]
+    CalculateTraceFilterCorrelation: _aio.UnaryUnaryMultiCallable[_traces_pb2.CalculateTraceFilterCorrelation, _traces_pb2.CalculateTraceFilterCorrelation.Response]  # type: ignore[assignment]
     ExportSpans: _aio.UnaryUnaryMultiCallable[_traces_pb2.ExportSpans, _traces_pb2.ExportSpans.Response]  # type: ignore[assignment]
 
 class TraceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -219,6 +223,20 @@ class TraceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _traces_pb2.GetTraceArtifact,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_traces_pb2.GetTraceArtifact.Response], _abc.AsyncIterator[_traces_pb2.GetTraceArtifact.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def QueryTraceMetrics(
+        self,
+        request: _traces_pb2.QueryTraceMetrics,
+        context: _ServicerContext,
+    ) -> _typing.Union[_traces_pb2.QueryTraceMetrics.Response, _abc.Awaitable[_traces_pb2.QueryTraceMetrics.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def CalculateTraceFilterCorrelation(
+        self,
+        request: _traces_pb2.CalculateTraceFilterCorrelation,
+        context: _ServicerContext,
+    ) -> _typing.Union[_traces_pb2.CalculateTraceFilterCorrelation.Response, _abc.Awaitable[_traces_pb2.CalculateTraceFilterCorrelation.Response]]: ...
 
     @_abc_1.abstractmethod
     def ExportSpans(

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { durationMs, getTraceInfo, requestTimeMs, sessionId, sourceRunId, tokenUsage, traceName, userTags, type TraceInfo } from '../../api/traces';
 import { ErrorBox } from '../../components/ErrorBox';
+import { useCan } from '../signin/access';
+import { useSession } from '../signin/session';
 import { hrefOf, paths } from '../../routing/route';
 import { formatDuration, formatTime } from '../../util/format';
 import { useAsync } from '../../util/useAsync';
@@ -9,10 +11,11 @@ import type { SpanDetail } from './spanJson';
 import { SpanDetailPane } from './SpanDetailPane';
 import { SpanFind } from './SpanFind';
 import { SpanTreeView } from './SpanTreeView';
+import { TraceTags } from './TraceTags';
 import { useTraceSpans } from './useTraceSpans';
 import './traces.css';
 
-function TraceHeader({ experimentId, info }: { experimentId: string; info: TraceInfo }): ReactNode {
+function TraceHeader({ experimentId, info, canEdit, onChanged }: { experimentId: string; info: TraceInfo; canEdit: boolean; onChanged: () => void }): ReactNode {
   const runId = sourceRunId(info);
   const session = sessionId(info);
   const tokens = tokenUsage(info);
@@ -42,15 +45,7 @@ function TraceHeader({ experimentId, info }: { experimentId: string; info: Trace
           </>
         )}
       </p>
-      {tags.length > 0 && (
-        <p className="trace-tags">
-          {tags.map(([k, v]) => (
-            <span key={k} className="trace-tag">
-              {k}={v}
-            </span>
-          ))}
-        </p>
-      )}
+      <TraceTags traceId={info.trace_id} tags={tags} canEdit={canEdit} onChanged={onChanged} />
     </div>
   );
 }
@@ -74,6 +69,10 @@ function useSpanDetail(selected: string | undefined, detail: (id: string) => Pro
 export function TraceView({ experimentId, traceId }: { experimentId: string; traceId: string }): ReactNode {
   const info = useAsync(traceId, (signal) => getTraceInfo(traceId, signal));
   const spans = useTraceSpans(traceId);
+  // Assessments and tags are writes on the trace's experiment: EDIT there, as the server checks.
+  const canEdit = useCan('experiment', experimentId, 'EDIT');
+  const session = useSession();
+  const sourceId = session.state === 'signed-in' ? session.user.username : 'ui';
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const [picked, setPicked] = useState<string | undefined>(undefined);
   const { tree, version } = spans;
@@ -114,7 +113,7 @@ export function TraceView({ experimentId, traceId }: { experimentId: string; tra
         {title} <code className="muted trace-id">{traceId}</code>
       </h1>
       {info.error && <ErrorBox error={info.error} />}
-      {info.data && <TraceHeader experimentId={experimentId} info={info.data} />}
+      {info.data && <TraceHeader experimentId={experimentId} info={info.data} canEdit={canEdit} onChanged={info.reload} />}
       {spans.error && <ErrorBox error={spans.error} />}
       <div className="toolbar">
         <span className="status-line" data-testid="span-count" data-done={spans.done || undefined}>
@@ -131,7 +130,7 @@ export function TraceView({ experimentId, traceId }: { experimentId: string; tra
           {detail ? <SpanDetailPane detail={detail} traceStart={tree.minStart} /> : <p className="muted">{spans.loaded ? 'Loading span…' : ''}</p>}
         </div>
       </div>
-      {info.data && <AssessmentsPanel assessments={info.data.assessments ?? []} onSpan={selectSpan} />}
+      {info.data && <AssessmentsPanel traceId={traceId} assessments={info.data.assessments ?? []} onSpan={selectSpan} canEdit={canEdit} sourceId={sourceId} onChanged={info.reload} />}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { SearchInput } from '../../components/SearchInput';
 import { useLocation } from '../../routing/useLocation';
 import { plural } from '../../util/plural';
 import { FilterHelp } from './FilterHelp';
+import { TraceOverviewStrip } from './TraceOverviewStrip';
 import { TracesTable, type TraceSort } from './TracesTable';
 import { useTracePages } from './useTracePages';
 import './traces.css';
@@ -37,6 +38,7 @@ export function TracesTab({ experimentIds }: { experimentIds: readonly string[] 
         </span>
       </div>
       <FilterHelp onPick={(tq) => setQuery({ tq })} />
+      <TraceOverviewStrip experimentIds={experimentIds} version={pages.arrived} />
       {pages.error && <ErrorBox error={pages.error} />}
       <div className="status-line" data-testid="traces-count">
         {plural(pages.traces.length, 'trace')}

@@ -17,7 +17,7 @@ from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
 from runstash_metadata.store.stats import StatsRefresher
 from runstash_metadata.store.values import now_ms
-from runstash_metadata.tracing import assessments, convert, reads, search, store
+from runstash_metadata.tracing import analytics, assessments, convert, reads, search, store
 from runstash_metadata.tracing.artifact import trace_json_chunks
 from runstash_metadata.tracing.spans import decode_request
 
@@ -307,6 +307,14 @@ class TraceServicer(traces_pb2_grpc.TraceServiceServicer):
         for chunk in trace_json_chunks(spans):
             yield pb.GetTraceArtifact.Response(data=chunk, headers=headers if first else {})
             first = False
+
+    def QueryTraceMetrics(self, request: pb.QueryTraceMetrics, context: Any) -> pb.QueryTraceMetrics.Response:
+        return analytics.query_trace_metrics(self.db, request)
+
+    def CalculateTraceFilterCorrelation(
+        self, request: pb.CalculateTraceFilterCorrelation, context: Any
+    ) -> pb.CalculateTraceFilterCorrelation.Response:
+        return analytics.filter_correlation(self.db, request)
 
     # ------------------------------------------------------------------ assessments
 
