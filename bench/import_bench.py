@@ -143,6 +143,7 @@ def run(*, runs: int = 4, points: int = 100_000, files: int = 4, mib: int = 32) 
             )
         )  # fmt: skip
         target, db_target = _runstash(stack, work, "dst"), _runstash(stack, work, "dbdst")
+        (work / "mlflow-artifacts").mkdir()  # mlflow makes it at the first upload, after the first import
         artifacts = str(work / "mlflow-artifacts")
         database = (pg_uri(source_db, explicit_driver=False), "--source-artifacts", artifacts)
         _seed_metrics(source, runs, points)

@@ -20,6 +20,7 @@ from runstash_server.transfer.sql_source import SqlSource
 from tests.ops.import_seed import SEED
 from tests.ops.snapshot import snapshot
 from tests.ops.source_records import assert_same_records, records
+from tests.support import reference
 from tests.support.databases import DatabaseFactory
 from tests.support.health import wait_until
 from tests.support.mlflow_client import MlflowClientRunner
@@ -57,7 +58,11 @@ def test_import_from_mlflow_server_killed_resumed_and_idempotent(
     tmp_path: Path,
 ) -> None:
     source_db = database_factory.create("sqlite")
-    source = reference_server_launcher.launch(source_db.sqlalchemy_uri, str(tmp_path / "mlflow-artifacts"))
+    # mlflow runs all its migrations before it answers: minutes on a loaded 2-core machine.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reference, "REFERENCE_START_TIMEOUT_S", 900.0)
+        artifacts = str(tmp_path / "mlflow-artifacts")
+        source = reference_server_launcher.launch(source_db.sqlalchemy_uri, artifacts)
     env = {"SEED_POINTS": str(POINTS), "SEED_BLOB_BYTES": str(3 * 1024 * 1024)}
     seeded = mlflow_client.run(SEED, source.url, env=env, timeout=900)
     target = server_launcher.single(

@@ -31,7 +31,10 @@ def open_source(source: str, artifacts: str | None) -> Source:
     if source.split(":", 1)[0].split("+", 1)[0] in DATABASE_SCHEMES:
         from runstash_server.transfer.sql_source import SqlSource
 
-        return SqlSource(source, artifacts)
+        try:
+            return SqlSource(source, artifacts)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     if Path(source).is_dir():
         try:
             return DirSource(Path(source))
