@@ -49,7 +49,8 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
                     i["name"],
                     tuple(i["column_names"]),
                     bool(i["unique"]),
-                    repr(sorted(i.get("dialect_options", {}).items())),
+                    # A partial index's WHERE is a TextClause: compared by its text.
+                    repr(sorted((k, str(v)) for k, v in i.get("dialect_options", {}).items())),
                     repr(i.get("include_columns")),
                 )
                 for i in insp.get_indexes(table)

@@ -117,31 +117,43 @@ async function seedChartView(server) {
   return JSON.parse(out.trim().split('\n').pop()).experiment_id;
 }
 
-/** The bulk-interval requests the page made after `since` ms: count, slowest, max_results asked. */
+/** The chart data calls (runstash's batched get-chart-histories, or MLflow's bulk-interval). */
+const CHART_CALL = /get-chart-histories|get-history-bulk-interval/;
+
+/** The chart data requests the page made after `since` ms: count, slowest, max_results asked, keys per call. */
 function bulkRequests(page, since = 0) {
-  return page.evaluate((since) => {
-    const entries = performance.getEntriesByType('resource').filter((e) => e.name.includes('get-history-bulk-interval') && e.startTime >= since);
-    const maxResults = [...new Set(entries.map((e) => new URL(e.name).searchParams.get('max_results')))];
-    return { count: entries.length, slowestMs: Math.max(0, ...entries.map((e) => e.duration)), maxResults };
-  }, since);
+  return page.evaluate(
+    ([since, pattern]) => {
+      const call = new RegExp(pattern);
+      const entries = performance.getEntriesByType('resource').filter((e) => call.test(e.name) && e.startTime >= since);
+      const params = entries.map((e) => new URL(e.name).searchParams);
+      const maxResults = [...new Set(params.map((p) => p.get('max_results')))];
+      const keysPerCall = [...new Set(params.map((p) => p.getAll('metric_keys').length || 1))];
+      return { count: entries.length, slowestMs: Math.max(0, ...entries.map((e) => e.duration)), maxResults, keysPerCall };
+    },
+    [since, CHART_CALL.source],
+  );
 }
 
 /**
- * The browser's own share: per chart, from the end of its bulk-interval answer to its first
+ * The browser's own share: per chart, from the end of the answer holding its data to its first
  * drawing (JSON parsing, alignment, uPlot's draw); the slowest and the median chart.
  */
 function clientTimes(page) {
-  return page.evaluate(() => {
-    const answers = performance.getEntriesByType('resource').filter((e) => e.name.includes('get-history-bulk-interval'));
+  return page.evaluate((pattern) => {
+    const call = new RegExp(pattern);
+    const answers = performance.getEntriesByType('resource').filter((e) => call.test(e.name));
     const gaps = [];
     for (const answer of answers) {
-      const key = new URL(answer.name).searchParams.get('metric_key');
-      const drawn = performance.getEntriesByName(`runstash:chart-drawn:${key}`).find((m) => m.startTime >= answer.responseEnd);
-      if (drawn) gaps.push(drawn.startTime - answer.responseEnd);
+      const params = new URL(answer.name).searchParams;
+      for (const key of params.getAll('metric_keys').concat(params.getAll('metric_key'))) {
+        const drawn = performance.getEntriesByName(`runstash:chart-drawn:${key}`).find((m) => m.startTime >= answer.responseEnd);
+        if (drawn) gaps.push(drawn.startTime - answer.responseEnd);
+      }
     }
     gaps.sort((a, b) => a - b);
     return { charts: gaps.length, medianMs: gaps[gaps.length >> 1] ?? 0, maxMs: gaps[gaps.length - 1] ?? 0 };
-  });
+  }, CHART_CALL.source);
 }
 
 /** Chart view: navigation until every chart is drawn (scrolling mounts the lower ones), then hover frames. */
@@ -276,7 +288,7 @@ async function measureChart(page, base, runIds) {
   });
   return page.evaluate(() => {
     const drawn = performance.getEntriesByName('runstash:chart-drawn:loss')[0].startTime;
-    const fetches = performance.getEntriesByType('resource').filter((e) => e.name.includes('get-history-bulk-interval'));
+    const fetches = performance.getEntriesByType('resource').filter((e) => /get-chart-histories|get-history-bulk-interval/.test(e.name));
     const fetched = Math.max(...fetches.map((e) => e.responseEnd));
     return { navigationToDrawnMs: drawn, fetchedAtMs: fetched, drawAfterFetchMs: drawn - fetched, bulkRequests: fetches.length };
   });
@@ -355,9 +367,9 @@ function printChart(chart) {
 function printView(view) {
   console.log(`chart view (${view.runs} runs x ${view.metrics} metrics x ${view.points} points):`);
   console.log(`  navigation -> first screen of charts drawn (${view.firstScreenCharts} charts): ${ms(view.firstScreenMs)}`);
-  console.log(`  bulk-interval requests on the first screen: ${view.firstScreenRequests.count}, slowest ${ms(view.firstScreenRequests.slowestMs)} (server + transfer)`);
+  console.log(`  chart data requests on the first screen: ${view.firstScreenRequests.count} (${view.firstScreenRequests.keysPerCall.join(', ')} keys each), slowest ${ms(view.firstScreenRequests.slowestMs)} (server + transfer)`);
   console.log(`  navigation -> all ${view.metrics} charts drawn (scrolled): ${ms(view.allChartsMs)}`);
-  console.log(`  bulk-interval requests in all: ${view.allRequests.count}, max_results ${view.allRequests.maxResults.join(', ')}`);
+  console.log(`  chart data requests in all: ${view.allRequests.count}, max_results ${view.allRequests.maxResults.join(', ')}`);
   console.log(`  browser time per chart, bulk answer received -> drawn, median / max: ${ms(view.uiAfterData.medianMs)} / ${ms(view.uiAfterData.maxMs)}`);
   console.log(`  hover frame time p50/p95/max (shared cursor): ${view.hoverP50Ms.toFixed(1)} / ${view.hoverP95Ms.toFixed(1)} / ${view.hoverMaxMs.toFixed(1)} ms`);
 }

@@ -32,6 +32,7 @@ from typing import Any
 
 from runstash.connection import Endpoint
 from runstash.ingest import AsyncLogger
+from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
 from runstash_protos import metadata_pb2 as pb
 
 BATCH = 1000
@@ -125,11 +126,10 @@ SELECT run_uuid, key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid
 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step
 """
 # As migration 0008 backfills metric_step_blocks from existing points.
-_PG_BLOCKS = """
-INSERT INTO metric_step_blocks (run_uuid, key, block, points, steps)
-SELECT run_uuid, key, step >> 10, count(*), bit_or(set_bit(CAST(B'0' AS BIT(1024)), CAST(step & 1023 AS INTEGER), 1))
-FROM metrics WHERE run_uuid = %(run_id)s GROUP BY run_uuid, key, step >> 10
-"""
+_PG_BLOCKS = (
+    "INSERT INTO metric_step_blocks (run_uuid, key, block, points, steps, min_ts, max_ts) "
+    + STEP_BLOCK_ROWS.format(source="(SELECT * FROM metrics WHERE run_uuid = %(run_id)s) AS m")
+)
 
 
 def insert_runs_pg(dsn: str, jobs: list[tuple[int, str]], keys: list[str], points: int, t0: int) -> int:

@@ -92,13 +92,14 @@ test('chart view: a chart per metric in prefix sections, bars for single values,
   const swatch = await page.locator('[data-testid=run-row]', { hasText: 'seed-2' }).locator('.swatch').evaluate((e) => getComputedStyle(e).backgroundColor);
   const fill = await bars.filter({ has: page.locator('title', { hasText: 'seed-2' }) }).locator('rect').evaluate((e) => getComputedStyle(e).fill);
   assert.equal(swatch, fill);
-  // Each chart asked the server once, for all six runs, about one point per pixel of its plot.
+  // Each chart's key was asked once (charts share runstash's batched chart call), for all six runs,
+  // about one point per pixel of its plot.
   const requests = await page.evaluate(() =>
     performance
       .getEntriesByType('resource')
-      .filter((e) => e.name.includes('get-history-bulk-interval'))
+      .filter((e) => e.name.includes('get-chart-histories'))
       .map((e) => new URL(e.name).searchParams)
-      .map((q) => ({ key: q.get('metric_key'), runs: q.getAll('run_ids').length, maxResults: Number(q.get('max_results')) })),
+      .flatMap((q) => q.getAll('metric_keys').map((key) => ({ key, runs: q.getAll('run_ids').length, maxResults: Number(q.get('max_results')) }))),
   );
   assert.deepEqual([...new Set(requests.map((r) => r.key))].sort(), ['final_acc', 'rmse', 'score', 'train/loss', 'val/loss']);
   const width = await page.locator('.metric-card').first().evaluate((e) => e.clientWidth);

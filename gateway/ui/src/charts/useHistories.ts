@@ -1,10 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { getHistoryBulkInterval } from '../api/endpoints';
 import { useAsync, usePoll, type AsyncState } from '../util/useAsync';
-import { groupByRun, type RunSeries } from './series';
+import { loadKey, MAX_RUNS_PER_CALL } from './chartData';
+import type { RunSeries } from './series';
 
-/** The server caps a bulk-interval call at 100 runs and 2500 sampled points per run. */
-const MAX_RUNS_PER_CALL = 100;
+/** The server samples at most 2500 points per run. */
 export const MAX_POINTS_PER_RUN = 2500;
 const MIN_POINTS_PER_RUN = 50;
 /** Width steps for max_results, so a resize by a few pixels does not fetch again. */
@@ -13,34 +12,14 @@ export const POLL_MS = 5000;
 
 /**
  * Points per run worth fetching for a plot `width` CSS pixels wide: about one per pixel (the
- * server's sample keeps the first and last point), rounded up to a WIDTH_STEP.
+ * server's sample keeps each run's first and last point), rounded up to a WIDTH_STEP.
  */
 export function pointsForWidth(width: number): number {
   const stepped = Math.ceil(Math.max(width, 1) / WIDTH_STEP) * WIDTH_STEP;
   return Math.min(MAX_POINTS_PER_RUN, Math.max(MIN_POINTS_PER_RUN, stepped));
 }
 
-/**
- * Bulk-interval calls in flight at once, page-wide; the others wait in the order charts asked
- * (the order they came into view). Each call samples every point of its runs on the server, so
- * more at once only slows them all, and at full size runs them into the gateway's deadline.
- */
-const MAX_IN_FLIGHT = 2;
-let inFlight = 0;
-const waiting: (() => void)[] = [];
-
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
-  inFlight += 1;
-  try {
-    return await work();
-  } finally {
-    inFlight -= 1;
-    waiting.shift()?.();
-  }
-}
-
-/** One bulk-interval call for every run (the server's 100-run cap splits larger sets). */
+/** Every run's points of one metric (batched with the other charts asking at the same time). */
 async function loadHistories(
   runIds: readonly string[],
   metricKey: string,
@@ -49,8 +28,9 @@ async function loadHistories(
 ): Promise<RunSeries[]> {
   const chunks: string[][] = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_CALL) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_CALL));
-  const answers = await Promise.all(chunks.map((chunk) => limited(() => getHistoryBulkInterval(chunk, metricKey, maxResults, signal))));
-  return groupByRun(answers.flat(), runIds);
+  const answers = await Promise.all(chunks.map((chunk) => loadKey(chunk, metricKey, maxResults, signal)));
+  const byRun = new Map(answers.flatMap((answer) => [...answer]));
+  return runIds.map((runId) => ({ runId, points: byRun.get(runId) ?? [] }));
 }
 
 const NEVER = new Promise<never>(() => undefined);

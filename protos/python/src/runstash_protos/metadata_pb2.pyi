@@ -1812,6 +1812,95 @@ class GetMetricHistoryBulkInterval(_message.Message):
 Global___GetMetricHistoryBulkInterval: _TypeAlias = GetMetricHistoryBulkInterval  # noqa: Y015
 
 @_typing.final
+class GetChartHistories(_message.Message):
+    """runstash's chart data for the UI (not MLflow's): several metrics of several runs in one call,
+    each series as columns (steps, values, timestamps) rather than one object per point. Each run's
+    history is downsampled to about max_results points by step stride (store/chart_history.py);
+    MLflow's own sample stays on GetMetricHistoryBulkInterval.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Series(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        METRIC_KEY_FIELD_NUMBER: _builtins.int
+        RUN_ID_FIELD_NUMBER: _builtins.int
+        STEPS_FIELD_NUMBER: _builtins.int
+        VALUES_FIELD_NUMBER: _builtins.int
+        TIMESTAMPS_FIELD_NUMBER: _builtins.int
+        metric_key: _builtins.str
+        run_id: _builtins.str
+        @_builtins.property
+        def steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+        @_builtins.property
+        def values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+        @_builtins.property
+        def timestamps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+        def __init__(
+            self,
+            *,
+            metric_key: _builtins.str | None = ...,
+            run_id: _builtins.str | None = ...,
+            steps: _abc.Iterable[_builtins.int] | None = ...,
+            values: _abc.Iterable[_builtins.float] | None = ...,
+            timestamps: _abc.Iterable[_builtins.int] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["metric_key", b"metric_key", "run_id", b"run_id"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["metric_key", b"metric_key", "run_id", b"run_id", "steps", b"steps", "timestamps", b"timestamps", "values", b"values"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        SERIES_FIELD_NUMBER: _builtins.int
+        @_builtins.property
+        def series(self) -> _containers.RepeatedCompositeFieldContainer[Global___GetChartHistories.Series]: ...
+        def __init__(
+            self,
+            *,
+            series: _abc.Iterable[Global___GetChartHistories.Series] | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["series", b"series"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_IDS_FIELD_NUMBER: _builtins.int
+    METRIC_KEYS_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    START_STEP_FIELD_NUMBER: _builtins.int
+    END_STEP_FIELD_NUMBER: _builtins.int
+    max_results: _builtins.int
+    start_step: _builtins.int
+    end_step: _builtins.int
+    @_builtins.property
+    def run_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def metric_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        run_ids: _abc.Iterable[_builtins.str] | None = ...,
+        metric_keys: _abc.Iterable[_builtins.str] | None = ...,
+        max_results: _builtins.int | None = ...,
+        start_step: _builtins.int | None = ...,
+        end_step: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_step", b"end_step", "max_results", b"max_results", "start_step", b"start_step"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_step", b"end_step", "max_results", b"max_results", "metric_keys", b"metric_keys", "run_ids", b"run_ids", "start_step", b"start_step"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetChartHistories: _TypeAlias = GetChartHistories  # noqa: Y015
+
+@_typing.final
 class GetMetricHistoryBulk(_message.Message):
     """The UI's full-history helper (ajax only). Its query key is `run_id`, repeated."""
 

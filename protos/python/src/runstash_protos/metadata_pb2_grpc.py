@@ -166,6 +166,11 @@ class MetadataServiceStub:
                 request_serializer=runstash__protos_dot_metadata__pb2.GetMetricHistoryBulkInterval.SerializeToString,
                 response_deserializer=runstash__protos_dot_metadata__pb2.GetMetricHistoryBulkInterval.Response.FromString,
                 _registered_method=True)
+        self.GetChartHistories = channel.unary_unary(
+                '/runstash.metadata.MetadataService/GetChartHistories',
+                request_serializer=runstash__protos_dot_metadata__pb2.GetChartHistories.SerializeToString,
+                response_deserializer=runstash__protos_dot_metadata__pb2.GetChartHistories.Response.FromString,
+                _registered_method=True)
         self.GetMetricHistoryBulk = channel.unary_unary(
                 '/runstash.metadata.MetadataService/GetMetricHistoryBulk',
                 request_serializer=runstash__protos_dot_metadata__pb2.GetMetricHistoryBulk.SerializeToString,
@@ -402,6 +407,12 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetChartHistories(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetMetricHistoryBulk(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -619,6 +630,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.GetMetricHistoryBulkInterval,
                     request_deserializer=runstash__protos_dot_metadata__pb2.GetMetricHistoryBulkInterval.FromString,
                     response_serializer=runstash__protos_dot_metadata__pb2.GetMetricHistoryBulkInterval.Response.SerializeToString,
+            ),
+            'GetChartHistories': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChartHistories,
+                    request_deserializer=runstash__protos_dot_metadata__pb2.GetChartHistories.FromString,
+                    response_serializer=runstash__protos_dot_metadata__pb2.GetChartHistories.Response.SerializeToString,
             ),
             'GetMetricHistoryBulk': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMetricHistoryBulk,
@@ -1395,6 +1411,33 @@ class MetadataService:
             '/runstash.metadata.MetadataService/GetMetricHistoryBulkInterval',
             runstash__protos_dot_metadata__pb2.GetMetricHistoryBulkInterval.SerializeToString,
             runstash__protos_dot_metadata__pb2.GetMetricHistoryBulkInterval.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChartHistories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.metadata.MetadataService/GetChartHistories',
+            runstash__protos_dot_metadata__pb2.GetChartHistories.SerializeToString,
+            runstash__protos_dot_metadata__pb2.GetChartHistories.Response.FromString,
             options,
             channel_credentials,
             insecure,

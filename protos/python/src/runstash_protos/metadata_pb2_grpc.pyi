@@ -70,6 +70,7 @@ class MetadataServiceStub:
     GetMetricHistory: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetMetricHistory, _metadata_pb2.GetMetricHistory.Response]
     """metric history"""
     GetMetricHistoryBulkInterval: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetMetricHistoryBulkInterval, _metadata_pb2.GetMetricHistoryBulkInterval.Response]
+    GetChartHistories: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetChartHistories, _metadata_pb2.GetChartHistories.Response]
     GetMetricHistoryBulk: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.GetMetricHistoryBulk, _metadata_pb2.GetMetricHistoryBulk.Response]
     CreateLoggedModel: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.CreateLoggedModel, _metadata_pb2.CreateLoggedModel.Response]
     """logged models"""
@@ -120,6 +121,7 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     GetMetricHistory: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetMetricHistory, _metadata_pb2.GetMetricHistory.Response]  # type: ignore[assignment]
     """metric history"""
     GetMetricHistoryBulkInterval: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetMetricHistoryBulkInterval, _metadata_pb2.GetMetricHistoryBulkInterval.Response]  # type: ignore[assignment]
+    GetChartHistories: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetChartHistories, _metadata_pb2.GetChartHistories.Response]  # type: ignore[assignment]
     GetMetricHistoryBulk: _aio.UnaryUnaryMultiCallable[_metadata_pb2.GetMetricHistoryBulk, _metadata_pb2.GetMetricHistoryBulk.Response]  # type: ignore[assignment]
     CreateLoggedModel: _aio.UnaryUnaryMultiCallable[_metadata_pb2.CreateLoggedModel, _metadata_pb2.CreateLoggedModel.Response]  # type: ignore[assignment]
     """logged models"""
@@ -323,6 +325,13 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.GetMetricHistoryBulkInterval,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.GetMetricHistoryBulkInterval.Response, _abc.Awaitable[_metadata_pb2.GetMetricHistoryBulkInterval.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def GetChartHistories(
+        self,
+        request: _metadata_pb2.GetChartHistories,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.GetChartHistories.Response, _abc.Awaitable[_metadata_pb2.GetChartHistories.Response]]: ...
 
     @_abc_1.abstractmethod
     def GetMetricHistoryBulk(

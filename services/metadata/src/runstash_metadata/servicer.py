@@ -24,6 +24,7 @@ from runstash_metadata.present_empty import present_empty_fields
 from runstash_metadata.servicer_logged_models import LoggedModelRpcs, pairs
 from runstash_metadata.settings import MetadataSettings
 from runstash_metadata.store import (
+    chart_history,
     experiments,
     history,
     inputs,
@@ -39,6 +40,7 @@ from runstash_metadata.store.single_writes import SingleWrites
 from runstash_metadata.store.stats import StatsRefresher
 
 DEFAULT_BULK_INTERVAL_RESULTS = 2500
+DEFAULT_CHART_POINTS = 500
 
 
 class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataServiceServicer):
@@ -360,6 +362,26 @@ class MetadataServicer(ImportRpcs, LoggedModelRpcs, metadata_pb2_grpc.MetadataSe
                 end_step=request.end_step if has_steps else None,
                 out=response.metrics,
             )
+        return response
+
+    def GetChartHistories(self, request: pb.GetChartHistories, context: Any) -> pb.GetChartHistories.Response:
+        v.check_get_chart_histories(request)
+        has_steps = request.HasField("start_step") and request.HasField("end_step")
+        budget = request.max_results if request.HasField("max_results") else DEFAULT_CHART_POINTS
+        response = pb.GetChartHistories.Response()
+        with self.db.reader() as conn:
+            for key in dict.fromkeys(request.metric_keys):
+                per_run = chart_history.key_series(
+                    conn,
+                    self.db.q,
+                    list(request.run_ids),
+                    key,
+                    budget,
+                    request.start_step if has_steps else None,
+                    request.end_step if has_steps else None,
+                )
+                for run_id, points in per_run.items():
+                    response.series.add(metric_key=key, run_id=run_id, **chart_history.columns(points))
         return response
 
     def GetMetricHistoryBulk(

@@ -310,6 +310,26 @@ def check_get_metric_history_bulk_interval(request: pb.GetMetricHistoryBulkInter
         )
 
 
+MAX_CHART_KEYS = 50
+
+
+def check_get_chart_histories(request: pb.GetChartHistories) -> None:
+    """runstash's chart call: the bulk-interval limits per key, at most MAX_CHART_KEYS keys."""
+    require(request, "run_ids")
+    require(request, "metric_keys")
+    if len(request.run_ids) > MAX_HISTORY_BULK_INTERVAL_RUNS:
+        raise invalid(f"GetChartHistories takes at most {MAX_HISTORY_BULK_INTERVAL_RUNS} run_ids.")
+    if len(request.metric_keys) > MAX_CHART_KEYS:
+        raise invalid(f"GetChartHistories takes at most {MAX_CHART_KEYS} metric_keys.")
+    if request.HasField("max_results") and not 1 <= request.max_results <= MAX_HISTORY_BULK_INTERVAL_RESULTS:
+        raise invalid(f"max_results must be between 1 and {MAX_HISTORY_BULK_INTERVAL_RESULTS}.")
+    has_start, has_end = request.HasField("start_step"), request.HasField("end_step")
+    if has_start != has_end:
+        raise invalid("If either start step or end step are specified, both must be specified.")
+    if has_start and request.start_step > request.end_step:
+        raise invalid("end_step must be greater than start_step.")
+
+
 def check_get_metric_history_bulk(request: pb.GetMetricHistoryBulk) -> None:
     count = len(request.run_id)
     if count == 0:

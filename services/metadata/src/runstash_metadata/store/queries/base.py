@@ -57,6 +57,8 @@ class Queries:
     default_port = 0
     # Statement refreshing the planner statistics of the search tables after growth, if useful.
     analyze_sql: str | None = None
+    # The steps of the chart stride indexes this database keeps (``ddl.CHART_STRIDES``), if any.
+    chart_strides: tuple[int, ...] = ()
     # Group-committed single writes being written at once (store/group_commit.py): one where
     # writers exclude each other (SQLite) or where concurrent upserts risk deadlocks.
     group_commits_in_flight = 1

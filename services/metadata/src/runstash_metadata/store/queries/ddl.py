@@ -57,6 +57,21 @@ STEP_BLOCK_ROWS = f"""SELECT run_uuid, key, step >> 10, count(*),
        min("timestamp"), max("timestamp")
 FROM {{source}} GROUP BY run_uuid, key, step >> 10"""
 
+# Chart strides (store/chart_history.py, migration 0009): per stride, a partial index over the points
+# whose step is a multiple of it, covering the point. A chart that wants ~N points of a run spanning
+# S steps reads the stride nearest S / N as one short index range per run, instead of probing or
+# numbering the whole history. Kept by every write path (a partial index needs no write code), and
+# small: with dense steps the five hold about 2% of the points. MySQL has no partial indexes.
+CHART_STRIDES = (64, 256, 1024, 4096, 16384)
+
+
+def chart_stride_index(stride: int, *, include: bool) -> str:
+    """The CREATE INDEX of one stride: INCLUDE columns where the database has them (PostgreSQL)."""
+    point = '"timestamp", value, is_nan'
+    columns = f"run_uuid, key, step) INCLUDE ({point}" if include else f"run_uuid, key, step, {point}"
+    return f"CREATE INDEX ix_metrics_stride_{stride} ON metrics ({columns}) WHERE step % {stride} = 0"
+
+
 # Trace spans (migration 0006): attribute containment through a GIN index over JSONB, full text
 # through a trigram index on the attributes' text (PostgreSQL); full text through an external-content
 # FTS5 trigram table kept by triggers (SQLite). MySQL/MariaDB filter spans by scanning.
@@ -120,6 +135,7 @@ class SqliteDdl(Ddl):
         for table in (s.params, s.tags):
             Index(f"ix_{table.name}_key_value", table.c.key, table.c.value).ddl_if(dialect=dialect)
         _covering_latest_metrics_index(dialect)
+        _chart_strides(dialect, include=False)
         _after_trace_spans(TRACE_SPANS_SQLITE_DDL, dialect)
 
 
@@ -159,6 +175,7 @@ class PostgresDdl(Ddl):
         ).ddl_if(dialect=dialect)
         step_blocks = DDL(STEP_BLOCKS_DDL)  # type: ignore[no-untyped-call]
         event.listen(s.metrics, "after_create", step_blocks.execute_if(dialect=dialect))
+        _chart_strides(dialect, include=True)
         _after_trace_spans(TRACE_SPANS_POSTGRES_DDL, dialect)
 
     def relax_timeouts(self, conn: Connection) -> None:
@@ -171,6 +188,13 @@ def _after_trace_spans(statements: tuple[str, ...], dialect: str) -> None:
 
     for statement in statements:
         event.listen(trace_spans, "after_create", DDL(statement).execute_if(dialect=dialect))  # type: ignore[no-untyped-call]
+
+
+def _chart_strides(dialect: str, *, include: bool) -> None:
+    for stride in CHART_STRIDES:
+        # DDL() formats its text with %: the modulo is written %%.
+        statement = DDL(chart_stride_index(stride, include=include).replace("%", "%%"))  # type: ignore[no-untyped-call]
+        event.listen(s.metrics, "after_create", statement.execute_if(dialect=dialect))
 
 
 def _covering_latest_metrics_index(dialect: str) -> None:

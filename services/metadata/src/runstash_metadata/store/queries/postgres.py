@@ -40,7 +40,7 @@ from runstash_metadata.store.queries.base import (
     Queries,
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
-from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
+from runstash_metadata.store.queries.ddl import CHART_STRIDES, STEP_BLOCK_ROWS
 from runstash_metadata.store.queries.postgres_copy import copy_points
 
 _CREATE_RUN = """
@@ -180,6 +180,7 @@ class PostgresQueries(Queries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
+    chart_strides = CHART_STRIDES
     # Rows are written in one sorted order (no deadlocks); while one group waits for its commit
     # the others' statements run, and PostgreSQL merges their WAL flushes.
     group_commits_in_flight = 4

@@ -28,12 +28,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from runstash_metadata.store.queries.base import Queries
 from runstash_metadata.store.queries.constructs import MAX_MOVED_LETTERS, PRIVATE_USE_BASE, CaseSensitiveLike
+from runstash_metadata.store.queries.ddl import CHART_STRIDES
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class SqliteQueries(Queries):
     name = "sqlite"
+    chart_strides = CHART_STRIDES
 
     def create_engines(self) -> tuple[Engine, Engine]:
         """SQLite's deferred transactions fail with SQLITE_BUSY (without waiting) when a reader
