@@ -37,10 +37,10 @@ from runstash_metadata.store.queries.base import (
     LOCK_TIMEOUT_MS,
     POOL_TIMEOUT_S,
     STATEMENT_TIMEOUT_MS,
-    Queries,
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
 from runstash_metadata.store.queries.ddl import STEP_BLOCK_ROWS
+from runstash_metadata.store.queries.pg_traces import PostgresTraceQueries
 
 _CREATE_RUN = """
 WITH exp AS (SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :eid),
@@ -175,7 +175,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
     )
 
 
-class PostgresQueries(Queries):
+class PostgresQueries(PostgresTraceQueries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
