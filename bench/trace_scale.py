@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-WRITERS = 2
+WRITERS = int(os.environ.get("TRACE_SCALE_WRITERS", "2"))
 BATCH_TRACES = 500
 RARE_EVERY = 50
 ERROR_EVERY = 10
