@@ -7,9 +7,20 @@ headers -> Host check -> CORS -> static prefix -> the gateway's routes.
 from __future__ import annotations
 
 import logging
-import time
 
-from .asgi import HTML, TEXT, ASGIApp, Headers, Message, Receive, Scope, Send, header, respond, with_headers
+from .asgi import (
+    HTML,
+    TEXT,
+    ASGIApp,
+    Headers,
+    Receive,
+    Scope,
+    Send,
+    header,
+    respond,
+    timed,
+    with_headers,
+)
 from .quirks import ARTIFACT_PREFIXES, NOT_FOUND_HTML
 from .security import (
     ALLOWED_METHODS,
@@ -32,20 +43,11 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 0
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+        def done(status: int, seconds: float) -> None:
+            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, seconds * 1000)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+        await timed(self.app, scope, receive, send, done)
 
 
 class ResponseHeaders:

@@ -9,12 +9,10 @@
 
 from __future__ import annotations
 
-import time
-
 from runstash_protos.metrics import exposition, metrics
 from runstash_protos.telemetry import bind_request_id, json_logs, request_id, unbind_request_id
 
-from .asgi import ASGIApp, Message, Receive, Scope, Send, header, respond, with_headers
+from .asgi import ASGIApp, Receive, Scope, Send, header, respond, timed, with_headers
 
 METRICS_PATH = "/metrics"
 # Set by the gateway's router on the scope: the matched route's template (a bounded label set).
@@ -59,21 +57,13 @@ class Observe:
     async def _measured(self, scope: Scope, receive: Receive, send: Send) -> None:
         observed = metrics()
         assert observed is not None
-        started = time.perf_counter()
-        status = 0
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
+        def done(status: int, seconds: float) -> None:
             method, route = scope["method"], route_label(scope)
             observed.http_requests.labels(method, route, str(status)).inc()
-            observed.http_latency.labels(method, route).observe(time.perf_counter() - started)
+            observed.http_latency.labels(method, route).observe(seconds)
+
+        await timed(self.app, scope, receive, send, done)
 
 
 def observe(app: ASGIApp) -> ASGIApp:

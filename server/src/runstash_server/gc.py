@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -68,26 +68,40 @@ class Summary:
     swept: dict[str, int] = field(default_factory=dict)
 
 
+def _check_named(
+    ids: Sequence[str],
+    states: Mapping[str, tuple[str, int | None]],
+    what: tuple[str, str],
+    cutoff: int | None,
+    older_than: str | None,
+) -> list[str]:
+    """Runs and logged models named to gc must be deleted and old enough, else nothing goes.
+    ``what`` is the noun in MLflow's messages, singular and plural; ``states`` maps id to
+    (lifecycle stage, time deleted or last updated)."""
+    one, many = what
+    for item in ids:
+        if item not in states:
+            continue
+        stage, when = states[item]
+        if stage != s.DELETED:
+            raise GcRefused(
+                f"{one} {item} is not in `deleted` lifecycle stage. "
+                f"Only {many} in `deleted` lifecycle stage can be deleted."
+            )
+        if cutoff is not None and (when is None or when > cutoff):
+            raise GcRefused(
+                f"{one} {item} is not older than the required age. "
+                f"Only {many} older than {older_than} can be deleted."
+            )
+    return [f"{one} with id={i} not found (already collected?); skipped." for i in ids if i not in states]
+
+
 def _check_runs(
     db: Database, run_ids: Sequence[str], cutoff: int | None, older_than: str | None
 ) -> list[str]:
     with db.reader() as conn:
         states = store.run_states(conn, db.q, run_ids)
-    for run_id in run_ids:
-        if run_id not in states:
-            continue
-        stage, deleted_time = states[run_id]
-        if stage != s.DELETED:
-            raise GcRefused(
-                f"Run {run_id} is not in `deleted` lifecycle stage. "
-                "Only runs in `deleted` lifecycle stage can be deleted."
-            )
-        if cutoff is not None and (deleted_time is None or deleted_time > cutoff):
-            raise GcRefused(
-                f"Run {run_id} is not older than the required age. "
-                f"Only runs older than {older_than} can be deleted."
-            )
-    return [f"Run with id={r} not found (already collected?); skipped." for r in run_ids if r not in states]
+    return _check_named(run_ids, states, ("Run", "runs"), cutoff, older_than)
 
 
 def _check_models(
@@ -95,23 +109,7 @@ def _check_models(
 ) -> list[str]:
     with db.reader() as conn:
         states = store.model_states(conn, db.q, model_ids)
-    for model_id in model_ids:
-        if model_id not in states:
-            continue
-        stage, updated = states[model_id]
-        if stage != s.DELETED:
-            raise GcRefused(
-                f"Logged model {model_id} is not in `deleted` lifecycle stage. "
-                "Only logged models in `deleted` lifecycle stage can be deleted."
-            )
-        if cutoff is not None and updated > cutoff:
-            raise GcRefused(
-                f"Logged model {model_id} is not older than the required age. "
-                f"Only logged models older than {older_than} can be deleted."
-            )
-    return [
-        f"Logged model {m} not found (already collected?); skipped." for m in model_ids if m not in states
-    ]
+    return _check_named(model_ids, states, ("Logged model", "logged models"), cutoff, older_than)
 
 
 def _experiments(

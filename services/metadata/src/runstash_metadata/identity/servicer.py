@@ -138,14 +138,15 @@ class AuthServicer(RolesMixin):
             store.set_grant(conn, user, resource_type, _required(resource_id, "resource_id"), permission)
         self.authority.forget_grants(user.id)
 
-    def _effective(self, username: str, resource_type: str, resource_id: str) -> str:
+    def _held(self, username: str, resource_type: str, resource_id: str) -> tuple[int, str]:
+        """(user id, the permission the user holds on the resource); admins hold MANAGE."""
         with self._tx() as conn:
             user = store.get_user(conn, username)
         if user.is_admin:
-            return "MANAGE"
+            return user.id, "MANAGE"
         # Resolved as every request is (the grant on the resource, on "*", the workspace, the default).
         caller = Caller(user.username, user.id, user.is_admin)
-        return NAMES[self.authority.rank(caller, resource_type, resource_id)]
+        return user.id, NAMES[self.authority.rank(caller, resource_type, resource_id)]
 
     def GrantPermission(self, request: pb.GrantPermission, context: object) -> pb.Empty:
         self._grant(request.username, request.resource_type, request.resource_id, request.permission)
@@ -157,7 +158,7 @@ class AuthServicer(RolesMixin):
 
     def GetPermission(self, request: pb.GetPermission, context: object) -> pb.GetPermission.Response:
         check_resource_type(request.resource_type)
-        permission = self._effective(request.username, request.resource_type, request.resource_id)
+        _, permission = self._held(request.username, request.resource_type, request.resource_id)
         return pb.GetPermission.Response(allowed=RANK[permission] >= RANK["USE"], permission=permission)
 
     def _permissions(self, username: str) -> pb.ListPermissions.Response:
@@ -196,12 +197,12 @@ class AuthServicer(RolesMixin):
     def GetExperimentPermission(
         self, request: pb.ExperimentPermissionRequest, context: object
     ) -> pb.ExperimentPermissionRequest.Response:
-        with self._tx() as conn:
-            user = store.get_user(conn, _required(request.username, "username"))
-        permission = self._effective(user.username, "experiment", request.experiment_id)
+        user_id, permission = self._held(
+            _required(request.username, "username"), "experiment", request.experiment_id
+        )
         return pb.ExperimentPermissionRequest.Response(
             experiment_permission=pb.ExperimentPermission(
-                experiment_id=request.experiment_id, user_id=user.id, permission=permission
+                experiment_id=request.experiment_id, user_id=user_id, permission=permission
             )
         )
 
@@ -226,12 +227,12 @@ class AuthServicer(RolesMixin):
     def GetRegisteredModelPermission(
         self, request: pb.RegisteredModelPermissionRequest, context: object
     ) -> pb.RegisteredModelPermissionRequest.Response:
-        with self._tx() as conn:
-            user = store.get_user(conn, _required(request.username, "username"))
-        permission = self._effective(user.username, "registered_model", request.name)
+        user_id, permission = self._held(
+            _required(request.username, "username"), "registered_model", request.name
+        )
         return pb.RegisteredModelPermissionRequest.Response(
             registered_model_permission=pb.RegisteredModelPermission(
-                name=request.name, user_id=user.id, permission=permission
+                name=request.name, user_id=user_id, permission=permission
             )
         )
 

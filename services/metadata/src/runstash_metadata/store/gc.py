@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, delete, false, func, or_, select
 
@@ -144,34 +144,52 @@ def deleted_experiment_ids(conn: Connection, cutoff_ms: int | None) -> list[int]
 # ---------------------------------------------------------------------------- selection
 
 
-def _run_filter(q: Queries, sel: Selection, params: dict[str, Any]) -> ColumnElement[bool]:
-    r = s.runs.c
-    if sel.run_ids is not None:
-        params["named"] = q.id_list(list(sel.run_ids))
-        chosen: ColumnElement[bool] = q.any_of(r.run_uuid, "named", RUN_IDS) if sel.run_ids else false()
+class _Owned(NamedTuple):
+    """The columns that choose a run or a logged model for collection."""
+
+    id: ColumnElement[Any]
+    id_type: str
+    stage: ColumnElement[Any]
+    deleted_at: ColumnElement[Any]
+    experiment: ColumnElement[Any]
+
+
+_RUNS = _Owned(
+    s.runs.c.run_uuid, RUN_IDS, s.runs.c.lifecycle_stage, s.runs.c.deleted_time, s.runs.c.experiment_id
+)
+_MODELS = _Owned(
+    s.logged_models.c.model_id,
+    MODEL_IDS,
+    s.logged_models.c.lifecycle_stage,
+    s.logged_models.c.last_updated_timestamp_ms,
+    s.logged_models.c.experiment_id,
+)
+
+
+def _owned_filter(
+    q: Queries, sel: Selection, params: dict[str, Any], owned: _Owned, named: Sequence[str] | None
+) -> ColumnElement[bool]:
+    """Runs and logged models are chosen alike: by id when named, else deleted (and old enough);
+    plus every one in a chosen experiment."""
+    if named is not None:
+        params["named"] = q.id_list(list(named))
+        chosen: ColumnElement[bool] = q.any_of(owned.id, "named", owned.id_type) if named else false()
     else:
-        chosen = r.lifecycle_stage == s.DELETED
+        chosen = owned.stage == s.DELETED
         if sel.cutoff_ms is not None:
-            chosen = and_(chosen, r.deleted_time <= sel.cutoff_ms)
+            chosen = and_(chosen, owned.deleted_at <= sel.cutoff_ms)
     if sel.experiment_ids:
         params["exps"] = q.id_list([str(i) for i in sel.experiment_ids])
-        chosen = or_(chosen, q.any_of(r.experiment_id, "exps", EXPERIMENT_IDS))
+        chosen = or_(chosen, q.any_of(owned.experiment, "exps", EXPERIMENT_IDS))
     return chosen
+
+
+def _run_filter(q: Queries, sel: Selection, params: dict[str, Any]) -> ColumnElement[bool]:
+    return _owned_filter(q, sel, params, _RUNS, sel.run_ids)
 
 
 def _model_filter(q: Queries, sel: Selection, params: dict[str, Any]) -> ColumnElement[bool]:
-    m = s.logged_models.c
-    if sel.model_ids is not None:
-        params["named"] = q.id_list(list(sel.model_ids))
-        chosen: ColumnElement[bool] = q.any_of(m.model_id, "named", MODEL_IDS) if sel.model_ids else false()
-    else:
-        chosen = m.lifecycle_stage == s.DELETED
-        if sel.cutoff_ms is not None:
-            chosen = and_(chosen, m.last_updated_timestamp_ms <= sel.cutoff_ms)
-    if sel.experiment_ids:
-        params["exps"] = q.id_list([str(i) for i in sel.experiment_ids])
-        chosen = or_(chosen, q.any_of(m.experiment_id, "exps", EXPERIMENT_IDS))
-    return chosen
+    return _owned_filter(q, sel, params, _MODELS, sel.model_ids)
 
 
 def count_runs(conn: Connection, q: Queries, sel: Selection) -> int:
