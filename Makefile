@@ -8,7 +8,13 @@ MEMBERS := protos/python services/metadata services/artifacts gateway clients/py
 STAMP := $(VENV)/.installed
 
 .PHONY: install ui run test test-python test-ui lint protos check-protos bench client-venv clean \
-	check-prereqs deploy-test deploy-bases wheels
+	check-prereqs deploy-test deploy-bases wheels \
+	test-lint-protos test-ui-built test-python-main
+
+# Python keeps compiled bytecode (__pycache__, gitignored): with PYTHONDONTWRITEBYTECODE set in the
+# caller's environment every process the tests start (servers, the stock client, `mlflow server`)
+# compiled its imports from source again; `import mlflow` alone took ~3x as long.
+unexport PYTHONDONTWRITEBYTECODE
 
 install: $(STAMP)
 
@@ -41,14 +47,15 @@ client-venv:
 	scripts/mlflow_client_venv.sh
 
 # PYTEST_WORKERS=2 runs pytest on two xdist workers (most of the time is spent waiting on servers,
-# clients and containers). A worker runs whole groups (one database's tests of a suite, or one file:
+# clients and databases). A worker runs whole groups (one database's tests of a suite, or one file:
 # tests/support/selection.py), so servers and module fixtures still start once per group. Tests
-# marked `alone` assert on wall time: they run first, by themselves, so the main run's summary
-# closes the output. One process by default until a full two-worker run is green on an unloaded machine (tests/README.md).
+# marked `alone` assert on wall time: they run by themselves, before the others. One process by
+# default until a full two-worker run is green on an unloaded machine (tests/README.md).
 PYTEST_WORKERS ?= 0
+PYTEST_MAIN := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not alone"
 test-python: install client-venv
 	$(PY) -m pytest -m alone
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not alone"
+	$(PYTEST_MAIN)
 
 # eslint and tsc run in `lint`; here: build, unit tests, browser tests against a real server.
 test-ui: install client-venv
@@ -58,7 +65,22 @@ test-ui: install client-venv
 check-prereqs:
 	scripts/check_prereqs.sh
 
-test: check-prereqs install client-venv lint check-protos test-ui test-python
+# Everything. TEST_JOBS=3 runs the three independent parts side by side (lint and protos; the UI's
+# unit and browser tests; pytest): on 2 cores pytest and the browser tests mostly wait on servers.
+# One after the other by default, like PYTEST_WORKERS. Before them, alone: the UI's node_modules
+# and build (pytest serves and packages gateway/ui/dist, so nothing rebuilds it meanwhile: `-o
+# build`) and the wall-time tests. With TEST_JOBS>1 each part's output comes whole when it ends.
+TEST_JOBS ?= 1
+test: check-prereqs install client-venv
+	$(MAKE) -C gateway/ui build
+	$(PY) -m pytest -m alone
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-lint-protos test-ui-built test-python-main
+
+test-lint-protos: lint check-protos
+test-ui-built: install client-venv
+	$(MAKE) -C gateway/ui -o build unit e2e
+test-python-main: install client-venv
+	$(PYTEST_MAIN)
 
 # Containers built and run: deploy/compose.yaml's shape on local Debian bases, the tutorial through
 # it with the stock client, one artifact replica stopped. Root on a fresh machine (engine, bases).

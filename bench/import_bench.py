@@ -4,8 +4,9 @@ into a runstash server on PostgreSQL, both on this machine.
 
 Two timed imports from the same source: first runs holding only metric histories (metric points
 per second), then, with those runs already done, runs holding only artifact files (MiB per second
-through both servers' artifact proxies). The source is seeded over its REST API beforehand (not
-timed).
+through both servers' artifact proxies). Both are timed twice: reading the source's REST API, and
+reading its PostgreSQL database directly (``--from postgresql://…``, artifacts from its artifacts
+directory) into a second runstash. The source is seeded over its REST API beforehand (not timed).
 
     .venv/bin/python bench/import_bench.py                     # 4 runs x 100,000 points, 4 x 32 MiB
     .venv/bin/python bench/import_bench.py --points 20000 --mib 16
@@ -37,7 +38,8 @@ API = "/api/2.0/mlflow"
 MIB = 1024 * 1024
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 180) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    # mlflow runs all its migrations on a fresh database before it answers: minutes when loaded.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -105,8 +107,11 @@ def _seed_artifacts(url: str, files: int, mib: int) -> None:
             http.put(path, content=chunks()).raise_for_status()
 
 
-def _import(source: str, target: str, state: Path) -> tuple[float, str]:
-    argv = [str(ROOT / ".venv" / "bin" / "runstash"), "import", "--from", source, "--to", target]
+QUICK = {"runs": 2, "points": 20_000, "files": 2, "mib": 16}
+
+
+def _import(source: str, target: str, state: Path, *extra: str) -> tuple[float, str]:
+    argv = [str(ROOT / ".venv" / "bin" / "runstash"), "import", "--from", source, "--to", target, *extra]
     started = time.perf_counter()
     done = subprocess.run([*argv, "--state-file", str(state)], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -115,12 +120,20 @@ def _import(source: str, target: str, state: Path) -> tuple[float, str]:
     return elapsed, done.stdout.strip()
 
 
+def _runstash(stack: contextlib.ExitStack, work: Path, name: str) -> str:
+    db = stack.enter_context(fresh_pg_database(f"import_{name}"))
+    argv = [str(ROOT / ".venv" / "bin" / "runstash"), "server", "--no-access-log",
+            "--backend-store-uri", pg_uri(db, explicit_driver=False),
+            "--artifacts-destination", str(work / f"{name}-artifacts")]  # fmt: skip
+    return str(stack.enter_context(_server(argv, work, name)))
+
+
 def run(*, runs: int = 4, points: int = 100_000, files: int = 4, mib: int = 32) -> dict[str, Any]:
-    """Import speed from a real mlflow server on PostgreSQL: metric points/s and artifact MiB/s."""
+    """Import speed from a real mlflow server on PostgreSQL: metric points/s and artifact MiB/s,
+    from its REST API and from its database."""
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="import-bench-")))
         source_db = stack.enter_context(fresh_pg_database("import_src"))
-        target_db = stack.enter_context(fresh_pg_database("import_dst"))
         mlflow = [str(ROOT / ".venv-mlflow" / "bin" / "mlflow"), "server", "--workers", "1"]
         source = stack.enter_context(
             _server(
@@ -129,29 +142,40 @@ def run(*, runs: int = 4, points: int = 100_000, files: int = 4, mib: int = 32) 
                 work, "mlflow",
             )
         )  # fmt: skip
-        runstash = [str(ROOT / ".venv" / "bin" / "runstash"), "server", "--no-access-log"]
-        target = stack.enter_context(
-            _server(
-                [*runstash, "--backend-store-uri", pg_uri(target_db, explicit_driver=False),
-                 "--artifacts-destination", str(work / "runstash-artifacts")],
-                work, "runstash",
-            )
-        )  # fmt: skip
-        state = work / "import.state"
+        target, db_target = _runstash(stack, work, "dst"), _runstash(stack, work, "dbdst")
+        artifacts = str(work / "mlflow-artifacts")
+        database = (pg_uri(source_db, explicit_driver=False), "--source-artifacts", artifacts)
         _seed_metrics(source, runs, points)
-        metrics_s, metrics_line = _import(source, target, state)
+        metrics_s, metrics_line = _import(source, target, work / "rest.state")
+        db_metrics_s, _ = _import(database[0], db_target, work / "db.state", *database[1:])
         _seed_artifacts(source, files, mib)
-        files_s, files_line = _import(source, target, state)
+        files_s, files_line = _import(source, target, work / "rest.state")
+        db_files_s, _ = _import(database[0], db_target, work / "db.state", *database[1:])
     return {
         "metric_points": runs * points,
         "metric_points_per_s": runs * points / metrics_s,
         "artifact_mib": files * mib,
         "artifact_mib_per_s": files * mib / files_s,
+        "db_metric_points_per_s": runs * points / db_metrics_s,
+        "db_artifact_mib_per_s": files * mib / db_files_s,
         "metrics_import_s": metrics_s,
         "artifacts_import_s": files_s,
         "summaries": [metrics_line, files_line],
         "load_average": os.getloadavg(),
     }
+
+
+def line(result: dict[str, Any]) -> str:
+    """The `make bench` line."""
+    load = ", ".join(f"{x:.1f}" for x in result["load_average"])
+    return (
+        f"import from mlflow on PostgreSQL ({result['metric_points']:,} points, "
+        f"{result['artifact_mib']} MiB): "
+        f"REST source {result['metric_points_per_s']:,.0f} metric points/s, "
+        f"{result['artifact_mib_per_s']:.1f} artifact MiB/s; database source "
+        f"{result['db_metric_points_per_s']:,.0f} points/s, {result['db_artifact_mib_per_s']:.1f} MiB/s "
+        f"(load {load})"
+    )
 
 
 def main() -> int:
@@ -165,6 +189,7 @@ def main() -> int:
     args = parser.parse_args()
     result = run(runs=args.runs, points=args.points, files=args.files, mib=args.mib)
     print(json.dumps(result, indent=1))
+    print(line(result))
     return 0
 
 

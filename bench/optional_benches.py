@@ -1,5 +1,5 @@
-"""Bench lines whose modules land with their own features (traces, import from mlflow): run and
-printed by ``run_bench.py`` when the module is in this checkout, skipped otherwise.
+"""Bench lines whose modules land with their own features (traces): run and printed by
+``run_bench.py`` when the module is in this checkout, skipped otherwise.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _bench_module(name: str) -> Any | None:
 def optional_benches(
     results: dict[str, Any], workdir: Path, args: argparse.Namespace, *, log: Callable[[str], None]
 ) -> None:
-    """Runs the benches of this checkout that are not always there (flags: --no-traces, --no-import,
+    """Runs the benches of this checkout that are not always there (flags: --no-traces,
     --trace-scale N)."""
     traces = None if args.no_traces else _bench_module("trace_bench")
     if traces is not None:
@@ -32,11 +32,6 @@ def optional_benches(
     if scale is not None:
         log(f"traces: search over {args.trace_scale:,} generated traces")
         results["trace_scale"] = scale.run_scale(args.trace_scale, 3, (8, 25), log)
-    importer = None if args.no_import or "mlflow" not in args.peer_list else _bench_module("import_bench")
-    if importer is not None:
-        log("import: runstash import from an mlflow server")
-        sizes = {"runs": 2, "points": 20_000, "files": 2, "mib": 16} if args.quick else {}
-        results["import"] = importer.run(**sizes)
 
 
 def optional_lines(results: dict[str, Any]) -> list[str]:
@@ -49,10 +44,4 @@ def optional_lines(results: dict[str, Any]) -> list[str]:
         scale = _bench_module("trace_scale")
         if scale is not None:
             out.append("\n" + "\n".join(scale.scale_lines(results["trace_scale"])))
-    imported = results.get("import")
-    if imported:
-        out.append(
-            f"\nimport from mlflow: {imported['metric_points_per_s']:,.0f} metric points/s, "
-            f"{imported['artifact_mib_per_s']:.1f} artifact MiB/s (load {imported['load_average']})"
-        )
     return out

@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import grpc_ingest, registry_bench, scale_bench
+from bench import grpc_ingest, import_bench, registry_bench, scale_bench
 from bench.auth_round import auth_round, auth_table
 from bench.bench_env import S3, free_port, fresh_pg_database, pg_uri, postmaster_pid, seaweedfs
 from bench.optional_benches import optional_benches, optional_lines
@@ -412,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             grpc_ingest.run_for(results, workdir, quick=args.quick)
         if not args.no_registry:
             results["registry"] = registry_bench.registry_round(lg, workdir, args, started=started, log=log)
+        if not args.no_import:
+            log("import: runstash import from an mlflow server on PostgreSQL")
+            results["import"] = import_bench.run(**(import_bench.QUICK if args.quick else {}))
         optional_benches(results, workdir, args, log=log)
         if args.w7 or args.w7_full:
             results["w7"] = scale_bench.run(lg, workdir, args, started=started, log=log)
@@ -434,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(registry_bench.registry_lines(results["registry"]))
     if results.get("grpc"):
         print("\n" + grpc_ingest.table(results))
+    if results.get("import"):
+        print("\n" + import_bench.line(results["import"]))
     for line in optional_lines(results):
         print(line)
     if results.get("w7"):

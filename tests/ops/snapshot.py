@@ -1,8 +1,8 @@
 """Everything a tracking server holds, read over its REST API into one comparable structure:
 experiments, runs (info, params, tags, latest metrics, inputs, outputs, full histories), logged
 models, artifacts (sha256 of every file) and the registry. Two servers holding the same data give
-equal snapshots; the registry's own timestamps are left out (the import recreates those records
-through the registry API, which stamps them anew)."""
+equal snapshots, registry timestamps included (the import sets them back after recreating those
+records through the registry API)."""
 
 from __future__ import annotations
 
@@ -88,8 +88,11 @@ def _registry(http: httpx.Client) -> dict[str, Any]:
         name = model["name"]
         body = {"filter": f"name='{name}'", "max_results": 1000}
         versions = _pages(http, "GET", "/model-versions/search", body, "model_versions")
-        keep = ("version", "source", "run_id", "description", "status", "model_id")
+        keep: tuple[str, ...] = ("version", "source", "run_id", "description", "status", "model_id")
+        keep += ("creation_timestamp", "last_updated_timestamp")
         models[name] = {
+            "creation_timestamp": model.get("creation_timestamp"),
+            "last_updated_timestamp": model.get("last_updated_timestamp"),
             "description": model.get("description", ""),
             "tags": _by_key(model.get("tags", [])),
             "aliases": sorted((a["alias"], a["version"]) for a in model.get("aliases", [])),

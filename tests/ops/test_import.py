@@ -13,9 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from runstash_server.transfer.rest import Rest
+from runstash_server.transfer.source import RestSource
+from runstash_server.transfer.sql_source import SqlSource
 
 from tests.ops.import_seed import SEED
 from tests.ops.snapshot import snapshot
+from tests.ops.source_records import assert_same_records, records
 from tests.support.databases import DatabaseFactory
 from tests.support.health import wait_until
 from tests.support.mlflow_client import MlflowClientRunner
@@ -90,6 +94,13 @@ def test_import_from_mlflow_server_killed_resumed_and_idempotent(
     assert any(path.endswith("data/blob.bin") for path in expected["runs"][seeded["tutorial"]]["artifacts"])
     assert seeded["model_id"] in expected["logged_models"]
     assert_same(expected, snapshot(target.url))
+    # The source's SQLite database read directly gives what its REST API gives.
+    rest, database = RestSource(Rest(source.url)), SqlSource(source_db.uri, None)
+    try:
+        assert_same_records(records(rest, seeded["long"]), records(database, seeded["long"]))
+    finally:
+        rest.close()
+        database.close()
 
     again = subprocess.run(
         importer(source.url, target.url, state), capture_output=True, text=True, timeout=900, check=False

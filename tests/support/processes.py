@@ -46,10 +46,15 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
-    def stop(self, grace_s: float = 10.0) -> None:
+    def terminate(self) -> None:
+        """Asks the whole group to stop (SIGTERM) without waiting; stop() then waits for it."""
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGTERM)
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        if self.popen.poll() is None:
+            self.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(grace_s)
         # The group may outlive its leader (uvicorn workers, gRPC helpers): always sweep it.

@@ -47,8 +47,14 @@ class RunningServer:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        # Gateway first, then the services it talks to (reverse start order).
-        for proc in reversed(self.processes):
+        # Gateway first, then the services it talks to. The services end together: each spends
+        # a second or two in its gRPC shutdown, so one after the other adds up over a run.
+        procs = list(reversed(self.processes))
+        if procs:
+            procs[0].stop()
+        for proc in procs[1:]:
+            proc.terminate()
+        for proc in procs[1:]:
             proc.stop()
 
     @property

@@ -2247,7 +2247,8 @@ class ImportExperiment(_message.Message):
 
     `runstash import` copies another tracking server's data keeping its ids and timestamps, which
     the creating RPCs assign themselves. These upserts take them as given; administrators only.
-    Metric histories, inputs and outputs still go through LogBatch, LogInputs and LogOutputs.
+    Inputs, outputs and model metrics still go through LogInputs, LogOutputs and LogBatch; plain
+    metric histories go through ImportMetrics, column-wise (the bulk insert path).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -2398,3 +2399,128 @@ class ImportLoggedModel(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ImportLoggedModel: _TypeAlias = ImportLoggedModel  # noqa: Y015
+
+@_typing.final
+class ImportMetrics(_message.Message):
+    """One metric's points of one run, column-wise (values[i], timestamps[i], steps[i] are one
+    point): up to 100,000 points a request, written in one transaction, points already stored
+    skipped, so a resent chunk changes nothing. The run must be active (see ImportRun).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        POINTS_FIELD_NUMBER: _builtins.int
+        points: _builtins.int
+        def __init__(
+            self,
+            *,
+            points: _builtins.int | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["points", b"points"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["points", b"points"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    TIMESTAMPS_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    key: _builtins.str
+    @_builtins.property
+    def values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    @_builtins.property
+    def timestamps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str | None = ...,
+        key: _builtins.str | None = ...,
+        values: _abc.Iterable[_builtins.float] | None = ...,
+        timestamps: _abc.Iterable[_builtins.int] | None = ...,
+        steps: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "run_id", b"run_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "run_id", b"run_id", "steps", b"steps", "timestamps", b"timestamps", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportMetrics: _TypeAlias = ImportMetrics  # noqa: Y015
+
+@_typing.final
+class ImportRegistryTimes(_message.Message):
+    """The registry's own timestamps, set on a registered model and its versions that the importer
+    created through the registry API (which stamps them with the time of the import).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class VersionTimes(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        VERSION_FIELD_NUMBER: _builtins.int
+        CREATION_TIMESTAMP_FIELD_NUMBER: _builtins.int
+        LAST_UPDATED_TIMESTAMP_FIELD_NUMBER: _builtins.int
+        version: _builtins.str
+        creation_timestamp: _builtins.int
+        last_updated_timestamp: _builtins.int
+        def __init__(
+            self,
+            *,
+            version: _builtins.str | None = ...,
+            creation_timestamp: _builtins.int | None = ...,
+            last_updated_timestamp: _builtins.int | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["creation_timestamp", b"creation_timestamp", "last_updated_timestamp", b"last_updated_timestamp", "version", b"version"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_timestamp", b"creation_timestamp", "last_updated_timestamp", b"last_updated_timestamp", "version", b"version"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class Response(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        def __init__(
+            self,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CREATION_TIMESTAMP_FIELD_NUMBER: _builtins.int
+    LAST_UPDATED_TIMESTAMP_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    creation_timestamp: _builtins.int
+    last_updated_timestamp: _builtins.int
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ImportRegistryTimes.VersionTimes]: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str | None = ...,
+        creation_timestamp: _builtins.int | None = ...,
+        last_updated_timestamp: _builtins.int | None = ...,
+        versions: _abc.Iterable[Global___ImportRegistryTimes.VersionTimes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["creation_timestamp", b"creation_timestamp", "last_updated_timestamp", b"last_updated_timestamp", "name", b"name"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_timestamp", b"creation_timestamp", "last_updated_timestamp", b"last_updated_timestamp", "name", b"name", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportRegistryTimes: _TypeAlias = ImportRegistryTimes  # noqa: Y015

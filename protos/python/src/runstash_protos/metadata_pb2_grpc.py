@@ -226,6 +226,16 @@ class MetadataServiceStub:
                 request_serializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.SerializeToString,
                 response_deserializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.Response.FromString,
                 _registered_method=True)
+        self.ImportMetrics = channel.unary_unary(
+                '/runstash.metadata.MetadataService/ImportMetrics',
+                request_serializer=runstash__protos_dot_metadata__pb2.ImportMetrics.SerializeToString,
+                response_deserializer=runstash__protos_dot_metadata__pb2.ImportMetrics.Response.FromString,
+                _registered_method=True)
+        self.ImportRegistryTimes = channel.unary_unary(
+                '/runstash.metadata.MetadataService/ImportRegistryTimes',
+                request_serializer=runstash__protos_dot_metadata__pb2.ImportRegistryTimes.SerializeToString,
+                response_deserializer=runstash__protos_dot_metadata__pb2.ImportRegistryTimes.Response.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -465,6 +475,18 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportMetrics(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportRegistryTimes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -657,6 +679,16 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.ImportLoggedModel,
                     request_deserializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.FromString,
                     response_serializer=runstash__protos_dot_metadata__pb2.ImportLoggedModel.Response.SerializeToString,
+            ),
+            'ImportMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportMetrics,
+                    request_deserializer=runstash__protos_dot_metadata__pb2.ImportMetrics.FromString,
+                    response_serializer=runstash__protos_dot_metadata__pb2.ImportMetrics.Response.SerializeToString,
+            ),
+            'ImportRegistryTimes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportRegistryTimes,
+                    request_deserializer=runstash__protos_dot_metadata__pb2.ImportRegistryTimes.FromString,
+                    response_serializer=runstash__protos_dot_metadata__pb2.ImportRegistryTimes.Response.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1687,6 +1719,60 @@ class MetadataService:
             '/runstash.metadata.MetadataService/ImportLoggedModel',
             runstash__protos_dot_metadata__pb2.ImportLoggedModel.SerializeToString,
             runstash__protos_dot_metadata__pb2.ImportLoggedModel.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.metadata.MetadataService/ImportMetrics',
+            runstash__protos_dot_metadata__pb2.ImportMetrics.SerializeToString,
+            runstash__protos_dot_metadata__pb2.ImportMetrics.Response.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportRegistryTimes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runstash.metadata.MetadataService/ImportRegistryTimes',
+            runstash__protos_dot_metadata__pb2.ImportRegistryTimes.SerializeToString,
+            runstash__protos_dot_metadata__pb2.ImportRegistryTimes.Response.FromString,
             options,
             channel_credentials,
             insecure,

@@ -83,6 +83,8 @@ class MetadataServiceStub:
     ImportExperiment: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportExperiment, _metadata_pb2.ImportExperiment.Response]
     ImportRun: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportRun, _metadata_pb2.ImportRun.Response]
     ImportLoggedModel: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportLoggedModel, _metadata_pb2.ImportLoggedModel.Response]
+    ImportMetrics: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportMetrics, _metadata_pb2.ImportMetrics.Response]
+    ImportRegistryTimes: _grpc.UnaryUnaryMultiCallable[_metadata_pb2.ImportRegistryTimes, _metadata_pb2.ImportRegistryTimes.Response]
 
 @_typing.type_check_only
 class MetadataServiceAsyncStub(MetadataServiceStub):
@@ -131,6 +133,8 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     ImportExperiment: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportExperiment, _metadata_pb2.ImportExperiment.Response]  # type: ignore[assignment]
     ImportRun: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportRun, _metadata_pb2.ImportRun.Response]  # type: ignore[assignment]
     ImportLoggedModel: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportLoggedModel, _metadata_pb2.ImportLoggedModel.Response]  # type: ignore[assignment]
+    ImportMetrics: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportMetrics, _metadata_pb2.ImportMetrics.Response]  # type: ignore[assignment]
+    ImportRegistryTimes: _aio.UnaryUnaryMultiCallable[_metadata_pb2.ImportRegistryTimes, _metadata_pb2.ImportRegistryTimes.Response]  # type: ignore[assignment]
 
 class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
     """---------------------------------------------------------------- the service"""
@@ -404,5 +408,19 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metadata_pb2.ImportLoggedModel,
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_pb2.ImportLoggedModel.Response, _abc.Awaitable[_metadata_pb2.ImportLoggedModel.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportMetrics(
+        self,
+        request: _metadata_pb2.ImportMetrics,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.ImportMetrics.Response, _abc.Awaitable[_metadata_pb2.ImportMetrics.Response]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportRegistryTimes(
+        self,
+        request: _metadata_pb2.ImportRegistryTimes,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_pb2.ImportRegistryTimes.Response, _abc.Awaitable[_metadata_pb2.ImportRegistryTimes.Response]]: ...
 
 def add_MetadataServiceServicer_to_server(servicer: MetadataServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,5 +1,5 @@
-"""Copying artifact trees between two servers' artifact proxies, file by file, streamed (a file
-is never held in memory: its download feeds its upload chunk by chunk)."""
+"""Copying artifact trees from a source to a target, file by file, streamed (a file is never held
+in memory: its read feeds its write chunk by chunk)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from runstash_server.transfer.rest import CHUNK, Rest
+from runstash_server.transfer.source import Source
+from runstash_server.transfer.target import Target
 
 _PROXY_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
 
@@ -29,25 +30,11 @@ class Copied:
     bytes: int = 0
 
 
-def _files(src: Rest, rel: str) -> Iterator[tuple[str, int]]:
-    """(path under the proxy, size) of every file below ``rel``."""
-    for entry in src.list_artifacts(rel):
-        path = f"{rel}/{entry['path'].rsplit('/', 1)[-1]}"
-        if entry.get("is_dir"):
-            yield from _files(src, path)
-        else:
-            yield path, int(entry.get("file_size") or 0)
-
-
-def copy_tree(src: Rest, dst: Rest, rel: str) -> Copied:
+def copy_tree(src: Source, dst: Target, rel: str) -> Copied:
     copied = Copied()
-    for path, _size in _files(src, rel):
-        with src.download(path) as answer:
-            if answer.status_code != 200:
-                answer.read()
-                raise RuntimeError(f"download {path}: HTTP {answer.status_code}: {answer.text[:300]}")
-            counted = _Counting(answer.iter_bytes(CHUNK))
-            dst.upload(path, iter(counted))
+    for path, _size in src.artifact_files(rel):
+        counted = _Counting(src.read_artifact(path))
+        dst.upload(path, iter(counted))
         copied.files += 1
         copied.bytes += counted.n
     return copied

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runstash_server.transfer.artifacts import copy_tree, proxied_path
-from runstash_server.transfer.registry import copy_registry
-from runstash_server.transfer.rest import Rest
-from runstash_server.transfer.runs import IMPORT, RunCopier
+from runstash_server.transfer.runs import RunCopier
+from runstash_server.transfer.source import Source
 from runstash_server.transfer.state import State
+from runstash_server.transfer.target import Target
 
 
 @dataclass
@@ -28,11 +28,12 @@ class Totals:
     registered_models: int = 0
     model_versions: int = 0
     started: float = field(default_factory=time.monotonic)
+    verb: str = "Imported"
 
     def line(self) -> str:
         seconds = max(time.monotonic() - self.started, 1e-6)
         return (
-            f"Imported {self.experiments} experiments, {self.runs} runs ({self.skipped} already done), "
+            f"{self.verb} {self.experiments} experiments, {self.runs} runs ({self.skipped} already done), "
             f"{self.logged_models} logged models, {self.metric_points} metric points "
             f"({self.metric_points / seconds:,.0f}/s), {self.files} artifact files "
             f"({self.bytes / 2**20:.1f} MiB, {self.bytes / 2**20 / seconds:.1f} MiB/s), "
@@ -41,28 +42,11 @@ class Totals:
         )
 
 
-def _experiment_body(e: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "experiment_id",
-        "name",
-        "artifact_location",
-        "lifecycle_stage",
-        "creation_time",
-        "last_update_time",
-        "tags",
-    )
-    return {k: e[k] for k in keys if k in e}
-
-
-def _model_body(m: dict[str, Any]) -> dict[str, Any]:
-    return {"info": m["info"], "params": m.get("data", {}).get("params", []), "lifecycle_stage": "active"}
-
-
 Progress = Callable[[int], None]
 
 
 class Copier:
-    def __init__(self, src: Rest, dst: Rest, state: State) -> None:
+    def __init__(self, src: Source, dst: Target, state: State) -> None:
         self.src, self.dst, self.state = src, dst, state
         self.totals = Totals()
         self.runs = RunCopier(src, dst)
@@ -72,23 +56,20 @@ class Copier:
         self.runs.close()
 
     def experiments(self) -> list[str]:
-        found = list(
-            self.src.pages("/experiments/search", {"view_type": "ALL", "max_results": 1000}, "experiments")
-        )
+        found = self.src.experiments()
         for e in found:
             if not self.state.done("experiment", e["experiment_id"]):
-                self.dst.post("/experiment", _experiment_body(e), prefix=IMPORT)
+                self.dst.experiment(e)
                 self.state.mark("experiment", e["experiment_id"])
             self.totals.experiments += 1
         return [e["experiment_id"] for e in found]
 
     def logged_models(self, experiment_ids: list[str]) -> None:
-        body = {"experiment_ids": experiment_ids, "max_results": 100}
-        self._models = list(self.src.pages("/logged-models/search", body, "models"))
+        self._models = self.src.logged_models(experiment_ids)
         for model in self._models:
             model_id = model["info"]["model_id"]
             if not self.state.done("model", model_id):
-                self.dst.post("/logged-model", _model_body(model), prefix=IMPORT)
+                self.dst.logged_model(model)
                 rel = proxied_path(model["info"].get("artifact_uri", ""))
                 if rel:
                     copied = copy_tree(self.src, self.dst, rel)
@@ -102,14 +83,10 @@ class Copier:
         model's update time, and registering a version tags it (mlflow.modelVersions); both must
         end as the source has them."""
         for model in self._models:
-            self.dst.post("/logged-model", _model_body(model), prefix=IMPORT)
+            self.dst.logged_model(model)
 
     def list_runs(self, experiment_ids: list[str]) -> list[dict[str, Any]]:
-        runs: list[dict[str, Any]] = []
-        for experiment_id in experiment_ids:
-            body = {"experiment_ids": [experiment_id], "run_view_type": "ALL", "max_results": 1000}
-            runs += self.src.pages("/runs/search", body, "runs")
-        return runs
+        return [run for experiment_id in experiment_ids for run in self.src.runs(experiment_id)]
 
     def copy_runs(self, runs: list[dict[str, Any]], progress: Progress) -> None:
         for run in runs:
@@ -126,6 +103,11 @@ class Copier:
             progress(1)
 
     def registry(self) -> None:
-        models, versions = copy_registry(self.src, self.dst, self.state)
-        self.totals.registered_models += models
-        self.totals.model_versions += versions
+        """Registered models with their versions (number order, numbers kept when the source has
+        no gaps), aliases and timestamps; versions the target already has are left alone."""
+        for model in self.src.registered_models():
+            if not self.state.done("registered-model", model["name"]):
+                versions = self.src.model_versions(model["name"])
+                self.totals.model_versions += self.dst.registered_model(model, versions)
+                self.state.mark("registered-model", model["name"])
+            self.totals.registered_models += 1

@@ -10,9 +10,12 @@ from runstash_protos import metadata_pb2 as pb
 from runstash_metadata.store import imports
 from runstash_metadata.store import schema as s
 from runstash_metadata.store.database import Database
+from runstash_metadata.store.points import DuplicatePoints
 from runstash_metadata.validation_import import (
     check_import_experiment,
     check_import_logged_model,
+    check_import_metrics,
+    check_import_registry_times,
     check_import_run,
 )
 
@@ -88,3 +91,31 @@ class ImportRpcs:
         with self.db.transaction() as conn:
             created = imports.import_logged_model(conn, self.db.q, model_values(request), params, tags)
         return pb.ImportLoggedModel.Response(created=created)
+
+    def ImportMetrics(self, request: pb.ImportMetrics, context: Any) -> pb.ImportMetrics.Response:
+        check_import_metrics(request)
+        columns = (request.values, request.timestamps, request.steps)
+        args = (self.db.q, request.run_id, request.key, columns)
+        try:  # optimistic first (a fresh run holds none of these points), like log-batch
+            with self.db.transaction() as conn:
+                written = imports.import_metric_points(conn, *args, dedupe=False)
+        except DuplicatePoints:  # a resent chunk: the points already stored are skipped
+            with self.db.transaction() as conn:
+                written = imports.import_metric_points(conn, *args, dedupe=True)
+        return pb.ImportMetrics.Response(points=written)
+
+    def ImportRegistryTimes(
+        self, request: pb.ImportRegistryTimes, context: Any
+    ) -> pb.ImportRegistryTimes.Response:
+        check_import_registry_times(request)
+        model_times = (
+            _or_none(request, "creation_timestamp"),
+            _or_none(request, "last_updated_timestamp"),
+        )
+        versions = [
+            (v.version, _or_none(v, "creation_timestamp"), _or_none(v, "last_updated_timestamp"))
+            for v in request.versions
+        ]
+        with self.db.transaction() as conn:
+            imports.set_registry_times(conn, request.name, model_times, versions)
+        return pb.ImportRegistryTimes.Response()

@@ -72,6 +72,8 @@ from runstash_metadata.validation_experiments import (
 from runstash_metadata.validation_import import (
     check_import_experiment,
     check_import_logged_model,
+    check_import_metrics,
+    check_import_registry_times,
     check_import_run,
 )
 from runstash_metadata.validation_models import (
@@ -152,6 +154,8 @@ CHECKS: dict[type[Message], Callable[[Any], None]] = {
     pb.ImportExperiment: check_import_experiment,
     pb.ImportRun: check_import_run,
     pb.ImportLoggedModel: check_import_logged_model,
+    pb.ImportMetrics: check_import_metrics,
+    pb.ImportRegistryTimes: check_import_registry_times,
 }
 
 

@@ -12,11 +12,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runstash_protos.errors import ErrorCode, RunstashError, not_found
+from runstash_protos.metrics import count_points
 from sqlalchemy import Connection, insert, or_, select, update
 
 from runstash_metadata.store import schema as s
+from runstash_metadata.store import schema_registry as reg
+from runstash_metadata.store.checks import require_active_run
 from runstash_metadata.store.params_tags import write_params, write_tags
+from runstash_metadata.store.points import Points
 from runstash_metadata.store.queries import Queries
+from runstash_metadata.store.values import stored_value
 
 
 def _taken(message: str) -> RunstashError:
@@ -117,3 +122,54 @@ def import_logged_model(
             [{**ids, "tag_key": k, "tag_value": v} for k, v in dict(tags).items()],
         )
     return stored is None
+
+
+def import_metric_points(
+    conn: Connection,
+    q: Queries,
+    run_id: str,
+    key: str,
+    columns: tuple[Sequence[float], Sequence[int], Sequence[int]],
+    *,
+    dedupe: bool,
+) -> int:
+    """One metric's points of an active run, column-wise (values, timestamps, steps), through the
+    same bulk statement as log-batch; may raise DuplicatePoints like ``Queries.write_points``."""
+    values, timestamps, steps = columns
+    require_active_run(conn, run_id)
+    stored = [stored_value(v) for v in values]
+    points = Points(
+        [run_id],
+        [key] * len(stored),
+        [v for v, _ in stored],
+        [nan for _, nan in stored],
+        list(timestamps),
+        list(steps),
+    )
+    q.write_points(conn, points, dedupe=dedupe)
+    count_points(len(points))
+    return len(points)
+
+
+def set_registry_times(
+    conn: Connection,
+    name: str,
+    model_times: tuple[int | None, int | None],
+    version_times: Sequence[tuple[str, int | None, int | None]],
+) -> None:
+    """The creation and last-update times of a registered model and of some of its versions, as
+    another registry had them (None: leave as is). The records must exist."""
+    m, v = reg.registered_models.c, reg.model_versions.c
+    if conn.execute(select(m.name).where(m.name == name)).first() is None:
+        raise not_found(f"Registered Model with name={name} not found")
+    values = dict(zip(("creation_time", "last_updated_time"), model_times, strict=True))
+    values = {k: t for k, t in values.items() if t is not None}
+    if values:
+        conn.execute(update(reg.registered_models).where(m.name == name).values(**values))
+    for version, created, updated in version_times:
+        stamps = {
+            k: t for k, t in (("creation_time", created), ("last_updated_time", updated)) if t is not None
+        }
+        if stamps:
+            where = (v.name == name) & (v.version == int(version))
+            conn.execute(update(reg.model_versions).where(where).values(**stamps))
