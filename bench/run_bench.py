@@ -358,6 +358,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-traces", action="store_true", help="skip the trace ingest/search line")
     p.add_argument("--no-import", action="store_true", help="skip the import-from-mlflow line")
     p.add_argument(
+        "--trace-scale",
+        type=int,
+        default=0,
+        help="also trace search over N generated traces (1000000: the issue's line; ~40 min on 2 busy cores)",
+    )
+    p.add_argument(
         "--w7",
         action="store_true",
         help="W7 scale: a big generated PostgreSQL database (10k runs / 5M points; minutes)",

@@ -64,6 +64,7 @@ SEARCH_QUERIES = 30
 SEARCH_BUDGET_S = 60.0  # per filter: fewer queries (at least one) when a peer is slow
 QUERY_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 300.0
+LAST_DATABASE: list[str] = [""]  # the database _server made last (the scale line writes into it)
 
 
 # ------------------------------------------------------------------ payloads
@@ -148,9 +149,11 @@ def build_payloads(
 
 
 @contextlib.contextmanager
-def _server(peer: str, workdir: Path) -> Iterator[str]:
+def _server(peer: str, workdir: Path, database: str | None = None) -> Iterator[str]:
     """runstash or mlflow on a fresh PostgreSQL database; yields its URL, stops its process group."""
-    with fresh_pg_database(f"trace_{peer}") as db:
+    given = contextlib.nullcontext(database) if database else None
+    with given or fresh_pg_database(f"trace_{peer}") as db:
+        LAST_DATABASE[0] = db
         port = free_port()
         artifacts = workdir / f"{peer}-{db}-artifacts"
         if peer == "runstash":
@@ -420,7 +423,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", type=int, default=25, help="requests per client")
     parser.add_argument("--spans-per-batch", type=int, default=100)
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--search-scale", type=int, default=0, help="instead: N traces through the bulk path, searched"
+    )
+    parser.add_argument("--scale-spans", type=int, default=3, help="spans per generated trace")
+    parser.add_argument(
+        "--scale-database",
+        help="an existing PostgreSQL database to fill (once) and keep, instead of a fresh one",
+    )
     args = parser.parse_args(argv)
+    if args.search_scale:
+        from bench import trace_scale
+
+        scale = trace_scale.run_scale(
+            args.search_scale,
+            args.scale_spans,
+            (args.clients, args.batches),
+            lambda m: print(m, flush=True),
+            database=args.scale_database,
+        )
+        print("\n".join(trace_scale.scale_lines(scale)))
+        if args.json:
+            args.json.write_text(json.dumps(scale, indent=2))
+        return
     urls = dict(item.split("=", 1) for item in args.url)
     result = run(
         peers=tuple(p for p in args.peers.split(",") if p),

@@ -126,8 +126,13 @@ def _span(q: Queries, clause: Clause, experiments: Sequence[int]) -> ColumnEleme
 def _full_text(q: Queries, clause: Clause, experiments: Sequence[int]) -> ColumnElement[bool]:
     if clause.op not in _TEXT_OPS or not isinstance(clause.value, str):
         raise invalid_parameter(f"Full-text filters take LIKE or ILIKE: '{clause.text}'")
-    condition = q.span_text_match(ts.attributes, clause.value, insensitive=clause.op == "ILIKE")
-    return ti.trace_id.in_(select(ts.trace_id).where(ts.experiment_id.in_(experiments), condition))
+    insensitive = clause.op == "ILIKE"
+    condition = q.span_text_match(ts.attributes, clause.value, insensitive=insensitive)
+    # Correlated: checked on the spans of the traces the other conditions (and the candidates
+    # below) leave, through the span primary key, never by scanning an experiment's spans.
+    exact = exists(select(ts.trace_id).where(ts.trace_id == ti.trace_id, condition))
+    candidates = q.trace_text_candidates(ti.trace_id, clause.value, insensitive=insensitive)
+    return exact if candidates is None else and_(candidates, exact)
 
 
 def _assessment(clause: Clause) -> ColumnElement[bool]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from google.protobuf.message import DecodeError
 from runstash_protos import traces_pb2 as pb
 from runstash_protos.errors import invalid_parameter
@@ -106,10 +107,7 @@ def any_value(value: pb.AnyValue) -> Any:
 def flat_value(value: Any) -> str:
     """An attribute as the string filters compare: MLflow's JSON-encoded strings are unwrapped."""
     if isinstance(value, str):
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            return value
+        decoded = _json_or_missing(value)
         return decoded if isinstance(decoded, str) else value
     return json.dumps(value)
 
@@ -147,12 +145,10 @@ def resource_tags(resource: pb.Resource) -> dict[str, str]:
 def _row(span: pb.Span) -> SpanRow:
     if len(span.trace_id) != 16 or len(span.span_id) != 8:
         raise invalid_parameter("Every span needs a 16-byte trace_id and an 8-byte span_id.")
-    decoded = {kv.key: any_value(kv.value) for kv in span.attributes}
-    attributes = {key: flat_value(value) for key, value in decoded.items()}
+    decoded, attributes = _typed_attributes(span)
     parent = span.parent_span_id.hex() if span.parent_span_id else None
-    raw_inputs = _text(decoded.get(INPUTS)) if parent is None else None
-    raw_outputs = _text(decoded.get(OUTPUTS)) if parent is None else None
-    _store_typed(span)
+    if parent is None:
+        span.ClearField("parent_span_id")
     end = span.end_time_unix_nano or None
     return SpanRow(
         trace_id=trace_id_of(span.trace_id),
@@ -165,23 +161,61 @@ def _row(span: pb.Span) -> SpanRow:
         end_ns=end,
         attributes=attributes,
         content=span.SerializeToString(),
-        raw_inputs=raw_inputs,
-        raw_outputs=raw_outputs,
+        raw_inputs=_text(decoded.get(INPUTS)) if parent is None else None,
+        raw_outputs=_text(decoded.get(OUTPUTS)) if parent is None else None,
     )
 
 
-def _store_typed(span: pb.Span) -> None:
-    """The span as MLflow serves it back: JSON-encoded attribute strings (what the mlflow client
-    sends) decoded into typed values, and no empty parent id on a root."""
-    if not span.parent_span_id:
-        span.ClearField("parent_span_id")
+def _typed_attributes(span: pb.Span) -> tuple[dict[str, Any], dict[str, str]]:
+    """One pass over the span's attributes: their values as sent, their flat strings (what filters
+    compare), and the span rewritten the way MLflow serves it back (JSON-encoded strings, which is
+    what the mlflow client sends, decoded into typed values). Each string is parsed once."""
+    decoded: dict[str, Any] = {}
+    flat: dict[str, str] = {}
     for kv in span.attributes:
-        if kv.value.WhichOneof("value") == "string_value":
-            try:
-                value = json.loads(kv.value.string_value)
-            except ValueError:
-                continue
-            kv.value.CopyFrom(to_any_value(value))
+        value = kv.value
+        if value.WhichOneof("value") != "string_value":
+            sent = any_value(value)
+            decoded[kv.key] = sent
+            flat[kv.key] = flat_value(sent)
+            continue
+        sent = value.string_value
+        decoded[kv.key] = sent
+        parsed = _json_or_missing(sent)
+        if parsed is _MISSING:
+            flat[kv.key] = sent
+            continue
+        flat[kv.key] = parsed if isinstance(parsed, str) else sent
+        if isinstance(parsed, str):
+            value.string_value = parsed
+        elif isinstance(parsed, bool):
+            value.bool_value = parsed
+        elif isinstance(parsed, int) and -(2**63) <= parsed < 2**63:
+            value.int_value = parsed
+        else:
+            value.CopyFrom(to_any_value(parsed))
+    return decoded, flat
+
+
+_MISSING: Any = object()
+# The characters a JSON text (as Python's json module reads it) can start with; any other string
+# is plain text and skips the parser altogether (most attributes of non-MLflow OTel SDKs).
+_JSON_START = frozenset('"{[-0123456789tfnNI \t\n\r')
+
+
+def _json_or_missing(text: str) -> Any:
+    """``text`` parsed as JSON, or _MISSING. orjson first (fast); Python's json for what orjson
+    refuses but json accepts (NaN, Infinity, integers over 64 bits), so results do not change."""
+    if not text or text[0] not in _JSON_START:
+        return _MISSING
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _MISSING
 
 
 def to_any_value(value: Any) -> pb.AnyValue:

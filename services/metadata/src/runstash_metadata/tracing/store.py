@@ -83,43 +83,52 @@ def write_spans(
     artifact_root: str = "",
 ) -> None:
     """One OTLP batch: create the traces it starts, store its spans (a re-sent span replaces the
-    stored one) and refresh the derived trace fields."""
+    stored one) and refresh the derived trace fields. Each table gets one bulk statement for the
+    whole batch (``q.bulk_write``); traces already stored add a few updates."""
     digests = sp.digest(rows)
     existing = trace_experiments(conn, list(digests))
     foreign = [tid for tid, eid in existing.items() if eid != experiment_id]
     if foreign:
         raise invalid_parameter(f"Trace {foreign[0]} belongs to another experiment than {experiment_id}.")
+    # A re-sent span replaces the stored one; within one batch the last copy wins.
+    unique = {(row.trace_id, row.span_id): row for row in rows}
     counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.trace_id] = counts.get(row.trace_id, 0) + 1
+    for trace_id, _ in unique:
+        counts[trace_id] = counts.get(trace_id, 0) + 1
     # A trace new to the store (the usual case: its spans arrive together) is inserted complete;
     # only traces already stored get their root fields and span count updated.
     fresh = [_new_info(d, experiment_id, run_id, counts[t]) for t, d in digests.items() if t not in existing]
-    if fresh:
-        conn.execute(q.insert_ignore(trace_info, ["trace_id"]), fresh)
-        where = [
-            {"trace_id": r["trace_id"], "key": SPANS_LOCATION_TAG, "value": "TRACKING_STORE"} for r in fresh
-        ]
-        where += [
-            {
-                "trace_id": r["trace_id"],
-                "key": ARTIFACT_LOCATION_TAG,
-                "value": trace_artifacts(artifact_root, r["trace_id"]),
-            }
-            for r in fresh
-        ]
-        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), where)
+    q.bulk_write(conn, trace_info, ["trace_id"], [], fresh)
+    _update_existing(conn, digests, counts, existing)
+    span_rows = [row.row(experiment_id) for row in unique.values()]
+    q.bulk_write(conn, trace_spans, ["trace_id", "span_id"], _SPAN_COLUMNS, span_rows)
+    bookkeeping = {
+        r["trace_id"]: {
+            SPANS_LOCATION_TAG: "TRACKING_STORE",
+            ARTIFACT_LOCATION_TAG: trace_artifacts(artifact_root, r["trace_id"]),
+        }
+        for r in fresh
+    }
+    _derived(conn, q, digests, run_id, bookkeeping)
+
+
+def _update_existing(
+    conn: Connection, digests: Mapping[str, sp.Digest], counts: Mapping[str, int], existing: Mapping[str, int]
+) -> None:
+    """Root fields, span counts and session/user of the batch's traces that were already stored."""
+    if not existing:
+        return
     roots = [_root_values(d) for t, d in digests.items() if d.root is not None and t in existing]
     if roots:
         conn.execute(_ROOT_UPDATE, roots)
-    grown = [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing]
-    if grown:
-        conn.execute(_COUNT_UPDATE, grown)
-    conn.execute(
-        q.upsert(trace_spans, ["trace_id", "span_id"], _SPAN_COLUMNS),
-        [row.row(experiment_id) for row in rows],
-    )
-    _derived(conn, q, digests, run_id)
+    conn.execute(_COUNT_UPDATE, [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing])
+    people = [
+        {"b_id": t, "b_session": d.session_id, "b_user": d.user_id}
+        for t, d in digests.items()
+        if t in existing and (d.session_id is not None or d.user_id is not None)
+    ]
+    if people:
+        conn.execute(_SESSION_UPDATE, people)
 
 
 def _new_info(d: sp.Digest, experiment_id: int, run_id: str | None, span_count: int) -> dict[str, Any]:
@@ -167,33 +176,34 @@ def _root_values(d: sp.Digest) -> dict[str, Any]:
     }
 
 
-def _derived(conn: Connection, q: Queries, digests: Mapping[str, sp.Digest], run_id: str | None) -> None:
+def _derived(
+    conn: Connection,
+    q: Queries,
+    digests: Mapping[str, sp.Digest],
+    run_id: str | None,
+    bookkeeping: Mapping[str, Mapping[str, str]],
+) -> None:
+    """Trace tags and metadata the batch implies, each table in one bulk upsert."""
     tags: list[dict[str, Any]] = []
     meta: list[dict[str, Any]] = []
-    people: list[dict[str, Any]] = []
     for tid, d in digests.items():
-        # Resource attributes first: the root's mlflow.traceTag.* win on a collision.
-        for key, value in {**d.resource_tags, **d.tags}.items():
-            tags.append({"trace_id": tid, "key": key, "value": value})
-        if d.session_id is not None or d.user_id is not None:
-            people.append({"b_id": tid, "b_session": d.session_id, "b_user": d.user_id})
+        # Bookkeeping first, then resource attributes, then the root's mlflow.traceTag.* (later
+        # wins on a collision, as separate upserts in this order would).
+        pairs = {**bookkeeping.get(tid, {}), **d.resource_tags, **d.tags}
+        if d.root is not None and d.tags.get(TRACE_NAME_TAG) is None:
+            pairs[TRACE_NAME_TAG] = d.root.name
+        tags.extend({"trace_id": tid, "key": k, "value": v} for k, v in pairs.items())
         if d.session_id is not None:
             meta.append({"trace_id": tid, "key": SESSION_KEY, "value": d.session_id})
         if d.user_id is not None:
             meta.append({"trace_id": tid, "key": USER_KEY, "value": d.user_id})
         if run_id:
             meta.append({"trace_id": tid, "key": SOURCE_RUN_KEY, "value": run_id})
-        if d.root is not None and d.tags.get(TRACE_NAME_TAG) is None:
-            tags.append({"trace_id": tid, "key": TRACE_NAME_TAG, "value": d.root.name})
-    if people:
-        conn.execute(_SESSION_UPDATE, people)
     usage_ids = [tid for tid, d in digests.items() if d.has_usage]
     if usage_ids:
         meta.extend(_token_usage(conn, usage_ids))
-    if tags:
-        conn.execute(q.upsert(trace_tags, ["trace_id", "key"], ["value"]), tags)
-    if meta:
-        conn.execute(q.upsert(trace_request_metadata, ["trace_id", "key"], ["value"]), meta)
+    q.bulk_write(conn, trace_tags, ["trace_id", "key"], ["value"], tags)
+    q.bulk_write(conn, trace_request_metadata, ["trace_id", "key"], ["value"], meta)
 
 
 def _token_usage(conn: Connection, trace_ids: Sequence[str]) -> list[dict[str, Any]]:

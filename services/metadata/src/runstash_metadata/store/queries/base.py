@@ -309,7 +309,29 @@ class Queries:
             return func.lower(body).like(func.lower(pattern))
         return body.like(pattern)
 
+    def trace_text_candidates(
+        self, trace_id: Any, pattern: str, *, insensitive: bool
+    ) -> ColumnElement[bool] | None:
+        """A cheap condition on ``trace_id`` true for every trace with a span whose text matches
+        the LIKE ``pattern`` (an index lookup, may let others through), or None: no shortcut."""
+        return None
+
     @contextmanager
     def trace_search_timeout(self, conn: Connection, timeout_ms: int) -> Iterator[None]:
         """Bound the statements run inside (the database's own timeout, where it has one)."""
         yield
+
+    def bulk_write(
+        self,
+        conn: Connection,
+        table: Table,
+        conflict: Sequence[str],
+        update: Sequence[str],
+        rows: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Insert a batch of rows in as few round trips as the database allows; on a ``conflict``
+        key overwrite the ``update`` columns (or skip the row when there are none). The rows must
+        not repeat a conflict key."""
+        if rows:
+            stmt = self.upsert(table, conflict, update) if update else self.insert_ignore(table, conflict)
+            conn.execute(stmt, list(rows))

@@ -72,14 +72,38 @@ def chart_stride_index(stride: int, *, include: bool) -> str:
     return f"CREATE INDEX ix_metrics_stride_{stride} ON metrics ({columns}) WHERE step % {stride} = 0"
 
 
-# Trace spans (migration 0006): attribute containment through a GIN index over JSONB, full text
-# through a trigram index on the attributes' text (PostgreSQL); full text through an external-content
-# FTS5 trigram table kept by triggers (SQLite). MySQL/MariaDB filter spans by scanning.
+# Trace spans (migrations 0006, 0010): attribute containment through a GIN index over JSONB
+# (PostgreSQL); full text through an external-content FTS5 trigram table kept by triggers (SQLite).
+# MySQL/MariaDB filter spans by scanning.
+# PostgreSQL full text: a trigram index per span (every span's attributes text) made each span
+# insert several times dearer than all its other indexes together. Instead, statement-level
+# triggers keep ``trace_span_text``: one row per trace and write statement holding the text of
+# the spans it wrote (attributes::text, one line each), so a trigram shared by the spans of a
+# trace is indexed once. A search uses it to find candidate traces, then checks the exact
+# pattern on their spans (Queries.trace_text_match), so stale or partial rows never change a
+# result. A span delete removes its trace's rows (spans are only deleted with their trace).
+TRACE_SPAN_TEXT_POSTGRES_DDL = (
+    "CREATE TABLE trace_span_text (trace_id VARCHAR(50) NOT NULL, doc TEXT NOT NULL)",
+    "CREATE INDEX ix_trace_span_text_trace_id ON trace_span_text (trace_id)",
+    "CREATE INDEX ix_trace_span_text_doc ON trace_span_text USING gin (doc gin_trgm_ops)",
+    "CREATE FUNCTION trace_span_text_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO trace_span_text (trace_id, doc) SELECT trace_id, string_agg(attributes::text, E'\\n') "
+    "FROM new_spans WHERE attributes IS NOT NULL GROUP BY trace_id; RETURN NULL; END $$",
+    "CREATE FUNCTION trace_span_text_drop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "DELETE FROM trace_span_text WHERE trace_id IN (SELECT DISTINCT trace_id FROM old_spans); "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER trace_span_text_insert AFTER INSERT ON trace_spans REFERENCING NEW TABLE AS "
+    "new_spans FOR EACH STATEMENT EXECUTE FUNCTION trace_span_text_add()",
+    "CREATE TRIGGER trace_span_text_update AFTER UPDATE ON trace_spans REFERENCING NEW TABLE AS "
+    "new_spans FOR EACH STATEMENT EXECUTE FUNCTION trace_span_text_add()",
+    "CREATE TRIGGER trace_span_text_delete AFTER DELETE ON trace_spans REFERENCING OLD TABLE AS "
+    "old_spans FOR EACH STATEMENT EXECUTE FUNCTION trace_span_text_drop()",
+)
 TRACE_SPANS_POSTGRES_DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "ALTER TABLE trace_spans ALTER COLUMN attributes TYPE JSONB USING attributes::jsonb",
     "CREATE INDEX ix_trace_spans_attributes ON trace_spans USING gin (attributes jsonb_path_ops)",
-    "CREATE INDEX ix_trace_spans_attributes_text ON trace_spans USING gin ((attributes::text) gin_trgm_ops)",
+    *TRACE_SPAN_TEXT_POSTGRES_DDL,
 )
 TRACE_SPANS_SQLITE_DDL = (
     "CREATE VIRTUAL TABLE trace_spans_fts USING fts5(attributes, content='trace_spans', "

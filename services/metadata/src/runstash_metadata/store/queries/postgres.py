@@ -37,10 +37,10 @@ from runstash_metadata.store.queries.base import (
     LOCK_TIMEOUT_MS,
     POOL_TIMEOUT_S,
     STATEMENT_TIMEOUT_MS,
-    Queries,
 )
 from runstash_metadata.store.queries.constructs import ByteOrder
 from runstash_metadata.store.queries.ddl import CHART_STRIDES, STEP_BLOCK_ROWS
+from runstash_metadata.store.queries.pg_traces import PostgresTraceQueries
 from runstash_metadata.store.queries.postgres_copy import copy_points
 
 _CREATE_RUN = """
@@ -176,7 +176,7 @@ def _points_statement(*, one_run: bool, dedupe: bool, check_runs: bool) -> TextC
     )
 
 
-class PostgresQueries(Queries):
+class PostgresQueries(PostgresTraceQueries):
     name = "postgresql"
     default_port = 5432
     analyze_sql = "ANALYZE runs, params, tags, latest_metrics"
