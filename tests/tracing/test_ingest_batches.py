@@ -95,7 +95,8 @@ def test_a_batch_mixing_stored_and_new_traces(db: Database) -> None:
     with db.reader() as conn:
         infos = reads.load_infos(conn, [stored_id, fresh_id])
         bodies = reads.load_spans(conn, [stored_id, fresh_id])
-    # The re-sent span replaced the stored one (stored once).
+    # The re-sent span replaced the stored one (stored once, counted once).
+    assert infos[stored_id].row.span_count == 4
     assert sorted(pb.Span.FromString(b).name for b in bodies[stored_id]) == [
         "renamed", "stored", "stored-1", "stored-2"
     ]  # fmt: skip

@@ -7,7 +7,7 @@ Every statement covers the whole batch (executemany or IN lists): no per-span ro
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,8 @@ def write_spans(
     if foreign:
         # Raised after the trace_info insert: the caller's transaction drops it with the batch.
         raise invalid_parameter(f"Trace {foreign[0]} belongs to another experiment than {experiment_id}.")
+    if created.existing:
+        counts = _unstored_counts(conn, unique, created.existing)
     _update_existing(conn, digests, counts, created.existing)
     new = [row.row(experiment_id) for key, row in unique.items() if key[0] in created.exact]
     old = [row.row(experiment_id) for key, row in unique.items() if key[0] not in created.exact]
@@ -142,6 +144,20 @@ def _create_traces(
     return _Created({row["trace_id"] for row in fresh}, set(), existing)
 
 
+def _unstored_counts(
+    conn: Connection, keys: Iterable[tuple[str, str]], existing: Mapping[str, int]
+) -> dict[str, int]:
+    """Per stored trace of the batch, how many of its spans the store does not hold yet: a re-sent
+    span replaces the stored copy and adds nothing to ``span_count``."""
+    query = select(ts.trace_id, ts.span_id).where(ts.trace_id.in_(list(existing)))
+    stored = {(row[0], row[1]) for row in conn.execute(query)}
+    counts: dict[str, int] = {}
+    for key in keys:
+        if key[0] in existing and key not in stored:
+            counts[key[0]] = counts.get(key[0], 0) + 1
+    return counts
+
+
 def _update_existing(
     conn: Connection, digests: Mapping[str, sp.Digest], counts: Mapping[str, int], existing: Mapping[str, int]
 ) -> None:
@@ -151,7 +167,9 @@ def _update_existing(
     roots = [_root_values(d) for t, d in digests.items() if d.root is not None and t in existing]
     if roots:
         conn.execute(_ROOT_UPDATE, roots)
-    conn.execute(_COUNT_UPDATE, [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing])
+    added = [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing and n]
+    if added:
+        conn.execute(_COUNT_UPDATE, added)
     people = [
         {"b_id": t, "b_session": d.session_id, "b_user": d.user_id}
         for t, d in digests.items()
