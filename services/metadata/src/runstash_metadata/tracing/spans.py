@@ -186,14 +186,7 @@ def _typed_attributes(span: pb.Span) -> tuple[dict[str, Any], dict[str, str]]:
             flat[kv.key] = sent
             continue
         flat[kv.key] = parsed if isinstance(parsed, str) else sent
-        if isinstance(parsed, str):
-            value.string_value = parsed
-        elif isinstance(parsed, bool):
-            value.bool_value = parsed
-        elif isinstance(parsed, int) and -(2**63) <= parsed < 2**63:
-            value.int_value = parsed
-        else:
-            value.CopyFrom(to_any_value(parsed))
+        fill_any_value(value, parsed)
     return decoded, flat
 
 
@@ -216,6 +209,38 @@ def _json_or_missing(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return _MISSING
+
+
+def fill_any_value(target: pb.AnyValue, value: Any) -> None:
+    """``target`` set to ``value`` in place: the message to_any_value builds, without building
+    and copying nested messages (keyword constructors and CopyFrom cost a few microseconds each,
+    per attribute of every span on the ingest path)."""
+    if isinstance(value, str):
+        target.string_value = value
+    elif isinstance(value, bool):
+        target.bool_value = value
+    elif isinstance(value, int) and -(2**63) <= value < 2**63:
+        target.int_value = value
+    elif isinstance(value, int | float):
+        target.double_value = float(value)
+    elif isinstance(value, dict):
+        items = target.kvlist_value.values
+        del items[:]
+        target.kvlist_value.SetInParent()
+        for key, item in value.items():
+            kv = items.add()
+            kv.key = str(key)
+            fill_any_value(kv.value, item)
+    elif isinstance(value, list):
+        values = target.array_value.values
+        del values[:]
+        target.array_value.SetInParent()
+        for item in value:
+            fill_any_value(values.add(), item)
+    elif value is None:
+        target.Clear()
+    else:
+        target.string_value = str(value)
 
 
 def to_any_value(value: Any) -> pb.AnyValue:

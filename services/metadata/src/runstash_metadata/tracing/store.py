@@ -7,7 +7,8 @@ Every statement covers the whole batch (executemany or IN lists): no per-span ro
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from runstash_protos.errors import invalid_parameter
@@ -84,32 +85,77 @@ def write_spans(
 ) -> None:
     """One OTLP batch: create the traces it starts, store its spans (a re-sent span replaces the
     stored one) and refresh the derived trace fields. Each table gets one bulk statement for the
-    whole batch (``q.bulk_write``); traces already stored add a few updates."""
+    whole batch; traces already stored add a few updates. The spans and tags of traces this
+    batch created are plain inserts where the database says which traces those are."""
     digests = sp.digest(rows)
-    existing = trace_experiments(conn, list(digests))
-    foreign = [tid for tid, eid in existing.items() if eid != experiment_id]
-    if foreign:
-        raise invalid_parameter(f"Trace {foreign[0]} belongs to another experiment than {experiment_id}.")
     # A re-sent span replaces the stored one; within one batch the last copy wins.
     unique = {(row.trace_id, row.span_id): row for row in rows}
     counts: dict[str, int] = {}
     for trace_id, _ in unique:
         counts[trace_id] = counts.get(trace_id, 0) + 1
-    # A trace new to the store (the usual case: its spans arrive together) is inserted complete;
-    # only traces already stored get their root fields and span count updated.
-    fresh = [_new_info(d, experiment_id, run_id, counts[t]) for t, d in digests.items() if t not in existing]
-    q.bulk_write(conn, trace_info, ["trace_id"], [], fresh)
-    _update_existing(conn, digests, counts, existing)
-    span_rows = [row.row(experiment_id) for row in unique.values()]
-    q.bulk_write(conn, trace_spans, ["trace_id", "span_id"], _SPAN_COLUMNS, span_rows)
+    created = _create_traces(conn, q, digests, counts, experiment_id=experiment_id, run_id=run_id)
+    foreign = [tid for tid, eid in created.existing.items() if eid != experiment_id]
+    if foreign:
+        # Raised after the trace_info insert: the caller's transaction drops it with the batch.
+        raise invalid_parameter(f"Trace {foreign[0]} belongs to another experiment than {experiment_id}.")
+    if created.existing:
+        counts = _unstored_counts(conn, unique, created.existing)
+    _update_existing(conn, digests, counts, created.existing)
+    new = [row.row(experiment_id) for key, row in unique.items() if key[0] in created.exact]
+    old = [row.row(experiment_id) for key, row in unique.items() if key[0] not in created.exact]
+    q.insert_rows(conn, trace_spans, new)
+    q.bulk_write(conn, trace_spans, ["trace_id", "span_id"], _SPAN_COLUMNS, old)
     bookkeeping = {
-        r["trace_id"]: {
+        tid: {
             SPANS_LOCATION_TAG: "TRACKING_STORE",
-            ARTIFACT_LOCATION_TAG: trace_artifacts(artifact_root, r["trace_id"]),
+            ARTIFACT_LOCATION_TAG: trace_artifacts(artifact_root, tid),
         }
-        for r in fresh
+        for tid in created.fresh
     }
-    _derived(conn, q, digests, run_id, bookkeeping)
+    _derived(conn, q, digests, run_id, bookkeeping=bookkeeping, exact=created.exact)
+
+
+@dataclass(frozen=True, slots=True)
+class _Created:
+    fresh: set[str]  # the batch's traces whose trace_info row this batch inserted
+    exact: set[str]  # those of them the insert itself reported: no row of theirs is stored
+    existing: dict[str, int]  # the batch's other traces -> their experiment
+
+
+def _create_traces(
+    conn: Connection,
+    q: Queries,
+    digests: Mapping[str, sp.Digest],
+    counts: Mapping[str, int],
+    *,
+    experiment_id: int,
+    run_id: str | None,
+) -> _Created:
+    """A trace new to the store (the usual case: its spans arrive together) is inserted complete;
+    traces already stored are returned with their experiment, for the caller to check and update."""
+    infos = {t: _new_info(d, experiment_id, run_id, counts[t]) for t, d in digests.items()}
+    inserted = q.insert_new(conn, trace_info, "trace_id", list(infos.values()))
+    if inserted is not None:
+        others = [t for t in digests if t not in inserted]
+        return _Created(inserted, inserted, trace_experiments(conn, others) if others else {})
+    existing = trace_experiments(conn, list(digests))
+    fresh = [row for t, row in infos.items() if t not in existing]
+    q.bulk_write(conn, trace_info, ["trace_id"], [], fresh)
+    return _Created({row["trace_id"] for row in fresh}, set(), existing)
+
+
+def _unstored_counts(
+    conn: Connection, keys: Iterable[tuple[str, str]], existing: Mapping[str, int]
+) -> dict[str, int]:
+    """Per stored trace of the batch, how many of its spans the store does not hold yet: a re-sent
+    span replaces the stored copy and adds nothing to ``span_count``."""
+    query = select(ts.trace_id, ts.span_id).where(ts.trace_id.in_(list(existing)))
+    stored = {(row[0], row[1]) for row in conn.execute(query)}
+    counts: dict[str, int] = {}
+    for key in keys:
+        if key[0] in existing and key not in stored:
+            counts[key[0]] = counts.get(key[0], 0) + 1
+    return counts
 
 
 def _update_existing(
@@ -121,7 +167,9 @@ def _update_existing(
     roots = [_root_values(d) for t, d in digests.items() if d.root is not None and t in existing]
     if roots:
         conn.execute(_ROOT_UPDATE, roots)
-    conn.execute(_COUNT_UPDATE, [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing])
+    added = [{"b_id": t, "b_n": n} for t, n in counts.items() if t in existing and n]
+    if added:
+        conn.execute(_COUNT_UPDATE, added)
     people = [
         {"b_id": t, "b_session": d.session_id, "b_user": d.user_id}
         for t, d in digests.items()
@@ -181,9 +229,12 @@ def _derived(
     q: Queries,
     digests: Mapping[str, sp.Digest],
     run_id: str | None,
+    *,
     bookkeeping: Mapping[str, Mapping[str, str]],
+    exact: set[str],
 ) -> None:
-    """Trace tags and metadata the batch implies, each table in one bulk upsert."""
+    """Trace tags and metadata the batch implies, each table in one bulk upsert (a plain insert
+    for the traces in ``exact``, which have no stored rows)."""
     tags: list[dict[str, Any]] = []
     meta: list[dict[str, Any]] = []
     for tid, d in digests.items():
@@ -202,8 +253,10 @@ def _derived(
     usage_ids = [tid for tid, d in digests.items() if d.has_usage]
     if usage_ids:
         meta.extend(_token_usage(conn, usage_ids))
-    q.bulk_write(conn, trace_tags, ["trace_id", "key"], ["value"], tags)
-    q.bulk_write(conn, trace_request_metadata, ["trace_id", "key"], ["value"], meta)
+    for table, batch in ((trace_tags, tags), (trace_request_metadata, meta)):
+        q.insert_rows(conn, table, [r for r in batch if r["trace_id"] in exact])
+        stored = [r for r in batch if r["trace_id"] not in exact]
+        q.bulk_write(conn, table, ["trace_id", "key"], ["value"], stored)
 
 
 def _token_usage(conn: Connection, trace_ids: Sequence[str]) -> list[dict[str, Any]]:

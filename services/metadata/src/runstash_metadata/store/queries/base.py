@@ -335,3 +335,15 @@ class Queries:
         if rows:
             stmt = self.upsert(table, conflict, update) if update else self.insert_ignore(table, conflict)
             conn.execute(stmt, list(rows))
+
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Plain INSERT of a batch whose keys the caller knows are not stored (no conflict check)."""
+        if rows:
+            conn.execute(self.insert(table), list(rows))
+
+    def insert_new(
+        self, conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
+    ) -> set[Any] | None:
+        """Insert the rows whose ``key`` is not stored yet and return the keys this statement
+        inserted; None where one statement cannot tell (the caller looks the keys up instead)."""
+        return None

@@ -61,17 +61,27 @@ def _select_item(table: Table, name: str) -> str:
 
 @lru_cache(maxsize=64)
 def _statement(
-    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]
+    table: Table,
+    columns: tuple[str, ...],
+    conflict: tuple[str, ...],
+    update: tuple[str, ...],
+    returning: str | None = None,
 ) -> TextClause:
+    """The INSERT of a JSON batch; without ``conflict`` a plain INSERT (no arbiter index probe and
+    no speculative insertion per row: the caller knows the keys are new)."""
     record = ", ".join(f"{c} {_record_type(table, c)}" for c in columns)
     items = ", ".join(_select_item(table, c) for c in columns)
-    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
-    action = f"DO UPDATE SET {sets}" if update else "DO NOTHING"
-    return text(
+    sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {items} "
-        f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record}) "
-        f"ON CONFLICT ({', '.join(conflict)}) {action}"
+        f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record})"
     )
+    if conflict:
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
+        action = f"DO UPDATE SET {sets}" if update else "DO NOTHING"
+        sql += f" ON CONFLICT ({', '.join(conflict)}) {action}"
+    if returning:
+        sql += f" RETURNING {returning}"
+    return text(sql)
 
 
 def _default(value: Any) -> Any:
@@ -92,8 +102,27 @@ def bulk_write(
     if not rows:
         return
     statement = _statement(table, tuple(rows[0]), tuple(conflict), tuple(update))
-    payload = orjson.dumps(rows, default=_default).decode()
-    conn.execute(statement, {"rows": payload})
+    conn.execute(statement, {"rows": _payload(rows)})
+
+
+def _payload(rows: Sequence[Mapping[str, Any]]) -> str:
+    return orjson.dumps(rows, default=_default).decode()
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """A plain INSERT of the batch (its keys are known to be new)."""
+    if rows:
+        conn.execute(_statement(table, tuple(rows[0]), (), ()), {"rows": _payload(rows)})
+
+
+def insert_new(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str, Any]]) -> set[Any]:
+    """Insert the rows whose ``key`` is not stored; the keys inserted. A row another transaction
+    is inserting waits for it (the unique index) and then counts as stored, so a key returned
+    here is this transaction's alone until it commits."""
+    if not rows:
+        return set()
+    statement = _statement(table, tuple(rows[0]), (key,), (), key)
+    return {row[0] for row in conn.execute(statement, {"rows": _payload(rows)})}
 
 
 def text_candidates(trace_id: Any, pattern: str, *, insensitive: bool) -> ColumnElement[bool] | None:
@@ -126,6 +155,14 @@ class PostgresTraceQueries(Queries):
         rows: Sequence[Mapping[str, Any]],
     ) -> None:
         bulk_write(conn, table, conflict, update, rows)
+
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        insert_rows(conn, table, rows)
+
+    def insert_new(
+        self, conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
+    ) -> set[Any] | None:
+        return insert_new(conn, table, key, rows)
 
     def trace_text_candidates(
         self, trace_id: Any, pattern: str, *, insensitive: bool
