@@ -8,8 +8,9 @@
 // Sizes: BENCH_RUNS (10000), BENCH_CHART_RUNS (20), BENCH_POINTS (100000), BENCH_VIEW_RUNS (100),
 // BENCH_VIEW_METRICS (10), BENCH_VIEW_POINTS (100000). The chart view's runs are seeded in bulk by
 // seed_bulk.py (SQL into the bench server's SQLite store; BENCH_SEED=ingest: the gRPC ingest
-// stream). BENCH_ONLY=table,chart,view picks parts; BENCH_VIEW_EXPERIMENT=<id> (with
-// BENCH_BASE_URL) measures an experiment seeded before, e.g. on a PostgreSQL-backed server:
+// stream). BENCH_ONLY=table,chart,view picks parts; BENCH_VIEW_EXPERIMENT=<id> and
+// BENCH_TABLE_EXPERIMENT=<id> (with BENCH_BASE_URL) measure experiments seeded before (the id is
+// printed), so a timed run under a quiet machine does not include seeding, e.g. on PostgreSQL:
 //   .venv/bin/python gateway/ui/bench/seed_bulk.py --base URL --postgres DSN --name view --runs 100
 // The load average before and after is printed: the figures are wall-clock times.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -308,7 +309,8 @@ async function main() {
       // A fresh page per measurement, so performance.now() counts from that navigation.
       const newPage = () => browser.newPage({ viewport: { width: 1400, height: 900 } });
       if (ONLY.has('table')) {
-        const tableExperiment = await timed(`seed ${RUNS} runs`, () => seedTable(base));
+        const tableExperiment = process.env.BENCH_TABLE_EXPERIMENT ?? (await timed(`seed ${RUNS} runs`, () => seedTable(base)));
+        console.log(`  table experiment: ${tableExperiment}`);
         const tablePage = await newPage();
         await tablePage.addInitScript(FIRST_ROW_PROBE);
         results.table = { runs: RUNS, ...(await measureTable(tablePage, base, tableExperiment)) };

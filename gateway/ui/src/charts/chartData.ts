@@ -1,6 +1,6 @@
 // Chart data for many charts at once: runstash's get-chart-histories call, batched across charts.
 import { apiRequest, queryString } from '../api/client';
-import type { Metric } from '../api/types';
+import type { RunSeries } from './series';
 
 /** The server takes 100 runs and 50 metric keys per call. */
 export const MAX_RUNS_PER_CALL = 100;
@@ -24,8 +24,8 @@ interface WireSeries {
   timestamps?: number[];
 }
 
-/** Points per (run id) of one metric key. */
-export type KeyHistories = Map<string, Metric[]>;
+/** The series per run id of one metric key. */
+export type KeyHistories = Map<string, RunSeries>;
 
 interface Ask {
   key: string;
@@ -55,23 +55,27 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Column answer -> the points each run had, keyed by metric then run. */
+/** A wire column as doubles; the strings "NaN", "Infinity", "-Infinity" become those numbers. */
+function doubles(column: readonly (number | string)[] | undefined, n: number): Float64Array {
+  const out = new Float64Array(n);
+  if (!column) return out;
+  for (let i = 0; i < n; i += 1) {
+    const v = column[i];
+    out[i] = typeof v === 'number' ? v : Number(v);
+  }
+  return out;
+}
+
+/** Column answer -> typed columns per run, keyed by metric then run (no object per point). */
 export function fromColumns(series: readonly WireSeries[]): Map<string, KeyHistories> {
   const byKey = new Map<string, KeyHistories>();
   for (const s of series) {
     const key = s.metric_key ?? '';
     const runId = s.run_id ?? '';
-    const steps = s.steps ?? [];
-    const values = s.values ?? [];
-    const stamps = s.timestamps ?? [];
-    const points: Metric[] = new Array(steps.length);
-    for (let i = 0; i < steps.length; i += 1) {
-      const value = values[i] as number | string;
-      points[i] = { key, value: typeof value === 'string' ? Number(value) : value, timestamp: stamps[i] as number, step: steps[i] as number, run_id: runId };
-    }
+    const n = s.steps?.length ?? 0;
     let runs = byKey.get(key);
     if (!runs) byKey.set(key, (runs = new Map()));
-    runs.set(runId, points);
+    runs.set(runId, { runId, steps: doubles(s.steps, n), values: doubles(s.values, n), timestamps: doubles(s.timestamps, n) });
   }
   return byKey;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Metric } from '../api/types';
-import { alignSeries, groupByRun, smooth } from './series';
+import { alignSeries, groupByRun, seriesOf, smooth } from './series';
 
 const point = (step: number, value: number | string, timestamp = 1000 + step * 1000, run_id = 'a'): Metric => ({
   key: 'loss',
@@ -13,7 +13,7 @@ const point = (step: number, value: number | string, timestamp = 1000 + step * 1
 describe('groupByRun', () => {
   it('splits a bulk answer by run id, in the requested order', () => {
     const grouped = groupByRun([point(0, 1, 0, 'b'), point(0, 2, 0, 'a'), point(1, 3, 0, 'b')], ['a', 'b', 'c']);
-    expect(grouped.map((g) => [g.runId, g.points.length])).toEqual([
+    expect(grouped.map((g) => [g.runId, g.steps.length])).toEqual([
       ['a', 1],
       ['b', 2],
       ['c', 0],
@@ -27,8 +27,8 @@ describe('alignSeries', () => {
   it('joins different step sets into one x column with gaps', () => {
     const data = alignSeries(
       [
-        { runId: 'a', points: [point(0, 1), point(2, 3)] },
-        { runId: 'b', points: [point(1, 5), point(2, 6)] },
+        seriesOf('a', [point(0, 1), point(2, 3)]),
+        seriesOf('b', [point(1, 5), point(2, 6)]),
       ],
       options,
     );
@@ -40,33 +40,33 @@ describe('alignSeries', () => {
   });
 
   it('uses seconds for time and time since the run started for relative', () => {
-    const series = [{ runId: 'a', points: [point(0, 1, 5000), point(1, 2, 7000)] }];
+    const series = [seriesOf('a', [point(0, 1, 5000), point(1, 2, 7000)])];
     expect(alignSeries(series, { ...options, xAxis: 'time' })[0]).toEqual([5, 7]);
     expect(alignSeries(series, { ...options, xAxis: 'relative' })[0]).toEqual([0, 2]);
   });
 
   it('drops NaN, and non-positive values on a log scale', () => {
-    const series = [{ runId: 'a', points: [point(0, 'NaN'), point(1, 0), point(2, 4)] }];
+    const series = [seriesOf('a', [point(0, 'NaN'), point(1, 0), point(2, 4)])];
     expect(alignSeries(series, options)[1]).toEqual([null, 0, 4]);
     expect(alignSeries(series, { ...options, logScale: true })[1]).toEqual([null, null, 4]);
   });
 
   it('leaves out points without a usable x', () => {
-    const data = alignSeries([{ runId: 'a', points: [point(0, 1), { ...point(1, 2), step: Number.NaN }, point(2, 3)] }], options);
+    const data = alignSeries([seriesOf('a', [point(0, 1), { ...point(1, 2), step: Number.NaN }, point(2, 3)])], options);
     expect(data).toEqual([
       [0, 2],
       [1, 3],
     ]);
   });
   it('keeps the later point when time goes backwards onto the same x', () => {
-    const series = [{ runId: 'a', points: [point(0, 1, 5000), point(1, 2, 3000), point(2, 3, 5000)] }];
+    const series = [seriesOf('a', [point(0, 1, 5000), point(1, 2, 3000), point(2, 3, 5000)])];
     expect(alignSeries(series, { ...options, xAxis: 'time' })).toEqual([
       [3, 5],
       [2, 3],
     ]);
   });
   it('sorts unordered input by x', () => {
-    const data = alignSeries([{ runId: 'a', points: [point(3, 30), point(1, 10)] }], options);
+    const data = alignSeries([seriesOf('a', [point(3, 30), point(1, 10)])], options);
     expect(data).toEqual([
       [1, 3],
       [10, 30],
@@ -76,8 +76,8 @@ describe('alignSeries', () => {
   it('smooths each run over its own points only', () => {
     const data = alignSeries(
       [
-        { runId: 'a', points: [point(0, 0), point(2, 10)] },
-        { runId: 'b', points: [point(1, 5)] },
+        seriesOf('a', [point(0, 0), point(2, 10)]),
+        seriesOf('b', [point(1, 5)]),
       ],
       { ...options, smoothing: 0.5 },
     );

@@ -11,24 +11,37 @@ export interface ChartOptions {
   smoothing: number;
 }
 
+/**
+ * One run's history as columns, in the server's (step, timestamp) order: no object per point,
+ * so a chart of 100 runs x ~1000 points costs a few typed arrays, not 100,000 objects.
+ */
 export interface RunSeries {
   runId: string;
-  points: Metric[];
+  steps: Float64Array;
+  /** NaN and ±Infinity as numbers. */
+  values: Float64Array;
+  timestamps: Float64Array;
 }
 
 export type Aligned = [number[], ...(number | null)[][]];
 
-function xOf(point: Metric, axis: XAxis, origin: number): number {
-  if (axis === 'step') return point.step;
-  if (axis === 'time') return point.timestamp / 1000;
-  return (point.timestamp - origin) / 1000;
+/** A series from point objects (a bulk-interval answer, tests). */
+export function seriesOf(runId: string, points: readonly Metric[]): RunSeries {
+  const n = points.length;
+  const series = { runId, steps: new Float64Array(n), values: new Float64Array(n), timestamps: new Float64Array(n) };
+  points.forEach((p, i) => {
+    series.steps[i] = p.step;
+    series.values[i] = toNumber(p.value);
+    series.timestamps[i] = p.timestamp;
+  });
+  return series;
 }
 
 /** Groups a bulk-interval response (runs concatenated, each carrying run_id) by run. */
 export function groupByRun(metrics: readonly Metric[], runIds: readonly string[]): RunSeries[] {
   const byRun = new Map<string, Metric[]>(runIds.map((id) => [id, []]));
   for (const metric of metrics) byRun.get(metric.run_id ?? '')?.push(metric);
-  return runIds.map((runId) => ({ runId, points: byRun.get(runId) ?? [] }));
+  return runIds.map((runId) => seriesOf(runId, byRun.get(runId) ?? []));
 }
 
 /** Exponential moving average with bias correction, so early points are not pulled to 0. */
@@ -51,46 +64,54 @@ interface RunColumns {
   ys: Float64Array;
 }
 
-/** One run's points as ascending x and y columns; of points sharing an x the last logged wins. */
-function runColumns(points: readonly Metric[], options: ChartOptions): RunColumns {
-  const n = points.length;
+function xColumn({ steps, timestamps }: RunSeries, axis: XAxis): Float64Array {
+  if (axis === 'step') return steps;
   let origin = Infinity;
-  for (const p of points) origin = Math.min(origin, p.timestamp);
-  // The server answers in (step, timestamp) order; sorting is only needed for other input.
-  let order = points;
-  for (let i = 1; i < n; i += 1) {
-    const a = points[i - 1] as Metric;
-    const b = points[i] as Metric;
-    if (a.step > b.step || (a.step === b.step && a.timestamp > b.timestamp)) {
-      order = [...points].sort((p, q) => p.step - q.step || p.timestamp - q.timestamp);
-      break;
-    }
+  for (const t of timestamps) origin = Math.min(origin, t);
+  const base = axis === 'time' ? 0 : origin;
+  return timestamps.map((t) => (t - base) / 1000);
+}
+
+/**
+ * The order to read a run's points in: by x, ties in (step, timestamp) then input order, so of
+ * points sharing an x the last logged wins. Undefined (input order) in the usual case, where the
+ * server's (step, timestamp) order already has x ascending.
+ */
+function readOrder({ steps, timestamps }: RunSeries, rawX: Float64Array): Uint32Array | undefined {
+  const n = rawX.length;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i += 1) {
+    const byStep = (steps[i - 1] as number) - (steps[i] as number) || (timestamps[i - 1] as number) - (timestamps[i] as number);
+    sorted = byStep <= 0 && (rawX[i - 1] as number) <= (rawX[i] as number);
   }
-  const rawX = new Float64Array(n);
-  for (let i = 0; i < n; i += 1) rawX[i] = xOf(order[i] as Metric, options.xAxis, origin);
-  let index: Uint32Array | undefined;
-  for (let i = 1; i < n; i += 1) {
-    if ((rawX[i - 1] as number) > (rawX[i] as number)) {
-      // Time can go backwards across steps; a stable sort keeps the later point of a tie last.
-      index = Uint32Array.from(Array.from({ length: n }, (_, k) => k).sort((p, q) => (rawX[p] as number) - (rawX[q] as number) || p - q));
-      break;
-    }
-  }
-  const xs: number[] = [];
-  const ys: number[] = [];
+  if (sorted) return undefined;
+  const order = Uint32Array.from({ length: n }, (_, k) => k);
+  const at = (a: Float64Array, i: number): number => a[i] as number;
+  return order.sort((p, q) => at(rawX, p) - at(rawX, q) || at(steps, p) - at(steps, q) || at(timestamps, p) - at(timestamps, q) || p - q);
+}
+
+/** One run's points as ascending x and y columns; of points sharing an x the last logged wins. */
+function runColumns(series: RunSeries, options: ChartOptions): RunColumns {
+  const rawX = xColumn(series, options.xAxis);
+  const order = readOrder(series, rawX);
+  const n = rawX.length;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  let m = 0;
   for (let k = 0; k < n; k += 1) {
-    const i = index ? (index[k] as number) : k;
+    const i = order ? (order[k] as number) : k;
     const x = rawX[i] as number;
     if (!Number.isFinite(x)) continue;
-    const v = toNumber((order[i] as Metric).value);
+    const v = series.values[i] as number;
     const y = !Number.isFinite(v) || (options.logScale && v <= 0) ? Number.NaN : v;
-    if (xs.length > 0 && xs[xs.length - 1] === x) ys[ys.length - 1] = y;
+    if (m > 0 && xs[m - 1] === x) ys[m - 1] = y;
     else {
-      xs.push(x);
-      ys.push(y);
+      xs[m] = x;
+      ys[m] = y;
+      m += 1;
     }
   }
-  return { xs: Float64Array.from(xs), ys: Float64Array.from(ys) };
+  return { xs: xs.subarray(0, m), ys: ys.subarray(0, m) };
 }
 
 function sameColumn(a: Float64Array, b: Float64Array): boolean {
@@ -115,25 +136,28 @@ function unionX(runs: readonly RunColumns[]): Float64Array {
   return all.slice(0, unique);
 }
 
+/** A run's y values placed on the shared x column, null where it has no drawable point. */
+function placed({ xs, ys }: RunColumns, x: Float64Array): (number | null)[] {
+  const out = new Array<number | null>(x.length).fill(null);
+  let j = 0;
+  for (let i = 0; i < xs.length; i += 1) {
+    // Every x of a run is in the union, in the same order: j only moves forward.
+    while (j < x.length && x[j] !== xs[i]) j += 1;
+    const y = ys[i] as number;
+    out[j] = Number.isNaN(y) ? null : y;
+  }
+  return out;
+}
+
 /**
  * One shared x column (the union of every run's x values) and one y column per run, null where
  * a run has no point; smoothing runs over each run's own points. Linear in the points (after a
  * sort of the union when runs were sampled at different x).
  */
 export function alignSeries(series: readonly RunSeries[], options: ChartOptions): Aligned {
-  const runs = series.map(({ points }) => runColumns(points, options));
+  const runs = series.map((s) => runColumns(s, options));
   const x = unionX(runs);
-  const columns = runs.map(({ xs, ys }) => {
-    const out = new Array<number | null>(x.length).fill(null);
-    let j = 0;
-    for (let i = 0; i < xs.length; i += 1) {
-      // Every x of a run is in the union, in the same order: j only moves forward.
-      while (j < x.length && x[j] !== xs[i]) j += 1;
-      const y = ys[i] as number;
-      out[j] = Number.isNaN(y) ? null : y;
-    }
-    return smoothPresent(out, options.smoothing);
-  });
+  const columns = runs.map((run) => smoothPresent(placed(run, x), options.smoothing));
   return [Array.from(x), ...columns];
 }
 

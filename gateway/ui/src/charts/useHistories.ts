@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAsync, usePoll, type AsyncState } from '../util/useAsync';
 import { loadKey, MAX_RUNS_PER_CALL } from './chartData';
-import type { RunSeries } from './series';
+import { seriesOf, type RunSeries } from './series';
 
 /** The server samples at most 2500 points per run. */
 export const MAX_POINTS_PER_RUN = 2500;
@@ -30,7 +30,7 @@ async function loadHistories(
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_CALL) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_CALL));
   const answers = await Promise.all(chunks.map((chunk) => loadKey(chunk, metricKey, maxResults, signal)));
   const byRun = new Map(answers.flatMap((answer) => [...answer]));
-  return runIds.map((runId) => ({ runId, points: byRun.get(runId) ?? [] }));
+  return runIds.map((runId) => byRun.get(runId) ?? seriesOf(runId, []));
 }
 
 const NEVER = new Promise<never>(() => undefined);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Metric } from '../../../api/types';
-import type { ChartOptions, RunSeries } from '../../../charts/series';
+import { seriesOf, type ChartOptions, type RunSeries } from '../../../charts/series';
 import { parseImages, imageAt } from '../images';
 import { passingRuns, varyingParams } from './brush';
 import { decodeCards, encodeCards, moveCard, sectionsOf } from './layout';
@@ -8,10 +8,8 @@ import { groupBars, groupLines, isSingleValue, runBars } from './lines';
 import { axisOf } from '../../compare/parallel';
 
 const options: ChartOptions = { xAxis: 'step', logScale: false, smoothing: 0 };
-const series = (runId: string, values: number[]): RunSeries => ({
-  runId,
-  points: values.map((value, step): Metric => ({ key: 'm', value, step, timestamp: 1000 + step })),
-});
+const series = (runId: string, values: number[]): RunSeries =>
+  seriesOf(runId, values.map((value, step): Metric => ({ key: 'm', value, step, timestamp: 1000 + step })));
 
 describe('group lines', () => {
   it('draws mean ± std per group with the run count in the label', () => {

@@ -4,7 +4,6 @@ import { aggregate, carryForward } from '../../../charts/aggregate';
 import type { Bar } from '../../../charts/BarChart';
 import type { SeriesStyle } from '../../../charts/MetricChart';
 import { alignSeries, type Aligned, type ChartOptions, type RunSeries } from '../../../charts/series';
-import { toNumber } from '../../../util/format';
 import { plural } from '../../../util/plural';
 import type { BandKind } from './layout';
 
@@ -28,7 +27,7 @@ export interface LinePlot {
 
 /** True when no run has more than one point: the metric is drawn as bars. */
 export function isSingleValue(series: readonly RunSeries[]): boolean {
-  return series.every((s) => s.points.length <= 1) && series.some((s) => s.points.length === 1);
+  return series.every((s) => s.values.length <= 1) && series.some((s) => s.values.length === 1);
 }
 
 /** `#1f77b4` -> `rgba(31,119,180,a)`. */
@@ -83,8 +82,7 @@ export function groupLines(
 }
 
 function lastValue(s: RunSeries | undefined): number | undefined {
-  const point = s?.points[s.points.length - 1];
-  return point === undefined ? undefined : toNumber(point.value);
+  return s && s.values.length > 0 ? s.values[s.values.length - 1] : undefined;
 }
 
 export function runBars(series: readonly RunSeries[], runs: readonly ChartRun[]): Bar[] {
